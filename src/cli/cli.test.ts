@@ -1,0 +1,87 @@
+import { execFile } from 'node:child_process';
+import { mkdtempSync, readFileSync, writeFileSync, copyFileSync, mkdirSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { promisify } from 'node:util';
+import { describe, expect, it } from 'vitest';
+import { findDatasetDir } from '../node/dataset';
+
+const run = promisify(execFile);
+const BIN = resolve(__dirname, '../../bin/lrpet.mjs');
+
+async function lrpet(args: string[], env: NodeJS.ProcessEnv = {}) {
+  try {
+    const { stdout, stderr } = await run(process.execPath, [BIN, ...args], { env: { ...process.env, ...env }, maxBuffer: 1 << 26 });
+    return { code: 0, stdout, stderr };
+  } catch (e) {
+    const err = e as { code: number; stdout: string; stderr: string };
+    return { code: err.code, stdout: err.stdout, stderr: err.stderr };
+  }
+}
+
+describe('lrpet flops', () => {
+  it('prints the spec numbers as JSON', async () => {
+    const r = await lrpet(['flops', '--model', 'resnet56', '--prune', '0.57', '--json']);
+    expect(r.code).toBe(0);
+    const j = JSON.parse(r.stdout);
+    expect(j.macsDense).toBe(125485706);
+    expect(Math.round(j.macsCompact / 1e4) / 100).toBe(56.06);
+    expect(j.layers).toHaveLength(56);
+    expect(j.layers[0]).toMatchObject({ name: 'stem/conv', shape: [16, 27], rank: 6 });
+  });
+  it('solves p for a FLOPs target and applies the VGG floors', async () => {
+    const t = JSON.parse((await lrpet(['flops', '--model', 'resnet56', '--target-flops', '0.55', '--json'])).stdout);
+    expect(t.macsReduction).toBeGreaterThanOrEqual(0.55);
+    const v = JSON.parse((await lrpet(['flops', '--model', 'vgg16', '--prune', '0.99', '--rank-floors', '--json'])).stdout);
+    expect(Math.round(v.macsCompact / 1e4) / 100).toBe(81.29);
+  });
+  it.each([
+    [['flops', '--model', 'resnet99'], /unknown model 'resnet99'/],
+    [['flops', '--model', 'resnet20', '--prune', '1'], /--prune must be in \[0, 1\)/],
+    [['flops', '--model', 'resnet20', '--rank', 'stem/conv=40'], /rank 40 is impossible for layer 'stem\/conv'/],
+    [['flops', '--model', 'resnet20', '--bogus'], /Unknown option '--bogus'/],
+    [['frobnicate'], /unknown command/],
+  ])('rejects bad arguments in one line: %j', async (args, message) => {
+    const r = await lrpet(args);
+    expect(r.code).not.toBe(0);
+    expect(r.stderr).toMatch(message);
+    expect(r.stderr.trim().split('\n')).toHaveLength(1);
+    expect(r.stderr).not.toMatch(/\n\s+at /);
+  });
+});
+
+describe('lrpet train and evaluate on the CIFAR-10 copy', () => {
+  it('fails in one line on a missing folder and on a truncated file', async () => {
+    const missing = await lrpet(['train', '--model', 'resnet8-tiny', '--data', '/nonexistent/cifar']);
+    expect(missing.code).not.toBe(0);
+    expect(missing.stderr).toMatch(/dataset folder \/nonexistent\/cifar does not exist/);
+    const dir = mkdtempSync(join(tmpdir(), 'cifar-bad-'));
+    const real = findDatasetDir();
+    copyFileSync(join(real, 'test_batch.bin'), join(dir, 'test_batch.bin'));
+    writeFileSync(join(dir, 'data_batch_1.bin'), readFileSync(join(real, 'data_batch_1.bin')).subarray(0, 100000));
+    const truncated = await lrpet(['train', '--model', 'resnet8-tiny', '--data', dir, '--backend', 'cpu']);
+    expect(truncated.code).not.toBe(0);
+    expect(truncated.stderr).toMatch(/data_batch_1\.bin: 100000 bytes is not a whole number of CIFAR-10 records/);
+    expect(truncated.stderr.trim().split('\n')).toHaveLength(1);
+  });
+
+  it('trains, logs every event as JSON lines, saves models that load and reproduce their accuracy', async () => {
+    const out = mkdtempSync(join(tmpdir(), 'lrpet-run-'));
+    mkdirSync(out, { recursive: true });
+    const log = join(out, 'run.jsonl');
+    const r = await lrpet([
+      'train', '--model', 'resnet8-tiny', '--prune', '0.5', '--epochs', '2', '--batch', '32', '--interval', '4',
+      '--train-limit', '128', '--test-limit', '200', '--seed', '4', '--backend', 'cpu', '--log', log, '--save', join(out, 'models'),
+    ]);
+    expect(r.code, r.stderr).toBe(0);
+    const events = readFileSync(log, 'utf8').trim().split('\n').map((l) => JSON.parse(l));
+    const types = new Set(events.map((e) => e.type));
+    for (const t of ['runStart', 'step', 'epoch', 'projection', 'compact']) expect(types).toContain(t);
+    const compact = events.find((e) => e.type === 'compact');
+    const ev = await lrpet(['evaluate', '--model-dir', join(out, 'models', 'compact'), '--test-limit', '200', '--backend', 'cpu']);
+    expect(ev.code, ev.stderr).toBe(0);
+    expect(JSON.parse(ev.stdout).testAccuracy).toBeCloseTo(compact.testAccuracy, 3);
+    const dense = await lrpet(['evaluate', '--model-dir', join(out, 'models', 'projected'), '--test-limit', '200', '--backend', 'cpu']);
+    expect(JSON.parse(dense.stdout).testAccuracy).toBeCloseTo(compact.denseTestAccuracy, 3);
+  });
+});

@@ -1,0 +1,169 @@
+import { createWriteStream, mkdirSync, readFileSync, writeFileSync, type WriteStream } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { ZodError } from 'zod';
+import { DataError, strideSubset } from '../engine/data/cifar';
+import { fillBatch } from '../engine/data/batcher';
+import type { EngineEvent } from '../engine/events';
+import { ConfigError, planModel } from '../engine/plan';
+import { createRun, type ExportedModel } from '../engine/run';
+import { findDatasetDir, loadDatasetDir } from '../node/dataset';
+import { loadTf } from '../node/webgpu-node';
+import { USAGE, UsageError, backendOption, parseCli, parseModel, parsePrune, parseRanks, parseTarget, trainConfig, type ParsedArgs } from './args';
+import { formatEvent } from './progress';
+
+export async function main(argv: string[]): Promise<number> {
+  try {
+    const args = parseCli(argv);
+    const [command] = args.positionals;
+    if (args.values.help || !command) {
+      process.stdout.write(USAGE);
+      return command || args.values.help ? 0 : 2;
+    }
+    switch (command) {
+      case 'flops':
+        return flops(args.values);
+      case 'train':
+        return await train(args.values);
+      case 'evaluate':
+        return await evaluateSaved(args.values);
+      default:
+        throw new UsageError(`unknown command '${command}' (flops, train, evaluate)`);
+    }
+  } catch (e) {
+    process.stderr.write(`lrpet: ${errorLine(e)}\n`);
+    return e instanceof UsageError ? 2 : 1;
+  }
+}
+
+function errorLine(e: unknown): string {
+  if (e instanceof ZodError) return `invalid settings: ${e.issues.map((i) => `${i.path.join('.') || 'config'}: ${i.message}`).join('; ')}`;
+  if (e instanceof UsageError || e instanceof ConfigError || e instanceof DataError) return e.message;
+  return e instanceof Error ? `${e.name}: ${e.message}` : String(e);
+}
+
+function flops(v: ParsedArgs['values']): number {
+  const model = parseModel(v.model);
+  const plan = planModel(model, {
+    prune: parsePrune(v.prune) ?? 0,
+    target: parseTarget(v['target-flops'], v['target-params']),
+    rankOverrides: parseRanks(v.rank),
+    rankFloors: !!v['rank-floors'],
+    projectDense: false,
+  });
+  const result = {
+    model,
+    prune: plan.prune,
+    macsDense: plan.macsDense,
+    macsCompact: plan.macsCompact,
+    paramsDense: plan.paramsDense,
+    paramsCompact: plan.paramsCompact,
+    macsReduction: 1 - plan.macsCompact / plan.macsDense,
+    paramsReduction: 1 - plan.paramsCompact / plan.paramsDense,
+    layers: plan.layers.map((l) => ({ name: l.name, shape: l.shape, rank: l.rank, n: l.n, keptDense: l.keptDense, macsDense: l.macsDense, macsCompact: l.macsCompact })),
+  };
+  if (v.json) {
+    process.stdout.write(`${JSON.stringify(result, null, 2)}\n`);
+    return 0;
+  }
+  const M = (x: number) => `${(x / 1e6).toFixed(2)}M`;
+  const lines = [`${model}, p = ${plan.prune.toFixed(4)}`, `${'layer'.padEnd(24)} ${'matrix'.padStart(10)} ${'rank'.padStart(5)}  MACs dense → compact`];
+  for (const l of plan.layers) {
+    lines.push(`${l.name.padEnd(24)} ${`${l.shape[0]}×${l.shape[1]}`.padStart(10)} ${String(l.rank).padStart(5)}  ${M(l.macsDense)} → ${M(l.macsCompact)}${l.keptDense && l.kind === 'conv' ? ' (kept dense)' : ''}`);
+  }
+  lines.push(`MACs   ${M(plan.macsDense)} → ${M(plan.macsCompact)} (−${(result.macsReduction * 100).toFixed(1)}%)`);
+  lines.push(`params ${M(plan.paramsDense)} → ${M(plan.paramsCompact)} (−${(result.paramsReduction * 100).toFixed(1)}%)`);
+  process.stdout.write(`${lines.join('\n')}\n`);
+  return 0;
+}
+
+function writeModel(dir: string, model: ExportedModel): void {
+  mkdirSync(dir, { recursive: true });
+  writeFileSync(join(dir, 'model.json'), JSON.stringify(model.modelJson));
+  writeFileSync(join(dir, 'weights.bin'), model.weights);
+}
+
+async function train(v: ParsedArgs['values']): Promise<number> {
+  const config = trainConfig(v);
+  // Validate the plan (ranks, target) before loading anything heavy.
+  planModel(config.model!, { prune: 0.57, target: null, rankOverrides: {}, rankFloors: false, projectDense: false, ...config.lrpet });
+  const dataDir = findDatasetDir(v.data);
+  const data = loadDatasetDir(dataDir);
+  const { tf, backend, note } = await loadTf(backendOption(v.backend));
+  const quiet = !!v.quiet;
+  if (!quiet) process.stderr.write(`backend: ${note}\ndata: ${dataDir} (${data.train.count} training, ${data.test.count} test images)\n`);
+  let log: WriteStream | null = null;
+  if (v.log) log = createWriteStream(resolve(v.log));
+  let failed: string | null = null;
+  const run = createRun({
+    tf,
+    config,
+    data,
+    onEvent: (e: EngineEvent) => {
+      log?.write(`${JSON.stringify(e)}\n`);
+      if (e.type === 'error') {
+        failed = e.message;
+        if (e.code === 'nan') run.stop();
+      }
+      if (!quiet) {
+        const line = formatEvent(e, backend);
+        if (line) process.stderr.write(`${line}\n`);
+      }
+    },
+  });
+  try {
+    await run.start();
+    if (v.save) {
+      const { projected, compact } = await run.exportModels();
+      writeModel(join(resolve(v.save), 'projected'), projected);
+      if (compact) writeModel(join(resolve(v.save), 'compact'), compact);
+      if (!quiet) process.stderr.write(`saved: ${resolve(v.save)}/projected${compact ? ` and ${resolve(v.save)}/compact` : ''} (TensorFlow.js graph models)\n`);
+    }
+  } finally {
+    run.dispose();
+    if (log) await new Promise<void>((r) => log!.end(r));
+  }
+  if (failed) {
+    process.stderr.write(`lrpet: the run ended with an error: ${failed}\n`);
+    return 1;
+  }
+  return 0;
+}
+
+async function evaluateSaved(v: ParsedArgs['values']): Promise<number> {
+  if (!v['model-dir']) throw new UsageError('--model-dir is required');
+  const dir = resolve(v['model-dir']);
+  let json: { modelTopology: object; weightsManifest: { paths: string[]; weights: never[] }[]; format?: string };
+  try {
+    json = JSON.parse(readFileSync(join(dir, 'model.json'), 'utf8'));
+  } catch (e) {
+    throw new DataError(`cannot read ${join(dir, 'model.json')}: ${(e as Error).message}`);
+  }
+  const weights = json.weightsManifest.flatMap((g) => g.paths.map((p) => readFileSync(join(dir, p))));
+  const buf = Buffer.concat(weights);
+  const { tf, note } = await loadTf(backendOption(v.backend));
+  const model = await tf.loadGraphModel({
+    load: async () => ({
+      modelTopology: json.modelTopology,
+      weightSpecs: json.weightsManifest.flatMap((g) => g.weights),
+      weightData: buf.buffer.slice(buf.byteOffset, buf.byteOffset + buf.byteLength),
+      format: json.format,
+    }),
+  });
+  const testLimit = v['test-limit'] ? Number(v['test-limit']) : null;
+  const test = strideSubset(loadDatasetDir(findDatasetDir(v.data)).test, testLimit);
+  const batch = 250;
+  const x = new Float32Array(batch * 3072);
+  let correct = 0;
+  for (let s = 0; s < test.count; s += batch) {
+    const n = Math.min(batch, test.count - s);
+    fillBatch(test, Array.from({ length: n }, (_, i) => s + i), x, null);
+    const pred = tf.tidy(() => tf.argMax(model.predict(tf.tensor4d(x.subarray(0, n * 3072), [n, 32, 32, 3])) as import('@tensorflow/tfjs').Tensor, 1));
+    const p = await pred.data();
+    pred.dispose();
+    for (let i = 0; i < n; i++) if (p[i] === test.labels[s + i]) correct++;
+  }
+  model.dispose();
+  const result = { modelDir: dir, testImages: test.count, testAccuracy: correct / test.count, backend: note };
+  process.stdout.write(`${JSON.stringify(result)}\n`);
+  return 0;
+}

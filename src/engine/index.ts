@@ -1,0 +1,12 @@
+export * from './config';
+export * from './events';
+export * from './plan';
+export * from './run';
+export * from './data/cifar';
+export * from './data/batcher';
+export { buildModel } from './models/builders';
+export * from './models/graph';
+export { graphCosts, costSummary } from './models/cost';
+export { rankForPrune, vggRankFloor } from './lrpet/rank';
+export { learningRate, paperMilestones } from './train/schedule';
+export { exportGraphModel } from './export/graph-model';

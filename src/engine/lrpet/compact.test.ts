@@ -1,0 +1,98 @@
+import * as tf from '@tensorflow/tfjs';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { exportGraphModel } from '../export/graph-model';
+import { forward } from '../models/forward';
+import { initParams, disposeParams, type ModelParams } from '../models/params';
+import { graphCosts } from '../models/cost';
+import { planModel } from '../plan';
+import { Rng } from '../rng';
+import type { ModelName } from '../config';
+import { buildCompactModel } from './compact';
+import { projectModel } from './project';
+
+beforeAll(async () => {
+  await tf.setBackend('cpu');
+  await tf.ready();
+});
+
+/** Non-trivial BN statistics and scales, some channels nearly dead (γ ≈ 0), as after training. */
+function randomizeBn(params: ModelParams, rng: Rng) {
+  for (const bn of params.bn.values()) {
+    const c = bn.gamma.shape[0];
+    const r = (f: () => number) => tf.tensor1d(Float32Array.from({ length: c }, f));
+    const set = (v: tf.Variable, t: tf.Tensor) => {
+      v.assign(t);
+      t.dispose();
+    };
+    set(bn.gamma, r(() => (rng.next() < 0.1 ? 1e-4 : 0.3 + rng.next())));
+    set(bn.beta, r(() => rng.normal() * 0.2));
+    set(bn.movingMean, r(() => rng.normal() * 0.3));
+    set(bn.movingVariance, r(() => 0.2 + rng.next() * 2));
+  }
+}
+
+function maxRelDiff(a: Float32Array, b: Float32Array): number {
+  let d = 0;
+  let m = 0;
+  for (let i = 0; i < a.length; i++) {
+    d = Math.max(d, Math.abs(a[i] - b[i]));
+    m = Math.max(m, Math.abs(b[i]));
+  }
+  return d / m;
+}
+
+describe.each(['resnet8-tiny', 'vgg-tiny'] as ModelName[])('compact model of %s', (model) => {
+  it('computes the same function as the projected dense model and has the planned cost', async () => {
+    const plan = planModel(model, { prune: 0.6, target: null, rankOverrides: {}, rankFloors: false, projectDense: false });
+    const params = initParams(tf, plan.graph, 11);
+    randomizeBn(params, new Rng(5));
+    const before = tf.memory().numTensors;
+    const proj = await projectModel(tf, params, plan.layers, () => 1e-5, { energyTransfer: true, beta: 0, bnRectification: true });
+    expect(tf.memory().numTensors).toBe(before);
+    expect(proj.every((l) => !l.skipped)).toBe(true);
+    const compact = await buildCompactModel(tf, plan.graph, params, plan.layers);
+    const cost = graphCosts(compact.graph);
+    expect(cost.macs).toBe(plan.macsCompact);
+    expect(cost.params).toBe(plan.paramsCompact);
+
+    const x = tf.randomNormal([4, 32, 32, 3], 0, 1, 'float32', 9) as tf.Tensor4D;
+    const dense = tf.tidy(() => forward(tf, plan.graph, params, x, false));
+    const small = tf.tidy(() => forward(tf, compact.graph, compact.params, x, false));
+    expect(maxRelDiff(small.dataSync() as Float32Array, dense.dataSync() as Float32Array)).toBeLessThanOrEqual(1e-4);
+
+    // Both export as graph models that tf.loadGraphModel reads and that predict the same logits.
+    for (const [g, p, ref] of [
+      [plan.graph, params, dense],
+      [compact.graph, compact.params, dense],
+    ] as const) {
+      const exported = await exportGraphModel(g, p);
+      const json = exported.modelJson as { modelTopology: object; weightsManifest: { weights: tf.io.WeightsManifestEntry[] }[] };
+      const loaded = await tf.loadGraphModel(
+        tf.io.fromMemory({ modelTopology: json.modelTopology, weightSpecs: json.weightsManifest[0].weights, weightData: exported.weights.slice().buffer, format: 'graph-model' }),
+      );
+      const out = loaded.predict(x) as tf.Tensor;
+      expect(out.shape).toEqual([4, 10]);
+      expect(maxRelDiff(out.dataSync() as Float32Array, ref.dataSync() as Float32Array)).toBeLessThanOrEqual(1e-4);
+      out.dispose();
+      loaded.dispose();
+    }
+    tf.dispose([x, dense, small]);
+    disposeParams(params);
+    disposeParams(compact.params);
+  });
+});
+
+describe('compact model edge cases', () => {
+  it('turns a dead layer (σ1 < 1e-5) into a zero split and keeps unhelpful splits dense', async () => {
+    const plan = planModel('resnet8-tiny', { prune: 0.5, target: null, rankOverrides: { 'stem/conv': 8 }, rankFloors: false, projectDense: false });
+    const params = initParams(tf, plan.graph, 2);
+    const w = params.weights.get('stage2/block1/conv2')!;
+    w.kernel.assign(tf.zerosLike(w.kernel));
+    const compact = await buildCompactModel(tf, plan.graph, params, plan.layers);
+    const byName = new Map(compact.layers.map((l) => [l.name, l]));
+    expect(byName.get('stage2/block1/conv2')).toMatchObject({ zero: true, split: true, rank: 1 });
+    expect(byName.get('stem/conv')).toMatchObject({ split: false });
+    disposeParams(params);
+    disposeParams(compact.params);
+  });
+});

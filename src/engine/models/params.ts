@@ -1,0 +1,86 @@
+import type * as tfType from '@tensorflow/tfjs';
+import { Rng } from '../rng';
+import type { ConvNode, DenseNode, ModelGraph } from './graph';
+
+type Tf = typeof tfType;
+
+export interface WeightParams {
+  /** Conv: HWIO [k, k, I, O]; dense: [in, out]. */
+  kernel: tfType.Variable;
+  bias: tfType.Variable | null;
+}
+export interface BatchNormParams {
+  gamma: tfType.Variable;
+  beta: tfType.Variable;
+  movingMean: tfType.Variable;
+  movingVariance: tfType.Variable;
+}
+export interface ModelParams {
+  weights: Map<string, WeightParams>;
+  bn: Map<string, BatchNormParams>;
+}
+
+/** Makes a variable from a fresh tensor and drops the tensor, so no handle is left behind. */
+export function toVariable(tf: Tf, value: tfType.Tensor, trainable = true): tfType.Variable {
+  const v = tf.variable(value, trainable);
+  value.dispose();
+  return v;
+}
+
+function kernelShape(node: ConvNode | DenseNode): number[] {
+  return node.op === 'conv' ? [node.kernel, node.kernel, node.inChannels, node.outChannels] : [node.inFeatures, node.outFeatures];
+}
+
+/** Kaiming-normal (fan-in, gain √2) kernels, zero biases, BN γ=1 β=0; drawn from a seeded RNG, so the same on every backend. */
+export function initParams(tf: Tf, graph: ModelGraph, seed: number): ModelParams {
+  const rng = new Rng(seed);
+  const weights = new Map<string, WeightParams>();
+  const bn = new Map<string, BatchNormParams>();
+  for (const node of graph.nodes) {
+    if (node.op === 'conv' || node.op === 'dense') {
+      const shape = kernelShape(node);
+      const size = shape.reduce((a, b) => a * b, 1);
+      const fanIn = node.op === 'conv' ? node.inChannels * node.kernel * node.kernel : node.inFeatures;
+      const std = Math.sqrt(2 / fanIn);
+      const values = new Float32Array(size);
+      for (let i = 0; i < size; i++) values[i] = rng.normal() * std;
+      const out = node.op === 'conv' ? node.outChannels : node.outFeatures;
+      const hasBias = node.op === 'dense' || node.bias;
+      weights.set(node.name, {
+        kernel: toVariable(tf, tf.tensor(values, shape), true),
+        bias: hasBias ? toVariable(tf, tf.zeros([out]), true) : null,
+      });
+    } else if (node.op === 'bn') {
+      const c = node.channels;
+      bn.set(node.name, {
+        gamma: toVariable(tf, tf.ones([c]), true),
+        beta: toVariable(tf, tf.zeros([c]), true),
+        movingMean: toVariable(tf, tf.zeros([c]), false),
+        movingVariance: toVariable(tf, tf.ones([c]), false),
+      });
+    }
+  }
+  return { weights, bn };
+}
+
+export function trainableVariables(params: ModelParams): tfType.Variable[] {
+  const vars: tfType.Variable[] = [];
+  for (const w of params.weights.values()) {
+    vars.push(w.kernel);
+    if (w.bias) vars.push(w.bias);
+  }
+  for (const b of params.bn.values()) vars.push(b.gamma, b.beta);
+  return vars;
+}
+
+export function allVariables(params: ModelParams): tfType.Variable[] {
+  const vars = trainableVariables(params);
+  for (const b of params.bn.values()) vars.push(b.movingMean, b.movingVariance);
+  return vars;
+}
+
+export function disposeParams(params: ModelParams): void {
+  for (const v of allVariables(params)) v.dispose();
+  params.weights.clear();
+  params.bn.clear();
+}

@@ -1,0 +1,37 @@
+import type * as tfType from '@tensorflow/tfjs';
+import type { LiveUpdate, RunConfigInput } from './config';
+import type { CifarDataset } from './data/cifar';
+import type { EngineEvent } from './events';
+
+export type Tf = typeof tfType;
+
+export interface RunOptions {
+  /** The tfjs module, already on its backend (the engine never picks a backend itself). */
+  tf: Tf;
+  config: RunConfigInput;
+  data: CifarDataset;
+  onEvent: (event: EngineEvent) => void;
+}
+
+/** A TensorFlow.js graph model as files: model.json's content and the one weights file it names. */
+export interface ExportedModel {
+  /** Parsed model.json: { format: 'graph-model', modelTopology, weightsManifest: [{ paths: ['weights.bin'], weights }] }. */
+  modelJson: Record<string, unknown>;
+  weights: Uint8Array;
+}
+
+export interface RunControls {
+  /** Trains to the end (or until stop()); resolves after the final events. Rejects only on internal bugs: errors are events. */
+  start(): Promise<void>;
+  /** Pauses between steps: no GPU work is queued while paused. */
+  pause(): void;
+  resume(): void;
+  /** Ends the run after the current step; the compact model is still built if the config asks. */
+  stop(): void;
+  /** Changes settings mid-run; applied at the next step / projection and announced by a configChange event. */
+  update(changes: LiveUpdate): void;
+  /** The current dense (projected) model and, once built, the compact one, in TensorFlow.js graph-model format. */
+  exportModels(): Promise<{ projected: ExportedModel; compact: ExportedModel | null }>;
+  /** Frees every tensor the run holds. */
+  dispose(): void;
+}

@@ -1,0 +1,114 @@
+import type * as tfType from '@tensorflow/tfjs';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { loadTf } from '../node/webgpu-node';
+import type { CompactEvent, EngineEvent, EpochEvent, ProjectionEvent, StepEvent } from './events';
+import { createRun } from './run';
+import { syntheticDataset } from './testing/synthetic';
+
+// tfjs's CPU backend needs ~10 s for one training step of even the tiny ResNet here; WebGPU on lavapipe ~1 s.
+let tf: typeof tfType;
+beforeAll(async () => {
+  const loaded = await loadTf('webgpu');
+  tf = loaded.tf;
+}, 120_000);
+
+function collect() {
+  const events: EngineEvent[] = [];
+  const of = <T extends EngineEvent['type']>(type: T) => events.filter((e) => e.type === type) as Extract<EngineEvent, { type: T }>[];
+  return { events, of, onEvent: (e: EngineEvent) => events.push(e) };
+}
+
+describe('a training run (WebGPU through Dawn, synthetic data)', () => {
+  it('streams events, projects on schedule, builds an equivalent compact model and leaks no tensors', async () => {
+    const data = syntheticDataset(40, 64);
+    const log = collect();
+    const before = tf.memory().numTensors;
+    const run = createRun({
+      tf,
+      data,
+      onEvent: log.onEvent,
+      config: { model: 'resnet8-tiny', epochs: 3, batchSize: 8, lr: 0.05, seed: 3, lrpet: { prune: 0.5, interval: 4 } },
+    });
+    await run.start();
+    const start = log.of('runStart')[0];
+    expect(start.layers.filter((l) => l.projected)).toHaveLength(7);
+    expect(start.stepsPerEpoch).toBe(5);
+    const steps = log.of('step') as StepEvent[];
+    expect(steps).toHaveLength(15);
+    // Projections at iterations 4, 8, 12, then a final one at 15 for the compact model.
+    const projections = log.of('projection') as ProjectionEvent[];
+    expect(projections.map((p) => p.iteration)).toEqual([4, 8, 12, 15]);
+    for (const p of projections) {
+      for (const l of p.layers) {
+        const E = l.sigmaBefore.reduce((s, x) => s + x * x, 0);
+        const E2 = l.sigmaAfter.reduce((s, x) => s + x * x, 0);
+        expect(E2 / E).toBeCloseTo(1, 6); // energy transfer conserves the norm
+        expect(l.sigmaAfter.slice(l.rank).every((x) => x === 0)).toBe(true);
+      }
+    }
+    // Tensor count is flat across steps (after the first) and across epochs.
+    const counts = new Set(steps.slice(1).map((s) => s.numTensors));
+    expect(counts.size).toBe(1);
+    const epochs = log.of('epoch') as EpochEvent[];
+    expect(new Set(epochs.map((e) => e.numTensors)).size).toBe(1);
+    expect(steps.at(-1)!.loss).toBeLessThan(steps[0].loss);
+    const compact = log.of('compact')[0] as CompactEvent;
+    expect(Math.abs(compact.testAccuracy - compact.denseTestAccuracy)).toBeLessThanOrEqual(0.001);
+    expect(compact.macsCompact).toBe(start.macsCompact);
+    expect(compact.paramsCompact).toBe(start.paramsCompact);
+    expect(log.of('state').at(-1)!.state).toBe('finished');
+    run.dispose();
+    expect(tf.memory().numTensors).toBe(before);
+  });
+
+  it('pauses, resumes, applies live changes at the next step and stops early', async () => {
+    const data = syntheticDataset(32, 16);
+    const log = collect();
+    const run = createRun({ tf, data, onEvent: log.onEvent, config: { model: 'resnet8-tiny', epochs: 5, batchSize: 8, seed: 1, lrpet: { interval: 2 } } });
+    const done = run.start();
+    while (log.of('step').length < 1) await new Promise((r) => setTimeout(r, 20));
+    run.pause();
+    // The step in flight finishes, then the run announces the pause and queues no more work.
+    while (!log.of('state').some((s) => s.state === 'paused')) await new Promise((r) => setTimeout(r, 20));
+    const pausedAt = log.of('step').length;
+    await new Promise((r) => setTimeout(r, 1500));
+    expect(log.of('step').length).toBe(pausedAt);
+    run.update({ lr: 0.01, prune: 0.75 });
+    run.resume();
+    while (log.of('step').length < pausedAt + 2) await new Promise((r) => setTimeout(r, 20));
+    run.stop();
+    await done;
+    const change = log.of('configChange')[0];
+    expect(change.changes).toEqual({ lr: 0.01, prune: 0.75 });
+    const after = log.of('step').filter((s) => s.iteration > change.iteration);
+    expect(after[0].lr).toBe(0.01);
+    const lastProjection = log.of('projection').at(-1)!;
+    expect(lastProjection.layers[1].rank).toBe(Math.floor(8 - 8 * 0.75));
+    expect(log.of('state').at(-1)!.state).toBe('stopped');
+    expect(log.of('compact')).toHaveLength(1);
+    run.dispose();
+  });
+
+  it('rejects an impossible rank change with an error event and keeps training', async () => {
+    const log = collect();
+    const run = createRun({ tf, data: syntheticDataset(16, 8), onEvent: log.onEvent, config: { model: 'resnet8-tiny', epochs: 1, batchSize: 8, lrpet: { interval: 1 } } });
+    run.update({ rankOverrides: { 'stem/conv': 99 } });
+    await run.start();
+    expect(log.of('error')[0].message).toMatch(/rank 99 is impossible/);
+    expect(log.of('step')).toHaveLength(2);
+    run.dispose();
+  });
+
+  it('pauses on a NaN loss without applying the step', async () => {
+    const log = collect();
+    const run = createRun({ tf, data: syntheticDataset(16, 8), onEvent: log.onEvent, config: { model: 'resnet8-tiny', epochs: 2, batchSize: 8, lr: 1e30, lrpet: { enabled: false } } });
+    const done = run.start();
+    while (!log.of('error').length) await new Promise((r) => setTimeout(r, 20));
+    expect(log.of('error')[0].code).toBe('nan');
+    await new Promise((r) => setTimeout(r, 50));
+    expect(log.of('state').at(-1)!.state).toBe('paused');
+    run.stop();
+    await done;
+    run.dispose();
+  });
+});

@@ -1,0 +1,18 @@
+import type { LrSchedule } from '../config';
+
+/** Learning rate at a (fractional) epoch: step decay at milestones, or per-iteration cosine. */
+export function learningRate(baseLr: number, schedule: LrSchedule, epoch: number, progress: number): number {
+  switch (schedule.kind) {
+    case 'constant':
+      return baseLr;
+    case 'step':
+      return baseLr * schedule.gamma ** schedule.milestones.filter((m) => epoch >= m).length;
+    case 'cosine':
+      return schedule.minLr + ((baseLr - schedule.minLr) * (1 + Math.cos(Math.PI * Math.min(1, progress)))) / 2;
+  }
+}
+
+/** The paper's step schedule (×0.1 at 1/2 and 3/4 of the run), scaled to a shorter run. */
+export function paperMilestones(epochs: number): number[] {
+  return [Math.round(epochs / 2), Math.round((epochs * 3) / 4)];
+}
