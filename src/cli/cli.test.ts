@@ -24,7 +24,8 @@ describe('lrpet flops', () => {
     const r = await lrpet(['flops', '--model', 'resnet56', '--prune', '0.57', '--json']);
     expect(r.code).toBe(0);
     const j = JSON.parse(r.stdout);
-    expect(j.macsDense).toBe(125485706);
+    expect(j.macsDense).toBe(125485696);
+    expect(j.paramsCompact).toBe(394460);
     expect(Math.round(j.macsCompact / 1e4) / 100).toBe(56.06);
     expect(j.layers).toHaveLength(56);
     expect(j.layers[0]).toMatchObject({ name: 'stem/conv', shape: [16, 27], rank: 6 });
@@ -71,17 +72,17 @@ describe('lrpet train and evaluate on the CIFAR-10 copy', () => {
     const log = join(out, 'run.jsonl');
     const r = await lrpet([
       'train', '--model', 'resnet8-tiny', '--prune', '0.5', '--epochs', '2', '--batch', '32', '--interval', '4',
-      '--train-limit', '128', '--test-limit', '200', '--seed', '4', '--backend', 'cpu', '--log', log, '--save', join(out, 'models'),
+      '--train-limit', '128', '--test-limit', '200', '--seed', '4', '--backend', 'webgpu', '--log', log, '--save', join(out, 'models'),
     ]);
     expect(r.code, r.stderr).toBe(0);
     const events = readFileSync(log, 'utf8').trim().split('\n').map((l) => JSON.parse(l));
     const types = new Set(events.map((e) => e.type));
     for (const t of ['runStart', 'step', 'epoch', 'projection', 'compact']) expect(types).toContain(t);
     const compact = events.find((e) => e.type === 'compact');
-    const ev = await lrpet(['evaluate', '--model-dir', join(out, 'models', 'compact'), '--test-limit', '200', '--backend', 'cpu']);
+    const ev = await lrpet(['evaluate', '--model-dir', join(out, 'models', 'compact'), '--test-limit', '200', '--backend', 'webgpu']);
     expect(ev.code, ev.stderr).toBe(0);
     expect(JSON.parse(ev.stdout).testAccuracy).toBeCloseTo(compact.testAccuracy, 3);
-    const dense = await lrpet(['evaluate', '--model-dir', join(out, 'models', 'projected'), '--test-limit', '200', '--backend', 'cpu']);
+    const dense = await lrpet(['evaluate', '--model-dir', join(out, 'models', 'projected'), '--test-limit', '200', '--backend', 'webgpu']);
     expect(JSON.parse(dense.stdout).testAccuracy).toBeCloseTo(compact.denseTestAccuracy, 3);
-  });
+  }, 600_000);
 });

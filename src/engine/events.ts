@@ -33,6 +33,8 @@ export interface CostSummary {
 export interface RunStartEvent extends CostSummary {
   type: 'runStart';
   time: number;
+  /** The iteration a resumed run continues from (null for a fresh run). */
+  resumedFrom: number | null;
   config: RunConfig;
   /** The prune ratio actually used (solved when a target was given). */
   prune: number;

@@ -10,3 +10,4 @@ export { graphCosts, costSummary } from './models/cost';
 export { rankForPrune, vggRankFloor } from './lrpet/rank';
 export { learningRate, paperMilestones } from './train/schedule';
 export { exportGraphModel } from './export/graph-model';
+export * from './checkpoint';

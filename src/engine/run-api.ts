@@ -1,5 +1,6 @@
 import type * as tfType from '@tensorflow/tfjs';
 import type { LiveUpdate, RunConfigInput } from './config';
+import type { Checkpoint } from './checkpoint';
 import type { CifarDataset } from './data/cifar';
 import type { EngineEvent } from './events';
 
@@ -11,6 +12,8 @@ export interface RunOptions {
   config: RunConfigInput;
   data: CifarDataset;
   onEvent: (event: EngineEvent) => void;
+  /** Continue from this checkpoint instead of starting fresh (same model and data size). */
+  resume?: Checkpoint;
 }
 
 /** A TensorFlow.js graph model as files: model.json's content and the one weights file it names. */
@@ -32,6 +35,8 @@ export interface RunControls {
   update(changes: LiveUpdate): void;
   /** The current dense (projected) model and, once built, the compact one, in TensorFlow.js graph-model format. */
   exportModels(): Promise<{ projected: ExportedModel; compact: ExportedModel | null }>;
+  /** A consistent snapshot (weights, optimiser, data position, RNG) taken between two steps. */
+  checkpoint(): Promise<Checkpoint>;
   /** Frees every tensor the run holds. */
   dispose(): void;
 }

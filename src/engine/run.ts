@@ -1,4 +1,5 @@
 import type * as tfType from '@tensorflow/tfjs';
+import type { Checkpoint } from './checkpoint';
 import { LiveUpdateSchema, parseRunConfig, type LiveUpdate, type RunConfig } from './config';
 import { limitSplit, strideSubset, type CifarSplit } from './data/cifar';
 import { EpochOrder, fillBatch, stepsPerEpoch } from './data/batcher';
@@ -76,6 +77,13 @@ class Trainer implements RunControls {
   private epoch = 0;
   private projections = 0;
   private lastProjectionIteration = -1;
+  /** Position inside the current epoch and its running sums (checkpointed). */
+  private step = 0;
+  private sums = { loss: 0, hits: 0, seen: 0 };
+  private order: EpochOrder;
+  private readonly augRng: Rng;
+  private readonly resumeFrom: Checkpoint | null;
+  private readonly checkpointRequests: ((c: Checkpoint) => void)[] = [];
   private readonly emit: (e: EngineEvent) => void;
 
   constructor(opts: RunOptions) {
@@ -92,6 +100,93 @@ class Trainer implements RunControls {
     this.params = initParams(this.tf, this.graph, deriveSeed(this.config.seed, 'init'));
     const decayed = new Set([...this.params.weights.values()].map((w) => w.kernel));
     this.sgd = new SgdMomentum(this.tf, trainableVariables(this.params), decayed);
+    this.order = new EpochOrder(this.train.count, new Rng(deriveSeed(this.config.seed, 'order')));
+    this.augRng = new Rng(deriveSeed(this.config.seed, 'augment'));
+    this.resumeFrom = opts.resume ?? null;
+    if (this.resumeFrom) this.restore(this.resumeFrom);
+  }
+
+  /** Variables in a fixed order, each with a stable key, for checkpoints. */
+  private checkpointVariables(): [string, tfType.Variable][] {
+    const out: [string, tfType.Variable][] = [];
+    const p = this.params!;
+    for (const [name, w] of p.weights) {
+      out.push([`${name}/kernel`, w.kernel]);
+      if (w.bias) out.push([`${name}/bias`, w.bias]);
+    }
+    for (const [name, b] of p.bn) {
+      out.push([`${name}/gamma`, b.gamma], [`${name}/beta`, b.beta], [`${name}/moving_mean`, b.movingMean], [`${name}/moving_variance`, b.movingVariance]);
+    }
+    const velocity = this.sgd!.velocity;
+    for (const [key, v] of [...out]) {
+      const buf = velocity.get(v);
+      if (buf) out.push([`${key}/momentum`, buf]);
+    }
+    return out;
+  }
+
+  private restore(c: Checkpoint): void {
+    if (c.config.model !== this.config.model) throw new ConfigError(`the checkpoint is of ${c.config.model}, not ${this.config.model}`);
+    if (c.order.length !== this.train.count) throw new ConfigError(`the checkpoint was made with ${c.order.length} training images, this run has ${this.train.count}`);
+    const byKey = new Map(c.tensors.map((t) => [t.key, t]));
+    const tf = this.tf;
+    for (const [key, v] of this.checkpointVariables()) {
+      const t = byKey.get(key);
+      if (!t || t.data.length !== v.size) throw new ConfigError(`the checkpoint has no matching tensor for ${key}`);
+      tf.tidy(() => v.assign(tf.tensor(t.data, v.shape)));
+    }
+    this.config = c.config;
+    this.plan = planModel(this.graph, { ...c.config.lrpet });
+    this.iteration = c.iteration;
+    this.epoch = c.epoch;
+    this.step = c.step;
+    this.projections = c.projections;
+    this.lastProjectionIteration = c.lastProjectionIteration;
+    this.sums = { ...c.epochSums };
+    this.order.order.set(c.order);
+    this.order.rng.state = c.orderRngState;
+    this.augRng.state = c.augmentRngState;
+  }
+
+  /**
+   * A consistent snapshot taken between two steps: at once when paused or not started, else after
+   * the step in flight.
+   */
+  checkpoint(): Promise<Checkpoint> {
+    if (!this.params) return Promise.reject(new Error('the run has been disposed'));
+    if (this.phase === 'running' || this.phase === 'stopping') return new Promise((resolve) => this.checkpointRequests.push(resolve));
+    return this.snapshot();
+  }
+
+  private snapshot(): Promise<Checkpoint> {
+    const tf = this.tf;
+    const vars = this.checkpointVariables();
+    // Clone synchronously so later steps cannot change what is being read.
+    const clones = vars.map(([, v]) => tf.clone(v));
+    const meta = {
+      version: 1 as const,
+      time: Date.now(),
+      config: structuredClone(this.config),
+      iteration: this.iteration,
+      epoch: this.epoch,
+      step: this.step,
+      projections: this.projections,
+      lastProjectionIteration: this.lastProjectionIteration,
+      epochSums: { ...this.sums },
+      order: this.order.order.slice(),
+      orderRngState: this.order.rng.state,
+      augmentRngState: this.augRng.state,
+    };
+    return Promise.all(clones.map((c) => c.data())).then((datas) => {
+      tf.dispose(clones);
+      return { ...meta, tensors: vars.map(([key, v], i) => ({ key, shape: v.shape, data: datas[i] as Float32Array })) };
+    });
+  }
+
+  private async serveCheckpointRequests(): Promise<void> {
+    if (!this.checkpointRequests.length) return;
+    const c = await this.snapshot();
+    for (const r of this.checkpointRequests.splice(0)) r(c);
   }
 
   get layers(): LayerInfo[] {
@@ -211,6 +306,7 @@ class Trainer implements RunControls {
     const tf = this.tf;
     const cfg = this.config;
     this.event('runStart', {
+      resumedFrom: this.resumeFrom ? this.resumeFrom.iteration : null,
       config: cfg,
       prune: this.plan.prune,
       backend: tf.getBackend(),
@@ -224,34 +320,36 @@ class Trainer implements RunControls {
       paramsCompact: this.plan.paramsCompact,
     });
     this.setState('running');
-    const order = new EpochOrder(this.train.count, new Rng(deriveSeed(cfg.seed, 'order')));
-    const augRng = new Rng(deriveSeed(cfg.seed, 'augment'));
     const buf = new Float32Array(cfg.batchSize * 3072);
     try {
-      epochs: for (this.epoch = 0; this.epoch < cfg.epochs; this.epoch++) {
+      epochs: for (; this.epoch < cfg.epochs; this.epoch++, this.step = 0) {
         const t0 = now();
-        if (this.epoch > 0) order.reshuffle();
-        let lossSum = 0;
-        let hitSum = 0;
-        let seen = 0;
+        if (this.step === 0) {
+          if (this.epoch > 0) this.order.reshuffle();
+          this.sums = { loss: 0, hits: 0, seen: 0 };
+        }
         let endProjection: { layers: LayerProjection[]; ms: number } | null = null;
-        for (let s = 0; s < this.steps; s++) {
+        while (this.step < this.steps) {
+          await this.serveCheckpointRequests();
           if (!(await this.gate())) break epochs;
           this.applyPending();
+          const s = this.step;
           const start = s * cfg.batchSize;
           const n = Math.min(cfg.batchSize, this.train.count - start);
           const tStep = now();
-          const result = await this.trainStep(order.order.subarray(start, start + n), buf, cfg.augment ? augRng : null);
+          const augState = this.augRng.state;
+          const result = await this.trainStep(this.order.order.subarray(start, start + n), buf, cfg.augment ? this.augRng : null);
           if (!result) {
             // NaN/inf loss: the update was not applied; wait for the user (e.g. a lower learning rate).
+            this.augRng.state = augState;
             this.phase = 'paused';
-            s--;
             continue;
           }
           this.iteration++;
-          lossSum += result.loss * n;
-          hitSum += result.hits;
-          seen += n;
+          this.step++;
+          this.sums.loss += result.loss * n;
+          this.sums.hits += result.hits;
+          this.sums.seen += n;
           const stepMs = now() - tStep;
           if (this.iteration % this.config.stepEventEvery === 0) {
             this.event('step', {
@@ -277,8 +375,8 @@ class Trainer implements RunControls {
         this.event('epoch', {
           epoch: this.epoch,
           iteration: this.iteration,
-          trainLoss: lossSum / Math.max(1, seen),
-          trainAccuracy: hitSum / Math.max(1, seen),
+          trainLoss: this.sums.loss / Math.max(1, this.sums.seen),
+          trainAccuracy: this.sums.hits / Math.max(1, this.sums.seen),
           testLoss: test.loss,
           testAccuracy: test.accuracy,
           afterProjection: endProjection !== null,
@@ -288,9 +386,11 @@ class Trainer implements RunControls {
       }
       if (this.config.lrpet.enabled && this.config.buildCompact) await this.finishCompact();
       this.phase = 'finished';
+      await this.serveCheckpointRequests();
       this.setState(this.iteration >= cfg.epochs * this.steps ? 'finished' : 'stopped');
     } catch (e) {
       this.phase = 'finished';
+      await this.serveCheckpointRequests().catch(() => undefined);
       const message = e instanceof Error ? e.message : String(e);
       const device = /device (was )?lost|GPUDevice|out of memory/i.test(message);
       this.event('error', { code: device ? 'device' : 'internal', message, iteration: this.iteration, epoch: this.epoch });
