@@ -64,7 +64,7 @@ export function decodeCheckpoint(bytes: Uint8Array): Checkpoint {
     return fail('unreadable header');
   }
   if (header.version !== 1) fail(`unsupported version ${header.version}`);
-  let at = 8 + len + ((4 - ((8 + len) % 4)) % 4);
+  const at = 8 + len + ((4 - ((8 + len) % 4)) % 4);
   const total = at + header.order * 4 + header.tensors.reduce((s, t) => s + t.length * 4, 0);
   if (total !== bytes.length) fail(`expected ${total} bytes, got ${bytes.length}`);
   const copy = bytes.slice(at); // aligned copy
@@ -76,6 +76,5 @@ export function decodeCheckpoint(bytes: Uint8Array): Checkpoint {
     off += t.length * 4;
     return { key: t.key, shape: t.shape, data };
   });
-  at = 0;
   return { ...header, order, tensors };
 }
