@@ -1,0 +1,103 @@
+/**
+ * Faster WGSL kernels for the training step on tfjs's 'webgpu' backend, registered in place of
+ * the stock ones so that plain tfjs ops (`tf.conv2d`, gradients through `tf.variableGrads`,
+ * `tf.moments`, …) use them transparently.
+ *
+ *   await tf.setBackend('webgpu');   // tfjs-backend-webgpu must have been imported first
+ *   useKernels('fast');              // ours
+ *   useKernels('stock');             // tfjs's own again (the KernelConfigs kept from tf.getKernel)
+ *   useKernels('fast', { only: ['Conv2DBackpropFilter'] });
+ *
+ * Replaced kernels (all fall back to the stock kernel function for what they do not cover —
+ * NCHW, dilation ≠ 1, non-float32, innermost reductions — so switching is always safe):
+ *  - Conv2DBackpropFilter: split-K implicit GEMM + slice reduction (conv2d-backprop-filter.ts)
+ *  - Conv2DBackpropInput: implicit GEMM with CI-sized tiles, split-K for small outputs
+ *  - Sum, Mean over leading/middle axes (batch-norm statistics and gradients): in-place column
+ *    reduction without tfjs's transpose (reduce-channels.ts)
+ */
+import { getKernel, registerKernel, unregisterKernel, type KernelConfig, type KernelFunc, type TensorInfo } from '@tensorflow/tfjs';
+import { conv2DBackpropFilterKernel } from './conv2d-backprop-filter';
+import { conv2DBackpropInputKernel } from './conv2d-backprop-input';
+import { channelReduceKernel } from './reduce-channels';
+
+export type KernelMode = 'fast' | 'stock';
+
+type FastKernel = (args: Parameters<KernelFunc>[0]) => TensorInfo | null;
+
+const BACKEND = 'webgpu';
+
+const FAST_KERNELS: Record<string, FastKernel> = {
+  Conv2DBackpropFilter: conv2DBackpropFilterKernel,
+  Conv2DBackpropInput: conv2DBackpropInputKernel,
+  Sum: channelReduceKernel('sum'),
+  Mean: channelReduceKernel('mean'),
+};
+
+export const FAST_KERNEL_NAMES: readonly string[] = Object.keys(FAST_KERNELS);
+
+const stockConfigs = new Map<string, KernelConfig>();
+let active = new Set<string>();
+const stats: Record<string, { fast: number; fallback: number }> = {};
+
+function captureStock(): void {
+  for (const name of FAST_KERNEL_NAMES) {
+    if (stockConfigs.has(name)) continue;
+    const cfg = getKernel(name, BACKEND);
+    if (!cfg) {
+      throw new Error(
+        `useKernels: no stock '${name}' kernel is registered for the 'webgpu' backend — import ` +
+          `'@tensorflow/tfjs-backend-webgpu' (with navigator.gpu present) before calling useKernels`,
+      );
+    }
+    stockConfigs.set(name, cfg);
+  }
+}
+
+function register(cfg: KernelConfig): void {
+  if (getKernel(cfg.kernelName, BACKEND)) unregisterKernel(cfg.kernelName, BACKEND);
+  registerKernel(cfg);
+}
+
+function wrap(name: string, fast: FastKernel, stock: KernelFunc): KernelFunc {
+  const s = (stats[name] ??= { fast: 0, fallback: 0 });
+  return (args) => {
+    const out = fast(args);
+    if (out) {
+      s.fast++;
+      return out;
+    }
+    s.fallback++;
+    return stock(args);
+  };
+}
+
+/**
+ * Switches the webgpu kernels: 'fast' registers ours (all, or only those named in `only`),
+ * 'stock' restores tfjs's original KernelConfigs. Takes effect from the next op executed.
+ */
+export function useKernels(mode: KernelMode, opts: { only?: readonly string[] } = {}): void {
+  captureStock();
+  const wanted = new Set(mode === 'fast' ? (opts.only ?? FAST_KERNEL_NAMES) : []);
+  for (const name of wanted) {
+    if (!(name in FAST_KERNELS)) throw new Error(`useKernels: unknown kernel '${name}' (ours: ${FAST_KERNEL_NAMES.join(', ')})`);
+  }
+  for (const name of FAST_KERNEL_NAMES) {
+    const stock = stockConfigs.get(name)!;
+    register(wanted.has(name) ? { kernelName: name, backendName: BACKEND, kernelFunc: wrap(name, FAST_KERNELS[name], stock.kernelFunc) } : stock);
+  }
+  active = wanted;
+}
+
+/** Names of our kernels registered now (empty = all stock). */
+export function activeFastKernels(): string[] {
+  return [...active];
+}
+
+/** How often each of our kernels ran its own code and how often it fell back to stock. */
+export function kernelStats(): Record<string, { fast: number; fallback: number }> {
+  return JSON.parse(JSON.stringify(stats)) as Record<string, { fast: number; fallback: number }>;
+}
+
+export { conv2dBackpropFilterFast, planBackpropFilter, setBackpropFilterTuning } from './conv2d-backprop-filter';
+export { conv2dBackpropInputFast, planBackpropInput, setBackpropInputTuning } from './conv2d-backprop-input';
+export { channelReduceFast, planChannelReduce } from './reduce-channels';
