@@ -1,0 +1,192 @@
+/**
+ * Projection benchmark: one full LRPET projection (src/engine/linalg projectMatrix, BN scale on) of
+ * every conv of ResNet-56 (55 convs, p = 0.57) and VGG-16 (13 convs, rank floors 18 / 43), next to
+ * numpy float64 Gram + eigh on the same matrices in the same run (bench/numpy_ref.py times itself).
+ *
+ *   npx tsx bench/projection.ts            (npm run bench)
+ *
+ * Other benchmarks can reuse runProjectionBench() and printRows() and add their own rows.
+ */
+import { pathToFileURL } from 'node:url';
+import { linalgBackend, projectMatrix, setLinalgBackend } from '../src/engine/linalg';
+import { numpyBench, type ContainerItem } from '../src/engine/linalg/numpy-ref';
+
+export interface Row {
+  /** What was timed, e.g. "ResNet-56 projection". */
+  model: string;
+  /** Number of matrices (or any short description of the workload). */
+  matrices: number | string;
+  oursMs: number | null;
+  numpyMs: number | null;
+  /** oursMs / numpyMs. */
+  ratio: number | null;
+  /** Target for the ratio (ours must be within target× of numpy), null if informational. */
+  target: number | null;
+  note?: string;
+}
+
+export interface ConvShape {
+  name: string;
+  K: number;
+  O: number;
+  rank: number;
+}
+
+/** r = max(1, floor(n − n·p)) in double precision (spec §2). */
+export function rankFor(n: number, p: number): number {
+  return Math.max(1, Math.floor(n - n * p));
+}
+
+export function resnet56Shapes(p = 0.57): ConvShape[] {
+  const convs: [number, number][] = [[3, 16]];
+  let inC = 16;
+  for (const c of [16, 32, 64]) {
+    for (let b = 0; b < 9; b++) {
+      convs.push([inC, c], [c, c]);
+      inC = c;
+    }
+  }
+  return convs.map(([i, o], idx) => {
+    const K = 9 * i;
+    return { name: `resnet56.conv${idx}`, K, O: o, rank: rankFor(Math.min(K, o), p) };
+  });
+}
+
+export function vgg16Shapes(): ConvShape[] {
+  const cfg: [number, number][] = [
+    [3, 64], [64, 64], [64, 128], [128, 128], [128, 256], [256, 256], [256, 256],
+    [256, 512], [512, 512], [512, 512], [512, 512], [512, 512], [512, 512],
+  ];
+  return cfg.map(([i, o], idx) => {
+    const K = 9 * i;
+    const floor = idx === 0 ? 18 : 43;
+    return { name: `vgg16.conv${idx}`, K, O: o, rank: Math.min(floor, Math.min(K, o)) };
+  });
+}
+
+interface Layer extends ConvShape {
+  wt: Float32Array;
+  scale: Float64Array;
+}
+
+function makeLayers(shapes: ConvShape[], seed: number): Layer[] {
+  let s = seed >>> 0;
+  const uni = (): number => {
+    s = (Math.imul(s, 1664525) + 1013904223) >>> 0;
+    return (s + 0.5) / 4294967296;
+  };
+  const gauss = (): number => Math.sqrt(-2 * Math.log(uni())) * Math.cos(2 * Math.PI * uni());
+  return shapes.map((sh) => {
+    const std = Math.sqrt(2 / sh.K);
+    const wt = new Float32Array(sh.K * sh.O);
+    for (let i = 0; i < wt.length; i++) wt[i] = gauss() * std;
+    const scale = new Float64Array(sh.O);
+    for (let j = 0; j < sh.O; j++) scale[j] = 0.2 + 1.6 * uni();
+    return { ...sh, wt, scale };
+  });
+}
+
+function median(xs: number[]): number {
+  const a = [...xs].sort((x, y) => x - y);
+  const m = a.length >> 1;
+  return a.length % 2 ? a[m] : 0.5 * (a[m - 1] + a[m]);
+}
+
+/** Median wall time (ms) of projecting every layer once, after `warmup` untimed passes. */
+function timeOurs(layers: Layer[], repeats: number, warmup: number): number {
+  const run = (): number => {
+    const t0 = performance.now();
+    for (const L of layers) projectMatrix(L.wt, L.K, L.O, { rank: L.rank, scale: L.scale, beta: 0, energyTransfer: true });
+    return performance.now() - t0;
+  };
+  for (let i = 0; i < warmup; i++) run();
+  const times: number[] = [];
+  for (let i = 0; i < repeats; i++) times.push(run());
+  return median(times);
+}
+
+export interface BenchOptions {
+  /** Timed repeats per model (median reported). Default 5. */
+  repeats?: number;
+  /** Also time the plain-JavaScript fallback (informational rows). Default true. */
+  jsFallback?: boolean;
+}
+
+export async function runProjectionBench(opts: BenchOptions = {}): Promise<Row[]> {
+  const repeats = opts.repeats ?? 5;
+  const models = [
+    { model: 'ResNet-56', layers: makeLayers(resnet56Shapes(), 56), target: 3 },
+    { model: 'VGG-16', layers: makeLayers(vgg16Shapes(), 16), target: 5 },
+  ];
+  const items: ContainerItem[] = [];
+  for (const m of models) {
+    for (const L of m.layers) items.push({ meta: { group: m.model, K: L.K, O: L.O }, arrays: { wt: L.wt, scale: L.scale } });
+  }
+  const ref = numpyBench(items, repeats);
+  const rows: Row[] = [];
+  const backend = linalgBackend();
+  for (const m of models) {
+    const ours = timeOurs(m.layers, repeats, 2);
+    const np = ref.groups[m.model].medianMs;
+    rows.push({
+      model: `${m.model} projection`,
+      matrices: m.layers.length,
+      oursMs: ours,
+      numpyMs: np,
+      ratio: ours / np,
+      target: m.target,
+      note: `ours: full projection (${backend}); numpy ${ref.numpy} (${ref.blas}): Gram + eigh`,
+    });
+  }
+  if (opts.jsFallback ?? true) {
+    setLinalgBackend('js');
+    try {
+      for (const m of models) {
+        const ours = timeOurs(m.layers, Math.min(repeats, 3), 1);
+        const np = ref.groups[m.model].medianMs;
+        rows.push({ model: `${m.model} projection, plain JS`, matrices: m.layers.length, oursMs: ours, numpyMs: np, ratio: ours / np, target: null, note: 'fallback without wasm SIMD (informational)' });
+      }
+    } finally {
+      setLinalgBackend('auto');
+    }
+  }
+  return rows;
+}
+
+function fmt(x: number | null, digits: number): string {
+  return x === null ? '—' : x.toFixed(digits);
+}
+
+/** Prints rows as a plain-text table. */
+export function printRows(rows: Row[]): void {
+  const head = ['model', 'matrices', 'ours ms', 'numpy ms', 'ratio', 'target', 'ok'];
+  const body = rows.map((r) => [
+    r.model,
+    String(r.matrices),
+    fmt(r.oursMs, 1),
+    fmt(r.numpyMs, 1),
+    r.ratio === null ? '—' : `${r.ratio.toFixed(2)}×`,
+    r.target === null ? '—' : `${r.target}×`,
+    r.target === null || r.ratio === null ? '' : r.ratio <= r.target ? 'yes' : 'NO',
+  ]);
+  const widths = head.map((h, i) => Math.max(h.length, ...body.map((b) => b[i].length)));
+  const line = (cells: string[]): string => cells.map((c, i) => (i < 2 ? c.padEnd(widths[i]) : c.padStart(widths[i]))).join('  ');
+  console.log(line(head));
+  console.log(widths.map((w) => '-'.repeat(w)).join('  '));
+  for (const b of body) console.log(line(b));
+  const notes = rows.filter((r) => r.note).map((r) => `  ${r.model}: ${r.note}`);
+  if (notes.length) console.log(notes.join('\n'));
+}
+
+async function main(): Promise<void> {
+  const rows = await runProjectionBench();
+  // Further rows (e.g. a training-step timing) can be appended here before printing.
+  printRows(rows);
+}
+
+if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) {
+  main().catch((err: unknown) => {
+    console.error(err);
+    process.exit(1);
+  });
+}
