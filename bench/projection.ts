@@ -4,6 +4,7 @@
  * numpy float64 Gram + eigh on the same matrices in the same run (bench/numpy_ref.py times itself).
  *
  *   npx tsx bench/projection.ts            (npm run bench)
+ *   npx tsx bench/projection.ts --js       also time the plain-JavaScript fallback (slow)
  *
  * Other benchmarks can reuse runProjectionBench() and printRows() and add their own rows.
  */
@@ -108,7 +109,7 @@ function timeOurs(layers: Layer[], repeats: number, warmup: number): number {
 export interface BenchOptions {
   /** Timed repeats per model (median reported). Default 5. */
   repeats?: number;
-  /** Also time the plain-JavaScript fallback (informational rows). Default true. */
+  /** Also time the plain-JavaScript fallback (informational rows; slow). Default false (CLI: --js). */
   jsFallback?: boolean;
 }
 
@@ -123,6 +124,8 @@ export async function runProjectionBench(opts: BenchOptions = {}): Promise<Row[]
     for (const L of m.layers) items.push({ meta: { group: m.model, K: L.K, O: L.O }, arrays: { wt: L.wt, scale: L.scale } });
   }
   const ref = numpyBench(items, repeats);
+  // single-threaded BLAS for context (ours is single-threaded; numpy's default uses every core)
+  const ref1 = numpyBench(items, repeats, 1);
   const rows: Row[] = [];
   const backend = linalgBackend();
   for (const m of models) {
@@ -135,10 +138,10 @@ export async function runProjectionBench(opts: BenchOptions = {}): Promise<Row[]
       numpyMs: np,
       ratio: ours / np,
       target: m.target,
-      note: `ours: full projection (${backend}); numpy ${ref.numpy} (${ref.blas}): Gram + eigh`,
+      note: `ours: full projection, 1 thread (${backend}); numpy ${ref.numpy} (${ref.blas}, default threads): Gram + eigh; numpy with 1 BLAS thread: ${ref1.groups[m.model].medianMs.toFixed(1)} ms`,
     });
   }
-  if (opts.jsFallback ?? true) {
+  if (opts.jsFallback ?? false) {
     setLinalgBackend('js');
     try {
       for (const m of models) {
@@ -179,7 +182,7 @@ export function printRows(rows: Row[]): void {
 }
 
 async function main(): Promise<void> {
-  const rows = await runProjectionBench();
+  const rows = await runProjectionBench({ jsFallback: process.argv.includes('--js') });
   // Further rows (e.g. a training-step timing) can be appended here before printing.
   printRows(rows);
 }

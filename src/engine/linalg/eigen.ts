@@ -96,56 +96,50 @@ export function tridiagonalize(a: Float64Array, n: number, d: Float64Array, e: F
 }
 
 /**
- * Eigenvalues of the unreduced tridiagonal block d[lo..hi], e[lo..hi−1] by implicit QL with
- * Wilkinson shifts; written into out[0 .. hi−lo] (unordered).
+ * Eigenvalues of the unreduced tridiagonal block d[lo..hi], e[lo..hi−1], written into
+ * out[0 .. hi−lo] (unordered): implicit QL with Wilkinson shifts in the root-free
+ * Pal–Walker–Kahan form, which works on the squared off-diagonals and needs no square root per
+ * rotation (the values-only variant LAPACK uses in dsterf).
  */
-function qlValues(d: Float64Array, e: Float64Array, lo: number, hi: number, out: Float64Array, ee: Float64Array): void {
+function qlValues(d: Float64Array, e: Float64Array, lo: number, hi: number, out: Float64Array, e2: Float64Array): void {
   const m = hi - lo + 1;
   for (let i = 0; i < m; i++) out[i] = d[lo + i];
-  for (let i = 0; i < m - 1; i++) ee[i] = e[lo + i];
-  ee[m - 1] = 0;
-  const dd = out;
+  for (let i = 0; i < m - 1; i++) e2[i] = e[lo + i] * e[lo + i];
+  e2[m - 1] = 0;
+  const eps2 = EPS * EPS;
   for (let l = 0; l < m; l++) {
     let iter = 0;
     for (;;) {
       let mm = l;
-      for (; mm < m - 1; mm++) {
-        const s = Math.abs(dd[mm]) + Math.abs(dd[mm + 1]);
-        if (Math.abs(ee[mm]) <= EPS * s) break;
-      }
+      for (; mm < m - 1; mm++) if (e2[mm] <= eps2 * Math.abs(out[mm] * out[mm + 1])) break;
       if (mm === l) break;
       if (++iter > 60) break; // does not happen in practice; keep the current approximation
-      let g = (dd[l + 1] - dd[l]) / (2 * ee[l]);
-      let r = Math.abs(g) > 1e150 ? Math.abs(g) : Math.sqrt(g * g + 1);
-      g = dd[mm] - dd[l] + ee[l] / (g + (g >= 0 ? r : -r));
-      let s = 1;
+      // shift: the eigenvalue of the leading 2×2 closer to out[l]
+      const p0 = out[l];
+      const rte = Math.sqrt(e2[l]);
+      let sg = (out[l + 1] - p0) / (2 * rte);
+      const r0 = Math.abs(sg) > 1e150 ? Math.abs(sg) : Math.sqrt(sg * sg + 1);
+      sg = p0 - rte / (sg + (sg >= 0 ? r0 : -r0));
       let c = 1;
-      let p = 0;
-      let i = mm - 1;
-      let deflated = false;
-      for (; i >= l; i--) {
-        const f = s * ee[i];
-        const b = c * ee[i];
-        r = Math.sqrt(f * f + g * g);
-        ee[i + 1] = r;
-        if (r === 0) {
-          dd[i + 1] -= p;
-          ee[mm] = 0;
-          deflated = true;
-          break;
-        }
-        s = f / r;
-        c = g / r;
-        g = dd[i + 1] - p;
-        r = (dd[i] - g) * s + 2 * c * b;
-        p = s * r;
-        dd[i + 1] = g + p;
-        g = c * r - b;
+      let s = 0;
+      let gamma = out[mm] - sg;
+      let p = gamma * gamma;
+      for (let i = mm - 1; i >= l; i--) {
+        const bb = e2[i];
+        const r = p + bb;
+        if (i !== mm - 1) e2[i + 1] = s * r;
+        const oldc = c;
+        const inv = 1 / r;
+        c = p * inv;
+        s = bb * inv;
+        const oldgam = gamma;
+        const alpha = out[i];
+        gamma = c * (alpha - sg) - s * oldgam;
+        out[i + 1] = oldgam + (alpha - gamma);
+        p = c !== 0 ? (gamma * gamma) / c : oldc * bb;
       }
-      if (deflated) continue;
-      dd[l] -= p;
-      ee[l] = g;
-      ee[mm] = 0;
+      e2[l] = s * p;
+      out[l] = sg + gamma;
     }
   }
 }
@@ -160,6 +154,23 @@ function startVector(x: Float64Array, len: number, seed: number): void {
     s ^= s << 5;
     s >>>= 0;
     x[i] = s / 2147483648 - 1;
+  }
+}
+
+/**
+ * Eigenvalues closer than this (relative to the block's norm) are treated as a cluster whose
+ * inverse-iteration vectors are explicitly orthogonalised; outside clusters orthogonality follows
+ * from the gap (error ≈ ε·‖T‖/gap ≤ 1e4·ε).
+ */
+const CLUSTER_TOL = 1e-4;
+
+/** x −= Σ (x·z_q) z_q over the previous cluster vectors (rows q of z, block offset lo). */
+function orthogonalize(x: Float64Array, bs: number, z: Float64Array, n: number, lo: number, prev: number[]): void {
+  for (const q of prev) {
+    const qr = q * n + lo;
+    let s = 0;
+    for (let i = 0; i < bs; i++) s += x[i] * z[qr + i];
+    for (let i = 0; i < bs; i++) x[i] -= s * z[qr + i];
   }
 }
 
@@ -297,7 +308,7 @@ export function tridiagEigen(
     }
     const nm = tnorm[b] > 0 ? tnorm[b] : 1;
     const lam = values[pos];
-    if (lastOrig[b] - lam > 1e-3 * nm) cluster[b] = [];
+    if (lastOrig[b] - lam > CLUSTER_TOL * nm) cluster[b] = [];
     const pertol = 10 * EPS * nm;
     const lamP = lastPert[b] - lam < pertol ? lastPert[b] - pertol : lam;
     lastOrig[b] = lam;
@@ -315,15 +326,8 @@ export function tridiagEigen(
       let g = 0;
       for (let i = 0; i < bs; i++) g += x[i] * x[i];
       g = Math.sqrt(g);
-      // Gram–Schmidt against the vectors already found in this cluster (twice)
-      for (let pass = 0; pass < 2 && prev.length > 0; pass++) {
-        for (const q of prev) {
-          const qr = q * n + lo;
-          let s = 0;
-          for (let i = 0; i < bs; i++) s += x[i] * z[qr + i];
-          for (let i = 0; i < bs; i++) x[i] -= s * z[qr + i];
-        }
-      }
+      // Gram–Schmidt against the vectors already found in this cluster
+      orthogonalize(x, bs, z, n, lo, prev);
       let nx = 0;
       for (let i = 0; i < bs; i++) nx += x[i] * x[i];
       nx = Math.sqrt(nx);
@@ -335,6 +339,14 @@ export function tridiagEigen(
       if (g * nm >= 1e8) {
         if (++extra >= 2) break;
       }
+    }
+    if (prev.length > 0) {
+      // a last pass makes the cluster orthonormal to working precision
+      orthogonalize(x, bs, z, n, lo, prev);
+      let nx = 0;
+      for (let i = 0; i < bs; i++) nx += x[i] * x[i];
+      nx = Math.sqrt(nx);
+      for (let i = 0; i < bs; i++) x[i] /= nx;
     }
     for (let i = 0; i < bs; i++) z[row + lo + i] = x[i];
     prev.push(j);

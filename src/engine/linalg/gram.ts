@@ -15,7 +15,7 @@
  * Gram matrix at all (the rounding of G hides them); their absolute error stays ≲ 1e-7·σ1.
  */
 import { EPS, symEig, type EigenWork } from './eigen';
-import { Arena, gemmNN, gemmNT, mark } from './kernels';
+import { Arena, fillScaledWasm, gemmNN, gemmNT, mark } from './kernels';
 
 /** Eigenvalues below this fraction of λ1 get a Ritz refinement when their σ is needed accurately. */
 export const REFINE_REL = 1e-6;
@@ -32,6 +32,8 @@ export interface Prepared {
   ldWA: number;
   /** Scratch as large as WA: the padded Gram, later the projected matrix. */
   hT: number;
+  /** Staging room for float32 input/output (⌈K·O/2⌉ doubles). */
+  hStage: number;
   /** G (n×n), eigen work vectors, eigenvector rows (room for n×n). */
   hG: number;
   hWork: number;
@@ -104,10 +106,12 @@ export function prepare(wt: Float32Array | Float64Array, K: number, O: number, s
   const hG = arena.add(n * n);
   const hWork = arena.add(4 * (n + 8));
   const hZ = arena.add(n * n);
+  const hStage = arena.add(Math.ceil((K * O) / 2));
+  const hScale = arena.add(O);
   const v = arena.views();
   const WA = v[hWA];
   const G = v[hG];
-  const energy = fill(wt, K, O, scale, WA, ldWA);
+  const energy = fillScaledWasm(wt, K, O, scale, v[hScale], WA, ldWA, v[hStage]) ?? fill(wt, K, O, scale, WA, ldWA);
   mark('fill');
   if (tall) {
     // G = WAᵀ WA: upper 4-blocks into the padded scratch, then copied out
@@ -118,7 +122,7 @@ export function prepare(wt: Float32Array | Float64Array, K: number, O: number, s
     gemmNT(WA, ldWA, WA, ldWA, G, n, n, n, l, true);
   }
   mark('gram');
-  return { arena, K, O, n, l, tall, hWA, ldWA, hT, hG, hWork, hZ, energy };
+  return { arena, K, O, n, l, tall, hWA, ldWA, hT, hStage, hG, hWork, hZ, energy };
 }
 
 export interface GramDecomposition {

@@ -14,6 +14,8 @@ export type Backend = 'auto' | 'wasm' | 'js';
 type NtKernel = (a: number, b: number, c: number, nb: number, p: number, lda: number, ldb: number, ldc: number, accumulate: number) => void;
 type TriKernel = (a: number, vp: number, wp: number, v: number, y: number, count: number, vpi: number, wpi: number, vi: number) => number;
 type NnKernel = (a: number, ais: number, ass: number, b: number, ldb: number, c: number, ldc: number, p: number, nb: number, accumulate: number) => void;
+type FillKernel = (src: number, dst: number, scale: number, K: number, O: number, ld: number) => number;
+type ToF32Kernel = (src: number, dst: number, K: number, O: number, ld: number) => void;
 type TriPassKernel = (a: number, n: number, k: number, vp: number, wp: number, v: number, y: number) => void;
 type ReflKernel = (v: number, z: number, len: number, kv: number, zs: number, tau: number) => void;
 
@@ -26,6 +28,8 @@ interface WasmKernels {
   tri: TriKernel;
   triPass: TriPassKernel;
   refl: ReflKernel;
+  fill: FillKernel;
+  tof32: ToF32Kernel;
 }
 
 /** Block shape of the main wasm kernel: MI rows of A against NJ rows of B. */
@@ -364,6 +368,101 @@ function genRefl(): Fn {
   return f;
 }
 
+/**
+ * dst (f64, K rows of stride ld) = src (f32, K×O) · diag(scale), columns O … ld−1 zeroed;
+ * returns Σ dst². Params (i32): src, dst, scale (byte addresses; scale = 0 means all ones),
+ * K, O, ld (elements).
+ */
+function genFill(): Fn {
+  const f = new Fn('fill', [I32, I32, I32, I32, I32, I32], [F64]);
+  const [SRC, DST, SC, K, O, LD] = [0, 1, 2, 3, 4, 5];
+  const k = f.local(I32);
+  const o = f.local(I32);
+  const ps = f.local(I32);
+  const pd = f.local(I32);
+  const o2 = f.local(I32);
+  const x = f.local(V128);
+  const acc = f.local(V128);
+  const xs = f.local(F64);
+  const es = f.local(F64);
+  f.get(O).i32(1).shrU().i32(1).shl().set(o2);
+  f.vZero().set(acc);
+  f.block().loop();
+  f.get(k).get(K).geU().brIf(1);
+  f.get(SRC).get(k).get(O).mul().i32(2).shl().add().set(ps);
+  f.get(DST).get(k).get(LD).mul().i32(3).shl().add().set(pd);
+  f.i32(0).set(o);
+  // pairs
+  f.block();
+  f.get(o).get(o2).geU().brIf(0);
+  f.loop();
+  f.get(ps).get(o).i32(2).shl().add().vLoadSplat().promoteLow().set(x);
+  f.get(SC).if();
+  f.get(x).get(SC).get(o).i32(3).shl().add().vLoad().vmul().set(x);
+  f.end();
+  f.get(pd).get(o).i32(3).shl().add().get(x).vStore();
+  f.get(acc).get(x).get(x).vmul().vadd().set(acc);
+  f.get(o).i32(2).add().tee(o).get(o2).ltU().brIf(0);
+  f.end().end();
+  // odd last column
+  f.get(O).i32(1).and().if();
+  f.get(ps).get(o2).i32(2).shl().add().f32Load().f64PromoteF32().set(xs);
+  f.get(SC).if();
+  f.get(xs).get(SC).get(o2).i32(3).shl().add().f64Load().fmul().set(xs);
+  f.end();
+  f.get(pd).get(o2).i32(3).shl().add().get(xs).f64Store();
+  f.get(es).get(xs).get(xs).fmul().fadd().set(es);
+  f.end();
+  // zero padding O … ld−1
+  f.get(O).set(o);
+  f.block();
+  f.get(o).get(LD).geU().brIf(0);
+  f.loop();
+  f.get(pd).get(o).i32(3).shl().add().f64Const(0).f64Store();
+  f.get(o).i32(1).add().tee(o).get(LD).ltU().brIf(0);
+  f.end().end();
+  f.get(k).i32(1).add().set(k);
+  f.br(0);
+  f.end().end();
+  f.get(acc).lane(0).get(acc).lane(1).fadd().get(es).fadd();
+  return f;
+}
+
+/**
+ * dst (f32, K×O dense) = src (f64, K rows of stride ld), rounded to nearest.
+ * Params (i32): src, dst (byte addresses), K, O, ld.
+ */
+function genToF32(): Fn {
+  const f = new Fn('tof32', [I32, I32, I32, I32, I32]);
+  const [SRC, DST, K, O, LD] = [0, 1, 2, 3, 4];
+  const k = f.local(I32);
+  const o = f.local(I32);
+  const ps = f.local(I32);
+  const pd = f.local(I32);
+  const o2 = f.local(I32);
+  f.get(O).i32(1).shrU().i32(1).shl().set(o2);
+  f.block().loop();
+  f.get(k).get(K).geU().brIf(1);
+  f.get(SRC).get(k).get(LD).mul().i32(3).shl().add().set(ps);
+  f.get(DST).get(k).get(O).mul().i32(2).shl().add().set(pd);
+  f.i32(0).set(o);
+  f.block();
+  f.get(o).get(o2).geU().brIf(0);
+  f.loop();
+  f.get(pd).get(o).i32(2).shl().add()
+    .get(ps).get(o).i32(3).shl().add().vLoad().demoteZero()
+    .vStore64Lane(0);
+  f.get(o).i32(2).add().tee(o).get(o2).ltU().brIf(0);
+  f.end().end();
+  f.get(O).i32(1).and().if();
+  f.get(pd).get(o2).i32(2).shl().add().get(ps).get(o2).i32(3).shl().add().f64Load().f32DemoteF64().f32Store();
+  f.end();
+  f.get(k).i32(1).add().set(k);
+  f.br(0);
+  f.end().end();
+  return f;
+}
+
 /** Optional phase timing (for the benchmark / profiling): milliseconds accumulated per phase. */
 let phaseTimes: Record<string, number> | null = null;
 let phaseStart = 0;
@@ -390,12 +489,13 @@ function loadWasm(): WasmKernels | null {
       genNt('k24', MI, NJ, 1), genNt('k21', MI, 1, 1), genNt('k14', 1, NJ, 1), genNt('k11', 1, 1, 1),
       genTriRow(), genTriPass(), genRefl(),
       genNN('c42', 4, 2, true), genNN('r42', 4, 2, false), genNN('x12', 1, 2, true),
+      genFill(), genToF32(),
     ];
     const bytes = assemble(fns, 1);
     if (!WebAssembly.validate(bytes)) return null;
     const mem = new WebAssembly.Memory({ initial: 16 });
     const inst = new WebAssembly.Instance(new WebAssembly.Module(bytes), { env: { mem } });
-    const ex = inst.exports as unknown as Record<string, NtKernel & NnKernel & TriKernel & TriPassKernel & ReflKernel>;
+    const ex = inst.exports as unknown as Record<string, NtKernel & NnKernel & TriKernel & TriPassKernel & ReflKernel & FillKernel & ToF32Kernel>;
     wasmState = {
       mem,
       buffer: mem.buffer,
@@ -404,6 +504,8 @@ function loadWasm(): WasmKernels | null {
       tri: ex.tri,
       triPass: ex.triPass,
       refl: ex.refl,
+      fill: ex.fill,
+      tof32: ex.tof32,
     };
   } catch {
     wasmState = null;
@@ -506,6 +608,12 @@ export function gemmNT(
   }
 }
 
+/** Bytes of B kept per inner-dimension chunk of gemmNN (≈ half the L2 of current x86 cores). */
+let nnBudget = 262144;
+export function setNnBudget(bytes: number): void {
+  nnBudget = bytes;
+}
+
 /**
  * C (+)= A·B with B's rows contiguous: C[i·ldc + j] = Σ_s A[i·ais + s·ass]·B[s·ldb + j] for
  * i < m, s < p and j < q, where q must be a multiple of 4 (B and C must have that many readable /
@@ -525,7 +633,7 @@ export function gemmNN(
   if (w && onWasm(w, A, B, C)) {
     // chunk the inner dimension so that a chunk of B stays in L2 while the row blocks sweep it
     let chunk = p;
-    if (p * q * 8 > 262144) chunk = Math.max(16, Math.floor(262144 / (q * 8)));
+    if (p * q * 8 > nnBudget) chunk = Math.max(16, Math.floor(nnBudget / (q * 8)));
     const { c42, r42, x12 } = w.nn;
     const k4 = ais === 1 ? c42 : r42;
     for (let s0 = 0; s0 < p; s0 += chunk) {
@@ -722,4 +830,35 @@ export function applyReflector(a: Float64Array, n: number, r: number, tau: numbe
     z[zr] -= s;
     for (let j = 0; j < len; j++) z[zr + 1 + j] -= s * a[rr + j];
   }
+}
+
+/**
+ * WA (K rows, stride ld) = wt·diag(scale) with zero padding columns; returns Σ WA². `stage` is a
+ * workspace buffer of at least ⌈K·O/2⌉ doubles used to bring float32 input into wasm memory.
+ * Returns null when the wasm path does not apply (the caller then fills in JavaScript).
+ */
+export function fillScaledWasm(
+  wt: Float32Array | Float64Array, K: number, O: number, scale: Float64Array | null, scaleBuf: Float64Array,
+  WA: Float64Array, ld: number, stage: Float64Array,
+): number | null {
+  const w = wasmIfActive();
+  if (!w || !(wt instanceof Float32Array) || !onWasm(w, WA, stage, scaleBuf)) return null;
+  new Float32Array(stage.buffer, stage.byteOffset, K * O).set(wt);
+  if (scale) scaleBuf.set(scale);
+  return w.fill(stage.byteOffset, WA.byteOffset, scale ? scaleBuf.byteOffset : 0, K, O, ld);
+}
+
+/** out (K×O dense) = rows of T (stride ld); uses `stage` (≥ ⌈K·O/2⌉ doubles) for float32 output. */
+export function copyOut(out: Float32Array | Float64Array, T: Float64Array, K: number, O: number, ld: number, stage: Float64Array): void {
+  const w = wasmIfActive();
+  if (out instanceof Float32Array && w && onWasm(w, T, stage, stage)) {
+    w.tof32(T.byteOffset, stage.byteOffset, K, O, ld);
+    out.set(new Float32Array(stage.buffer, stage.byteOffset, K * O));
+    return;
+  }
+  if (ld === O) {
+    out.set(T.subarray(0, K * O));
+    return;
+  }
+  for (let k = 0; k < K; k++) out.set(T.subarray(k * ld, k * ld + O), k * O);
 }

@@ -48,6 +48,8 @@ function buildCases(): Case[] {
   C('64×576 conv, r > n/2 (complement route), BN', 'random', 576, 64, 43, 0.1, true, bnScale(rng, 64), gaussianWt(rng, 576, 64));
   C('10×64 dense', 'random', 64, 10, 3, 0, true, null, gaussianWt(rng, 64, 10, 0.2));
   C('64×64 square', 'random', 64, 64, 20, 0, true, bnScale(rng, 64), gaussianWt(rng, 64, 64));
+  C('odd O, float32: 15×135, BN', 'random', 135, 15, 5, 0, true, bnScale(rng, 15), Float32Array.from(gaussianWt(rng, 135, 15)));
+  C('odd O, float32, K<O: 33×18, β=0.1', 'random', 18, 33, 7, 0.1, true, bnScale(rng, 33), Float32Array.from(gaussianWt(rng, 18, 33)));
   C('K<O: 64×27 stem conv, BN', 'random', 27, 64, 18, 0, true, bnScale(rng, 64, 2), gaussianWt(rng, 27, 64));
   C('K<O: 128×72, β=0.2', 'random', 72, 128, 20, 0.2, true, bnScale(rng, 128), gaussianWt(rng, 72, 128));
   C('K<O: 128×72, r > n/2 (complement route)', 'random', 72, 128, 50, 0, true, bnScale(rng, 128, 3), gaussianWt(rng, 72, 128));
@@ -216,14 +218,14 @@ describe('JavaScript fallback', () => {
     expect(linalgBackend()).toBe('js');
     picked.forEach((c, i) => {
       const js = projectMatrix64(c.wt, c.K, c.O, { rank: c.rank, scale: c.scale, beta: c.beta, energyTransfer: c.et });
-      // kept values to 1e-9; the tail comes from √λ (absolute accuracy ≈ ε·σ1²/σ_i, see gram.ts)
+      // kept values to 1e-8 (those taken from √λ, when r ≥ n, carry ≈ ε·σ1²/σ_i absolute error)
       const n = Math.min(c.K, c.O);
       const s1 = wasm[i].sigmaBefore[0];
       // a cut below √ε·σ1 is itself only determined to ≈ 1e-8 (see gram.ts)
       const resolvable = wasm[i].sigmaBefore[Math.min(c.rank, n) - 1] >= 1e-6 * s1;
       expect(relFro(js.weights, wasm[i].weights)).toBeLessThan(resolvable ? 1e-9 : 1e-6);
       const e = sigmaErrors(js.sigmaBefore, wasm[i].sigmaBefore, Math.min(c.rank, n), s1);
-      expect(e.rel).toBeLessThan(1e-9);
+      expect(e.rel).toBeLessThan(1e-8);
       expect(e.abs).toBeLessThan(1e-7);
       for (let j = 0; j < n; j++) expect(Math.abs(js.sigmaBefore[j] - wasm[i].sigmaBefore[j])).toBeLessThan(1e-7 * s1);
     });

@@ -7,7 +7,7 @@
  * smaller set:  X' = β X + (s−β)·U_r(U_rᵀX)  or  X' = s X + (β−s)·U_t(U_tᵀX).
  */
 import { decompose, prepare, roundUp4, sigmaFrom, smallPositions } from './gram';
-import { gemmNN, mark } from './kernels';
+import { copyOut, gemmNN, mark } from './kernels';
 
 export interface ProjectOptions {
   /** r, 1 ≤ r; r ≥ n means nothing is truncated. */
@@ -210,7 +210,7 @@ function project(
       gemmNN(UT, 1, n, B, ldWA, T, ldWA, K, O4, nS, c1 !== 0);
     }
     mark('project-T');
-    for (let k = 0; k < K; k++) out.set(T.subarray(k * ldWA, k * ldWA + O), k * O);
+    copyOut(out, T, K, O, ldWA, v[p.hStage]);
   }
   mark('output');
   return {

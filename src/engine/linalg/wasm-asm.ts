@@ -115,6 +115,10 @@ export class Fn {
     for (let i = 0; i < 8; i++) this.code.push(b[i]);
     return this;
   }
+  f32Load(offset = 0): this { return this.op(0x2a).memarg(2, offset); }
+  f32Store(offset = 0): this { return this.op(0x38).memarg(2, offset); }
+  f64PromoteF32(): this { return this.op(0xbb); }
+  f32DemoteF64(): this { return this.op(0xb6); }
   fadd(): this { return this.op(0xa0); }
   fsub(): this { return this.op(0xa1); }
   fmul(): this { return this.op(0xa2); }
@@ -130,6 +134,16 @@ export class Fn {
     return this;
   }
   splat(): this { return this.simd(0x14); }
+  /** f64x2.promote_low_f32x4 */
+  promoteLow(): this { return this.simd(0x5f); }
+  /** f32x4.demote_f64x2_zero */
+  demoteZero(): this { return this.simd(0x5e); }
+  /** v128.store64_lane: stores 8 bytes (lane 0 or 1 of an i64x2 view). */
+  vStore64Lane(lane: number, offset = 0): this {
+    this.simd(0x5b).memarg(3, offset);
+    this.code.push(lane);
+    return this;
+  }
   lane(i: number): this { this.simd(0x21); this.code.push(i); return this; }
   replaceLane(i: number): this { this.simd(0x22); this.code.push(i); return this; }
   vadd(): this { return this.simd(0xf0); }
