@@ -22,7 +22,7 @@
 import { backend_util, type KernelFunc, type TensorInfo } from '@tensorflow/tfjs';
 import { sumSlices } from './slices';
 import { DIV_FAST_LIMIT, DIV_FAST_WGSL } from './wgsl';
-import type { ProgramUniform, WebGPUBackendLike, WebGPUProgramLike } from './types';
+import { MAX_WORKGROUPS_PER_DIM, type ProgramUniform, type WebGPUBackendLike, type WebGPUProgramLike } from './types';
 
 /** Rows of P staged per step. */
 const TP = 16;
@@ -273,6 +273,7 @@ export function conv2dBackpropFilterFast(
   const p = n * oh * ow;
   if (p === 0 || k === 0 || co === 0) return null;
   const plan = planBackpropFilter(k, co, ci, p);
+  if (Math.ceil(k / plan.tm) > MAX_WORKGROUPS_PER_DIM || Math.ceil(co / plan.tn) > MAX_WORKGROUPS_PER_DIM) return null;
   const uniforms: ProgramUniform[] = [
     { type: 'int32', data: [k] },
     { type: 'int32', data: [p] },

@@ -15,7 +15,7 @@
  */
 import { backend_util, type KernelFunc, type TensorInfo } from '@tensorflow/tfjs';
 import { sumSlices } from './slices';
-import type { ProgramUniform, WebGPUBackendLike, WebGPUProgramLike } from './types';
+import { MAX_WORKGROUPS_PER_DIM, type ProgramUniform, type WebGPUBackendLike, type WebGPUProgramLike } from './types';
 
 const TK = 16;
 const TM = 64;
@@ -247,6 +247,7 @@ export function conv2dBackpropInputFast(
   const m = n * h * w;
   if (m === 0 || kh * kw * co === 0) return null;
   const plan = planBackpropInput(m, ci, kh * kw, co);
+  if (Math.ceil(m / TM) > MAX_WORKGROUPS_PER_DIM) return null;
   const uniforms: ProgramUniform[] = [
     { type: 'int32', data: [m] },
     { type: 'int32', data: [plan.coSteps] },

@@ -64,7 +64,7 @@ describe('gradients through the fast kernels', () => {
     useKernels('stock');
     const cpu = await gradients('cpu');
     await tf.setBackend('webgpu');
-    for (const k of ['Conv2DBackpropFilter', 'Conv2DBackpropInput', 'Mean', 'Sum']) {
+    for (const k of ['Conv2DBackpropFilter', 'Conv2DBackpropInput', 'Mean', 'Sum', 'grad:FusedBatchNorm', 'grad:Mean']) {
       expect(after[k].fast, `${k} ran`).toBeGreaterThan(before[k]?.fast ?? 0);
     }
     const lines: string[] = [];

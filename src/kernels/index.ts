@@ -14,11 +14,24 @@
  *  - Conv2DBackpropInput: implicit GEMM with CI-sized tiles, split-K for small outputs
  *  - Sum, Mean over leading/middle axes (batch-norm statistics and gradients): in-place column
  *    reduction without tfjs's transpose (reduce-channels.ts)
+ * and two gradient functions with fewer full-size passes (gradients.ts; global registry, used only
+ * while the webgpu backend is active): 'grad:FusedBatchNorm', 'grad:Mean'.
  */
-import { getKernel, registerKernel, unregisterKernel, type KernelConfig, type KernelFunc, type TensorInfo } from '@tensorflow/tfjs';
+import {
+  getGradient,
+  getKernel,
+  registerGradient,
+  registerKernel,
+  unregisterKernel,
+  type GradConfig,
+  type KernelConfig,
+  type KernelFunc,
+  type TensorInfo,
+} from '@tensorflow/tfjs';
 import { conv2DBackpropFilterKernel } from './conv2d-backprop-filter';
 import { conv2DBackpropInputKernel } from './conv2d-backprop-input';
 import { channelReduceKernel } from './reduce-channels';
+import { FAST_GRADIENTS, gradientStats } from './gradients';
 
 export type KernelMode = 'fast' | 'stock';
 
@@ -33,14 +46,26 @@ const FAST_KERNELS: Record<string, FastKernel> = {
   Mean: channelReduceKernel('mean'),
 };
 
-export const FAST_KERNEL_NAMES: readonly string[] = Object.keys(FAST_KERNELS);
+/** Kernel names we register on 'webgpu'. */
+export const REPLACED_KERNELS: readonly string[] = Object.keys(FAST_KERNELS);
+/** Our gradient functions, as 'grad:<KernelName>'. */
+export const REPLACED_GRADIENTS: readonly string[] = Object.keys(FAST_GRADIENTS);
+/** Everything `useKernels('fast', { only })` accepts. */
+export const FAST_KERNEL_NAMES: readonly string[] = [...REPLACED_KERNELS, ...REPLACED_GRADIENTS];
 
 const stockConfigs = new Map<string, KernelConfig>();
+const stockGradients = new Map<string, GradConfig>();
 let active = new Set<string>();
 const stats: Record<string, { fast: number; fallback: number }> = {};
 
 function captureStock(): void {
-  for (const name of FAST_KERNEL_NAMES) {
+  for (const [name, g] of Object.entries(FAST_GRADIENTS)) {
+    if (stockGradients.has(name)) continue;
+    const cfg = getGradient(g.kernelName);
+    if (!cfg) throw new Error(`useKernels: tfjs has no gradient registered for '${g.kernelName}'`);
+    stockGradients.set(name, cfg);
+  }
+  for (const name of Object.keys(FAST_KERNELS)) {
     if (stockConfigs.has(name)) continue;
     const cfg = getKernel(name, BACKEND);
     if (!cfg) {
@@ -79,11 +104,16 @@ export function useKernels(mode: KernelMode, opts: { only?: readonly string[] } 
   captureStock();
   const wanted = new Set(mode === 'fast' ? (opts.only ?? FAST_KERNEL_NAMES) : []);
   for (const name of wanted) {
-    if (!(name in FAST_KERNELS)) throw new Error(`useKernels: unknown kernel '${name}' (ours: ${FAST_KERNEL_NAMES.join(', ')})`);
+    if (!FAST_KERNEL_NAMES.includes(name)) throw new Error(`useKernels: unknown kernel '${name}' (ours: ${FAST_KERNEL_NAMES.join(', ')})`);
   }
-  for (const name of FAST_KERNEL_NAMES) {
+  for (const name of Object.keys(FAST_KERNELS)) {
     const stock = stockConfigs.get(name)!;
     register(wanted.has(name) ? { kernelName: name, backendName: BACKEND, kernelFunc: wrap(name, FAST_KERNELS[name], stock.kernelFunc) } : stock);
+  }
+  for (const [name, g] of Object.entries(FAST_GRADIENTS)) {
+    const stock = stockGradients.get(name)!;
+    // The gradient registry is global (all backends); ours defer to tfjs's off webgpu.
+    registerGradient(wanted.has(name) ? { ...stock, gradFunc: g.make(stock.gradFunc) } : stock);
   }
   active = wanted;
 }
@@ -95,7 +125,7 @@ export function activeFastKernels(): string[] {
 
 /** How often each of our kernels ran its own code and how often it fell back to stock. */
 export function kernelStats(): Record<string, { fast: number; fallback: number }> {
-  return JSON.parse(JSON.stringify(stats)) as Record<string, { fast: number; fallback: number }>;
+  return JSON.parse(JSON.stringify({ ...stats, ...gradientStats })) as Record<string, { fast: number; fallback: number }>;
 }
 
 export { conv2dBackpropFilterFast, planBackpropFilter, setBackpropFilterTuning } from './conv2d-backprop-filter';

@@ -6,7 +6,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type * as tfType from '@tensorflow/tfjs';
 import { loadTf } from '../node/webgpu-node';
-import { FAST_KERNEL_NAMES, activeFastKernels, kernelStats, useKernels } from './index';
+import { FAST_KERNEL_NAMES, REPLACED_GRADIENTS, REPLACED_KERNELS, activeFastKernels, kernelStats, useKernels } from './index';
 import {
   CONV_SWEEP,
   REDUCE_SWEEP,
@@ -50,14 +50,18 @@ function expectGood(rs: CheckResult[]): void {
 }
 
 describe('useKernels', () => {
-  it('switches between fast and the original stock KernelConfigs', () => {
-    const stock = Object.fromEntries(FAST_KERNEL_NAMES.map((n) => [n, tf.getKernel(n, 'webgpu')]));
+  it('switches between fast and the original stock KernelConfigs / gradients', () => {
+    const stock = Object.fromEntries(REPLACED_KERNELS.map((n) => [n, tf.getKernel(n, 'webgpu')]));
+    const gradName = (n: string) => n.replace(/^grad:/, '');
+    const stockGrads = Object.fromEntries(REPLACED_GRADIENTS.map((n) => [n, tf.getGradient(gradName(n))]));
     useKernels('fast');
     expect(activeFastKernels().sort()).toEqual([...FAST_KERNEL_NAMES].sort());
-    for (const n of FAST_KERNEL_NAMES) expect(tf.getKernel(n, 'webgpu')).not.toBe(stock[n]);
+    for (const n of REPLACED_KERNELS) expect(tf.getKernel(n, 'webgpu')).not.toBe(stock[n]);
+    for (const n of REPLACED_GRADIENTS) expect(tf.getGradient(gradName(n))).not.toBe(stockGrads[n]);
     useKernels('stock');
     expect(activeFastKernels()).toEqual([]);
-    for (const n of FAST_KERNEL_NAMES) expect(tf.getKernel(n, 'webgpu')).toBe(stock[n]);
+    for (const n of REPLACED_KERNELS) expect(tf.getKernel(n, 'webgpu')).toBe(stock[n]);
+    for (const n of REPLACED_GRADIENTS) expect(tf.getGradient(gradName(n))).toBe(stockGrads[n]);
     useKernels('fast', { only: ['Conv2DBackpropFilter'] });
     expect(tf.getKernel('Conv2DBackpropInput', 'webgpu')).toBe(stock.Conv2DBackpropInput);
     expect(tf.getKernel('Conv2DBackpropFilter', 'webgpu')).not.toBe(stock.Conv2DBackpropFilter);

@@ -14,7 +14,7 @@
  */
 import { util, type KernelFunc, type TensorInfo } from '@tensorflow/tfjs';
 import { sumSlices } from './slices';
-import type { WebGPUBackendLike, WebGPUProgramLike } from './types';
+import { MAX_WORKGROUPS_PER_DIM, type WebGPUBackendLike, type WebGPUProgramLike } from './types';
 
 const THREADS = 256;
 
@@ -137,6 +137,7 @@ export function channelReduceFast(
   if (!view || view.c < 4 || view.a * view.r * view.c === 0) return null;
   const outShape = keepDims ? x.shape.map((d, i) => (axes.includes(i) ? 1 : d)) : x.shape.filter((_, i) => !axes.includes(i));
   const plan = planChannelReduce(view.a, view.r, view.c);
+  if (plan.groups > MAX_WORKGROUPS_PER_DIM || plan.a > MAX_WORKGROUPS_PER_DIM) return null;
   const scale = type === 'mean' ? 1 / view.r : 1;
   const uniforms = (s: number) => [
     { type: 'int32' as const, data: [view.a] },

@@ -51,5 +51,8 @@ export interface WebGPUBackendLike {
   disposeData(dataId: object, force?: boolean): boolean;
 }
 
+/** WebGPU's default maxComputeWorkgroupsPerDimension; plans beyond it fall back to stock. */
+export const MAX_WORKGROUPS_PER_DIM = 65535;
+
 export const isWebGPUBackend = (b: unknown): b is WebGPUBackendLike =>
   typeof b === 'object' && b !== null && typeof (b as WebGPUBackendLike).runWebGPUProgram === 'function' && 'device' in b;
