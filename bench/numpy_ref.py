@@ -17,7 +17,8 @@ Item ops for "compute":
   eigh:    a (n*n symmetric) -> values (descending)
 For "bench": every item has wt, scale, K, O and a "group"; the timed work per group is, for every
 item, G = M M^T (or M^T M when K < O) and numpy.linalg.eigh(G), on float64 M = diag(a) W prepared
-beforehand. Each group is timed `repeats` times with time.perf_counter; the median is reported.
+beforehand. Each group is timed `repeats` times (header: an int or {group: int}) with
+time.perf_counter after one warm-up run; the median is reported.
 """
 import json
 import struct
@@ -126,7 +127,7 @@ def compute(inp, outp):
 
 def bench(inp):
     header, payload = read_container(inp)
-    repeats = int(header.get("repeats", 5))
+    rep_spec = header.get("repeats", 5)  # an int, or {group: int}
     groups = {}
     for item in header["items"]:
         K, O = item["K"], item["O"]
@@ -137,6 +138,7 @@ def bench(inp):
         groups.setdefault(item["group"], []).append(M)
     result = {}
     for name, mats in groups.items():
+        repeats = int(rep_spec.get(name, 5) if isinstance(rep_spec, dict) else rep_spec)
         times = []
         for _ in range(repeats + 1):
             t0 = time.perf_counter()

@@ -5,11 +5,13 @@
  *
  *   npx tsx bench/projection.ts            (npm run bench)
  *   npx tsx bench/projection.ts --js       also time the plain-JavaScript fallback (slow)
+ *   npx tsx bench/projection.ts --phases   also print where our time goes
  *
  * Other benchmarks can reuse runProjectionBench() and printRows() and add their own rows.
  */
 import { pathToFileURL } from 'node:url';
 import { linalgBackend, projectMatrix, setLinalgBackend } from '../src/engine/linalg';
+import { setPhaseTimes } from '../src/engine/linalg/kernels';
 import { numpyBench, type ContainerItem } from '../src/engine/linalg/numpy-ref';
 
 export interface Row {
@@ -23,6 +25,9 @@ export interface Row {
   ratio: number | null;
   /** Target for the ratio (ours must be within target× of numpy), null if informational. */
   target: number | null;
+  /** numpy with a single BLAS thread (ours is single-threaded), and oursMs / that. */
+  numpy1Ms?: number | null;
+  ratio1?: number | null;
   note?: string;
 }
 
@@ -93,8 +98,11 @@ function median(xs: number[]): number {
   return a.length % 2 ? a[m] : 0.5 * (a[m - 1] + a[m]);
 }
 
-/** Median wall time (ms) of projecting every layer once, after `warmup` untimed passes. */
-function timeOurs(layers: Layer[], repeats: number, warmup: number): number {
+/**
+ * Median wall time (ms) of projecting every layer once, after `warmup` untimed passes. With
+ * `phases`, the per-phase times of the timed passes are added into it (summed over repeats).
+ */
+function timeOurs(layers: Layer[], repeats: number, warmup: number, phases?: Record<string, number>): number {
   const run = (): number => {
     const t0 = performance.now();
     for (const L of layers) projectMatrix(L.wt, L.K, L.O, { rank: L.rank, scale: L.scale, beta: 0, energyTransfer: true });
@@ -102,23 +110,30 @@ function timeOurs(layers: Layer[], repeats: number, warmup: number): number {
   };
   for (let i = 0; i < warmup; i++) run();
   const times: number[] = [];
-  for (let i = 0; i < repeats; i++) times.push(run());
+  setPhaseTimes(phases ?? null);
+  try {
+    for (let i = 0; i < repeats; i++) times.push(run());
+  } finally {
+    setPhaseTimes(null);
+  }
   return median(times);
 }
 
 export interface BenchOptions {
-  /** Timed repeats per model (median reported). Default 5. */
+  /** Timed repeats per model (median reported). Default 21 for ResNet-56 (short), 5 for VGG-16. */
   repeats?: number;
   /** Also time the plain-JavaScript fallback (informational rows; slow). Default false (CLI: --js). */
   jsFallback?: boolean;
+  /** Print where our time goes (fill, gram, tridiag, …) per model. Default false (CLI: --phases). */
+  phases?: boolean;
 }
 
 export async function runProjectionBench(opts: BenchOptions = {}): Promise<Row[]> {
-  const repeats = opts.repeats ?? 5;
   const models = [
-    { model: 'ResNet-56', layers: makeLayers(resnet56Shapes(), 56), target: 3 },
-    { model: 'VGG-16', layers: makeLayers(vgg16Shapes(), 16), target: 5 },
+    { model: 'ResNet-56', layers: makeLayers(resnet56Shapes(), 56), target: 3, repeats: opts.repeats ?? 21 },
+    { model: 'VGG-16', layers: makeLayers(vgg16Shapes(), 16), target: 5, repeats: opts.repeats ?? 5 },
   ];
+  const repeats = Object.fromEntries(models.map((m) => [m.model, m.repeats]));
   const items: ContainerItem[] = [];
   for (const m of models) {
     for (const L of m.layers) items.push({ meta: { group: m.model, K: L.K, O: L.O }, arrays: { wt: L.wt, scale: L.scale } });
@@ -129,8 +144,17 @@ export async function runProjectionBench(opts: BenchOptions = {}): Promise<Row[]
   const rows: Row[] = [];
   const backend = linalgBackend();
   for (const m of models) {
-    const ours = timeOurs(m.layers, repeats, 2);
+    const phases: Record<string, number> = {};
+    const ours = timeOurs(m.layers, m.repeats, 2, phases);
     const np = ref.groups[m.model].medianMs;
+    const np1 = ref1.groups[m.model].medianMs;
+    const notes = [`ours: full projection, 1 thread (${backend}); numpy ${ref.numpy} (${ref.blas}): Gram + eigh`];
+    // numpy's default uses every core; when it is slower than one thread, the machine is busy
+    if (np > np1) notes.push(`numpy with all cores was slower than with 1 thread: the machine is busy, compare with the 1-thread column`);
+    if (opts.phases) {
+      const total = Object.values(phases).reduce((a, b) => a + b, 0);
+      notes.push('phases: ' + Object.entries(phases).map(([k, v]) => `${k} ${((100 * v) / total).toFixed(0)}%`).join(', '));
+    }
     rows.push({
       model: `${m.model} projection`,
       matrices: m.layers.length,
@@ -138,16 +162,29 @@ export async function runProjectionBench(opts: BenchOptions = {}): Promise<Row[]
       numpyMs: np,
       ratio: ours / np,
       target: m.target,
-      note: `ours: full projection, 1 thread (${backend}); numpy ${ref.numpy} (${ref.blas}, default threads): Gram + eigh; numpy with 1 BLAS thread: ${ref1.groups[m.model].medianMs.toFixed(1)} ms`,
+      numpy1Ms: np1,
+      ratio1: ours / np1,
+      note: notes.join('; '),
     });
   }
   if (opts.jsFallback ?? false) {
     setLinalgBackend('js');
     try {
       for (const m of models) {
-        const ours = timeOurs(m.layers, Math.min(repeats, 3), 1);
+        const ours = timeOurs(m.layers, Math.min(m.repeats, 3), 1);
         const np = ref.groups[m.model].medianMs;
-        rows.push({ model: `${m.model} projection, plain JS`, matrices: m.layers.length, oursMs: ours, numpyMs: np, ratio: ours / np, target: null, note: 'fallback without wasm SIMD (informational)' });
+        const np1 = ref1.groups[m.model].medianMs;
+        rows.push({
+          model: `${m.model} projection, plain JS`,
+          matrices: m.layers.length,
+          oursMs: ours,
+          numpyMs: np,
+          ratio: ours / np,
+          target: null,
+          numpy1Ms: np1,
+          ratio1: ours / np1,
+          note: 'fallback for runtimes without wasm SIMD (informational)',
+        });
       }
     } finally {
       setLinalgBackend('auto');
@@ -160,17 +197,23 @@ function fmt(x: number | null, digits: number): string {
   return x === null ? '—' : x.toFixed(digits);
 }
 
+function fmtRatio(x: number | null | undefined): string {
+  return x === null || x === undefined ? '—' : `${x.toFixed(2)}×`;
+}
+
 /** Prints rows as a plain-text table. */
 export function printRows(rows: Row[]): void {
-  const head = ['model', 'matrices', 'ours ms', 'numpy ms', 'ratio', 'target', 'ok'];
+  const head = ['model', 'matrices', 'ours ms', 'numpy ms', 'ratio', 'target', 'ok', 'numpy 1-thread ms', 'ratio 1-thread'];
   const body = rows.map((r) => [
     r.model,
     String(r.matrices),
     fmt(r.oursMs, 1),
     fmt(r.numpyMs, 1),
-    r.ratio === null ? '—' : `${r.ratio.toFixed(2)}×`,
+    fmtRatio(r.ratio),
     r.target === null ? '—' : `${r.target}×`,
     r.target === null || r.ratio === null ? '' : r.ratio <= r.target ? 'yes' : 'NO',
+    fmt(r.numpy1Ms ?? null, 1),
+    fmtRatio(r.ratio1),
   ]);
   const widths = head.map((h, i) => Math.max(h.length, ...body.map((b) => b[i].length)));
   const line = (cells: string[]): string => cells.map((c, i) => (i < 2 ? c.padEnd(widths[i]) : c.padStart(widths[i]))).join('  ');
@@ -182,7 +225,7 @@ export function printRows(rows: Row[]): void {
 }
 
 async function main(): Promise<void> {
-  const rows = await runProjectionBench({ jsFallback: process.argv.includes('--js') });
+  const rows = await runProjectionBench({ jsFallback: process.argv.includes('--js'), phases: process.argv.includes('--phases') });
   // Further rows (e.g. a training-step timing) can be appended here before printing.
   printRows(rows);
 }

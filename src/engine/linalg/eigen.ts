@@ -376,7 +376,8 @@ export function symEig(
   let mx = 0;
   for (let i = 0; i < n; i++) for (let j = i; j < n; j++) mx = Math.max(mx, Math.abs(a[i * n + j]));
   if (!(mx > 0) || !Number.isFinite(mx)) {
-    const values = new Float64Array(n).fill(mx > 0 ? NaN : 0);
+    // all zero, or non-finite entries (NaN eigenvalues then)
+    const values = new Float64Array(n).fill(mx === 0 ? 0 : NaN);
     const want = select(values);
     const vectors = work.z.subarray(0, want.length * n);
     vectors.fill(0);

@@ -522,6 +522,15 @@ export function setBackend(b: Backend): void {
   backend = b;
 }
 
+/**
+ * Drops the kernels' memory (the wasm memory only grows: after a 512×4608 projection it holds
+ * ≈ 45 MB). The next call re-creates it. Views from earlier calls must not be used afterwards.
+ */
+export function releaseWorkspace(): void {
+  wasmState = undefined;
+  jsBuffer = null;
+}
+
 /** The implementation the next call will use. */
 export function activeBackend(): 'wasm' | 'js' {
   return backend !== 'js' && loadWasm() ? 'wasm' : 'js';
@@ -653,15 +662,69 @@ export function gemmNN(
     }
     return;
   }
-  for (let i = 0; i < m; i++) {
-    const j0 = symBlocks ? i & ~3 : 0;
-    const ci = i * ldc;
-    if (!accumulate) C.fill(0, ci + j0, ci + q);
-    for (let s = 0; s < p; s++) {
-      const a = A[i * ais + s * ass];
-      if (a === 0) continue;
-      const bs = s * ldb;
-      for (let j = j0; j < q; j++) C[ci + j] += a * B[bs + j];
+  let chunk = p;
+  if (p * q * 8 > nnBudget) chunk = Math.max(16, Math.floor(nnBudget / (q * 8)));
+  for (let s0 = 0; s0 < p; s0 += chunk) {
+    const s1 = Math.min(p, s0 + chunk);
+    const acc = accumulate || s0 > 0;
+    let i = 0;
+    for (; i + 2 <= m; i += 2) nnJs2(A, ais, ass, B, ldb, C, ldc, i, symBlocks ? i & ~3 : 0, q, s0, s1, acc);
+    if (i < m) nnJs1(A, ais, ass, B, ldb, C, ldc, i, symBlocks ? i & ~3 : 0, q, s0, s1, acc);
+  }
+}
+
+/** JS gemmNN: rows i, i+1 of C, columns j0 … q−1 (q − j0 a multiple of 4), inner range [s0, s1). */
+function nnJs2(
+  A: Float64Array, ais: number, ass: number, B: Float64Array, ldb: number, C: Float64Array, ldc: number,
+  i: number, j0: number, q: number, s0: number, s1: number, acc: boolean,
+): void {
+  const c0 = i * ldc;
+  const c1 = c0 + ldc;
+  for (let j = j0; j < q; j += 4) {
+    let x00 = 0, x01 = 0, x02 = 0, x03 = 0, x10 = 0, x11 = 0, x12 = 0, x13 = 0;
+    let ia = i * ais + s0 * ass;
+    let ib = s0 * ldb + j;
+    for (let s = s0; s < s1; s++, ia += ass, ib += ldb) {
+      const a0 = A[ia];
+      const a1 = A[ia + ais];
+      const b0 = B[ib];
+      const b1 = B[ib + 1];
+      const b2 = B[ib + 2];
+      const b3 = B[ib + 3];
+      x00 += a0 * b0; x01 += a0 * b1; x02 += a0 * b2; x03 += a0 * b3;
+      x10 += a1 * b0; x11 += a1 * b1; x12 += a1 * b2; x13 += a1 * b3;
+    }
+    if (acc) {
+      C[c0 + j] += x00; C[c0 + j + 1] += x01; C[c0 + j + 2] += x02; C[c0 + j + 3] += x03;
+      C[c1 + j] += x10; C[c1 + j + 1] += x11; C[c1 + j + 2] += x12; C[c1 + j + 3] += x13;
+    } else {
+      C[c0 + j] = x00; C[c0 + j + 1] = x01; C[c0 + j + 2] = x02; C[c0 + j + 3] = x03;
+      C[c1 + j] = x10; C[c1 + j + 1] = x11; C[c1 + j + 2] = x12; C[c1 + j + 3] = x13;
+    }
+  }
+}
+
+/** JS gemmNN for a single row i. */
+function nnJs1(
+  A: Float64Array, ais: number, ass: number, B: Float64Array, ldb: number, C: Float64Array, ldc: number,
+  i: number, j0: number, q: number, s0: number, s1: number, acc: boolean,
+): void {
+  const c0 = i * ldc;
+  for (let j = j0; j < q; j += 4) {
+    let x0 = 0, x1 = 0, x2 = 0, x3 = 0;
+    let ia = i * ais + s0 * ass;
+    let ib = s0 * ldb + j;
+    for (let s = s0; s < s1; s++, ia += ass, ib += ldb) {
+      const a = A[ia];
+      x0 += a * B[ib];
+      x1 += a * B[ib + 1];
+      x2 += a * B[ib + 2];
+      x3 += a * B[ib + 3];
+    }
+    if (acc) {
+      C[c0 + j] += x0; C[c0 + j + 1] += x1; C[c0 + j + 2] += x2; C[c0 + j + 3] += x3;
+    } else {
+      C[c0 + j] = x0; C[c0 + j + 1] = x1; C[c0 + j + 2] = x2; C[c0 + j + 3] = x3;
     }
   }
 }

@@ -109,7 +109,12 @@ export interface NumpyBenchResult {
  * Runs the "bench" mode (numpy times Gram + eigh per group itself). threads: BLAS threads, null =
  * numpy's default (all cores).
  */
-export function numpyBench(items: ContainerItem[], repeats: number, threads: number | null = null, timeoutMs = 600_000): NumpyBenchResult {
+export function numpyBench(
+  items: ContainerItem[],
+  repeats: number | Record<string, number>,
+  threads: number | null = null,
+  timeoutMs = 600_000,
+): NumpyBenchResult {
   requireNumpy();
   const dir = mkdtempSync(join(tmpdir(), 'lrpet-bench-'));
   try {

@@ -7,6 +7,7 @@ import {
   linalgBackend,
   projectMatrix,
   projectMatrix64,
+  releaseLinalgMemory,
   setLinalgBackend,
   transferEnergy,
   type ProjectResult,
@@ -257,6 +258,32 @@ describe('skip rule', () => {
     expect(r.skipped).toBe(true);
     expect(r.alpha).toBe(1);
     expect(Array.from(r.sigmaBefore)).toEqual(new Array(10).fill(0));
+  });
+});
+
+describe('non-finite weights', () => {
+  it('leaves a layer with NaN or ±Infinity untouched (skipped, NaN spectrum) instead of throwing', () => {
+    for (const bad of [NaN, Infinity, -Infinity]) {
+      const wt = Float32Array.from(gaussianWt(new TestRng(3), 144, 16));
+      wt[100] = bad;
+      const r = projectMatrix(wt, 144, 16, { rank: 4, beta: 0, energyTransfer: true });
+      expect(r.skipped).toBe(true);
+      expect(r.alpha).toBe(1);
+      expect(Number.isNaN(r.sigmaBefore[0])).toBe(true);
+      expect(Array.from(r.weights)).toEqual(Array.from(wt));
+    }
+  });
+});
+
+describe('workspace', () => {
+  it('can be released and is re-created on the next call', () => {
+    const rng = new TestRng(11);
+    const c = { wt: gaussianWt(rng, 576, 64), scale: bnScale(rng, 64) };
+    const a = projectMatrix64(c.wt, 576, 64, { rank: 20, scale: c.scale, beta: 0, energyTransfer: true });
+    releaseLinalgMemory();
+    const b = projectMatrix64(c.wt, 576, 64, { rank: 20, scale: c.scale, beta: 0, energyTransfer: true });
+    expect(Array.from(b.weights)).toEqual(Array.from(a.weights));
+    expect(linalgBackend()).toBe('wasm');
   });
 });
 
