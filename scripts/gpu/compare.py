@@ -51,7 +51,15 @@ def main():
         return None
 
     fmt = lambda v: '-' if v is None or v != v else (f'{v:,.0f}' if v >= 100 else f'{v:.2f}')
-    head = ['model', 'batch'] + [f'tfjs {m}' for m in modes] + [pt_label(r) for _, r in torch_runs]
+    legend = {}
+
+    def mode_label(m):
+        if len(m) <= 12:
+            return f'tfjs {m}'
+        legend.setdefault(m, f'tfjs mode{len(legend) + 1}')
+        return legend[m]
+
+    head = ['model', 'batch'] + [mode_label(m) for m in modes] + [pt_label(r) for _, r in torch_runs]
     if 'stock' in modes and 'fast' in modes:
         head.append('fast/stock')
     if 'fast' in modes and torch_runs:
@@ -98,6 +106,8 @@ def main():
     print('  '.join('-' * n for n in w))
     for r in rows:
         print(line(r))
+    for m, label in legend.items():
+        print(f'{label} = {m}')
 
 
 if __name__ == '__main__':
