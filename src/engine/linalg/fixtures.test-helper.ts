@@ -105,3 +105,25 @@ export function maxRel(a: ArrayLike<number>, b: ArrayLike<number>, count = b.len
   for (let i = 0; i < count; i++) m = Math.max(m, Math.abs(a[i] - b[i]) / Math.abs(b[i]));
   return m;
 }
+
+/**
+ * Computes f() once on first use and returns the same value (or re-throws the same error) on
+ * every later call, so that a missing prerequisite fails every test that needs it.
+ */
+export function memo<T>(f: () => T): () => T {
+  let done = false;
+  let value: T;
+  let error: unknown = null;
+  return () => {
+    if (!done) {
+      done = true;
+      try {
+        value = f();
+      } catch (e) {
+        error = e;
+      }
+    }
+    if (error !== null) throw error;
+    return value;
+  };
+}

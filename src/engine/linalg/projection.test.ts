@@ -2,7 +2,7 @@
  * LRPET projection (spec §3–§4) against a float64 LAPACK reference (numpy.linalg.svd via
  * bench/numpy_ref.py). numpy is required: the suite fails (it never skips) without it.
  */
-import { afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it } from 'vitest';
 import {
   linalgBackend,
   projectMatrix,
@@ -13,7 +13,7 @@ import {
   type ProjectResult,
   type ProjectResult64,
 } from './index';
-import { bnScale, gaussianWt, geometricSpectrum, relFro, TestRng, wtWithSpectrum } from './fixtures.test-helper';
+import { bnScale, gaussianWt, geometricSpectrum, memo, relFro, TestRng, wtWithSpectrum } from './fixtures.test-helper';
 import { numpyCompute, requireNumpy, type ContainerItem } from './numpy-ref';
 
 type Kind = 'random' | 'ill' | 'deficient';
@@ -104,18 +104,21 @@ function sigmaErrors(a: ArrayLike<number>, b: ArrayLike<number>, count: number, 
 }
 
 const cases = buildCases();
-let ours64: ProjectResult64[] = [];
-let ours32: ProjectResult[] = [];
-let ref: { meta: Record<string, unknown>; arrays: Record<string, Float64Array> }[] = [];
-/** numpy singular values of our W' (f64 and f32), for the rank check. */
-let svOurs64: Float64Array[] = [];
-let svOurs32: Float64Array[] = [];
-const report: string[] = [];
 
-beforeAll(() => {
+interface Computed {
+  ours64: ProjectResult64[];
+  ours32: ProjectResult[];
+  ref: { meta: Record<string, unknown>; arrays: Record<string, Float64Array> }[];
+  /** numpy singular values of our W' (f64 and f32), for the rank check. */
+  svOurs64: Float64Array[];
+  svOurs32: Float64Array[];
+}
+
+/** Our projections and the numpy reference, computed once; throws (every caller fails) without numpy. */
+const computed = memo((): Computed => {
   requireNumpy();
-  ours64 = cases.map((c) => projectMatrix64(c.wt, c.K, c.O, { rank: c.rank, scale: c.scale, beta: c.beta, energyTransfer: c.et }));
-  ours32 = cases.map((c) => projectMatrix(c.wt, c.K, c.O, { rank: c.rank, scale: c.scale, beta: c.beta, energyTransfer: c.et }));
+  const ours64 = cases.map((c) => projectMatrix64(c.wt, c.K, c.O, { rank: c.rank, scale: c.scale, beta: c.beta, energyTransfer: c.et }));
+  const ours32 = cases.map((c) => projectMatrix(c.wt, c.K, c.O, { rank: c.rank, scale: c.scale, beta: c.beta, energyTransfer: c.et }));
   const items: ContainerItem[] = cases.map((c) => {
     const arrays: Record<string, ArrayLike<number>> = { wt: c.wt };
     if (c.scale) arrays.scale = c.scale;
@@ -126,10 +129,15 @@ beforeAll(() => {
     items.push({ meta: { op: 'svd', K: c.K, O: c.O }, arrays: { wt: ours32[i].weights } });
   });
   const out = numpyCompute(items);
-  ref = out.slice(0, cases.length);
-  svOurs64 = cases.map((_, i) => out[cases.length + 2 * i].arrays.sigma);
-  svOurs32 = cases.map((_, i) => out[cases.length + 2 * i + 1].arrays.sigma);
-}, 120_000);
+  return {
+    ours64,
+    ours32,
+    ref: out.slice(0, cases.length),
+    svOurs64: cases.map((_, i) => out[cases.length + 2 * i].arrays.sigma),
+    svOurs32: cases.map((_, i) => out[cases.length + 2 * i + 1].arrays.sigma),
+  };
+});
+const report: string[] = [];
 
 afterEach(() => setLinalgBackend('auto'));
 
@@ -144,6 +152,7 @@ describe('numpy reference', () => {
 
 describe('projectMatrix vs numpy float64 SVD', () => {
   it.each(cases.map((c, i) => [c.name, i] as const))('%s', (_name, i) => {
+    const { ours64, ours32, ref, svOurs64, svOurs32 } = computed();
     const c = cases[i];
     const o64 = ours64[i];
     const o32 = ours32[i];
@@ -195,6 +204,7 @@ describe('projectMatrix vs numpy float64 SVD', () => {
   });
 
   it('with energy transfer the Frobenius norm of M is conserved (M′ = diag((a²+ε)/a)·W′)', () => {
+    const { ours64 } = computed();
     for (const [i, c] of cases.entries()) {
       if (!c.et || !c.scale || c.scale.some((a) => a < 0.1)) continue;
       let e0 = 0;

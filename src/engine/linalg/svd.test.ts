@@ -2,9 +2,9 @@
  * symmetricEigen, singularValues and truncatedSvd against numpy (float64 LAPACK) and against the
  * defining identities. numpy is required: the suite fails (it never skips) without it.
  */
-import { beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { singularValues, symmetricEigen, truncatedSvd } from './index';
-import { gaussianWt, geometricSpectrum, orthonormalColumns, TestRng, wtWithSpectrum } from './fixtures.test-helper';
+import { gaussianWt, geometricSpectrum, memo, orthonormalColumns, TestRng, wtWithSpectrum } from './fixtures.test-helper';
 import { numpyCompute, requireNumpy, type ContainerItem } from './numpy-ref';
 
 const rng = new TestRng(4242);
@@ -95,19 +95,16 @@ const svdCases: SvdCase[] = [
   { name: 'r > n: 8×72, r = 12', K: 72, O: 8, r: 12, wt: gaussianWt(rng, 72, 8), wellConditioned: true },
 ];
 
-let eighRef: Float64Array[] = [];
-let svRef: Float64Array[] = [];
-
-beforeAll(() => {
+/** numpy results, computed once; throws (every caller fails) without numpy. */
+const reference = memo((): { eigh: Float64Array[]; sv: Float64Array[] } => {
   requireNumpy();
   const items: ContainerItem[] = [
     ...symCases.map((c) => ({ meta: { op: 'eigh', n: c.n }, arrays: { a: c.a } })),
     ...svdCases.map((c) => ({ meta: { op: 'svd', K: c.K, O: c.O }, arrays: { wt: c.wt } })),
   ];
   const out = numpyCompute(items);
-  eighRef = out.slice(0, symCases.length).map((o) => o.arrays.values);
-  svRef = out.slice(symCases.length).map((o) => o.arrays.sigma);
-}, 120_000);
+  return { eigh: out.slice(0, symCases.length).map((o) => o.arrays.values), sv: out.slice(symCases.length).map((o) => o.arrays.sigma) };
+});
 
 describe('symmetricEigen', () => {
   it.each(symCases.map((c, i) => [c.name, i] as const))('%s: values match numpy, vectors are orthonormal eigenvectors', (_n, i) => {
@@ -115,7 +112,7 @@ describe('symmetricEigen', () => {
     const copy = Float64Array.from(a);
     const { values, vectors } = symmetricEigen(a, n);
     expect(Array.from(a)).toEqual(Array.from(copy)); // input untouched
-    const ref = eighRef[i];
+    const ref = reference().eigh[i];
     let norm = 0;
     for (const x of ref) norm = Math.max(norm, Math.abs(x));
     for (let j = 0; j < n; j++) expect(Math.abs(values[j] - ref[j])).toBeLessThanOrEqual(1e-12 * Math.max(norm, 1e-300) + 1e-300);
@@ -157,7 +154,7 @@ describe('singularValues', () => {
   it.each(svdCases.map((c, i) => [c.name, i] as const))('%s', (_n, i) => {
     const c = svdCases[i];
     const s = singularValues(c.wt, c.K, c.O);
-    const ref = svRef[i];
+    const ref = reference().sv[i];
     const n = Math.min(c.K, c.O);
     expect(s.length).toBe(n);
     for (let j = 0; j < n; j++) {
@@ -178,7 +175,7 @@ describe('truncatedSvd', () => {
     expect(u.length).toBe(O * r);
     expect(v.length).toBe(K * r);
     expect(s.length).toBe(r);
-    const ref = svRef[i];
+    const ref = reference().sv[i];
     for (let j = 0; j < rr; j++) {
       if (ref[j] >= 1e-6 * ref[0]) expect(Math.abs(s[j] - ref[j]) / ref[j]).toBeLessThan(1e-5);
       else expect(Math.abs(s[j] - ref[j]) / ref[0]).toBeLessThan(1e-7);
