@@ -21,5 +21,10 @@ export { projectMatrix, projectMatrix64, transferEnergy, SKIP_SIGMA, RECTIFY_EPS
 export type { ProjectOptions, ProjectResult, ProjectResult64 } from './projection';
 export { singularValues, truncatedSvd, symmetricEigen } from './svd';
 export type { TruncatedSvd } from './svd';
-export { setBackend as setLinalgBackend, activeBackend as linalgBackend, releaseWorkspace as releaseLinalgMemory } from './kernels';
+export {
+  initKernels as initLinalg,
+  setBackend as setLinalgBackend,
+  activeBackend as linalgBackend,
+  releaseWorkspace as releaseLinalgMemory,
+} from './kernels';
 export type { Backend as LinalgBackend } from './kernels';

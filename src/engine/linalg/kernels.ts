@@ -483,38 +483,68 @@ export function mark(name: string | null): void {
 let wasmState: WasmKernels | null | undefined;
 let backend: Backend = 'auto';
 
+function moduleBytes(): Uint8Array<ArrayBuffer> {
+  const fns = [genNt('k24', MI, NJ, 1), genNt('k21', MI, 1, 1), genNt('k14', 1, NJ, 1), genNt('k11', 1, 1, 1), genTriRow()];
+  fns.push(
+    genTriPass(fns.length - 1), // calls `tri` by its function index
+    genRefl(),
+    genNN('c42', 4, 2, true), genNN('r42', 4, 2, false), genNN('x12', 1, 2, true),
+    genFill(), genToF32(),
+  );
+  return assemble(fns, 1);
+}
+
+function kernelsFrom(inst: WebAssembly.Instance, mem: WebAssembly.Memory): WasmKernels {
+  const ex = inst.exports as unknown as Record<string, NtKernel & NnKernel & TriKernel & TriPassKernel & ReflKernel & FillKernel & ToF32Kernel>;
+  return {
+    mem,
+    buffer: mem.buffer,
+    nt: { k24: ex.k24, k21: ex.k21, k14: ex.k14, k11: ex.k11 },
+    nn: { c42: ex.c42, r42: ex.r42, x12: ex.x12 },
+    tri: ex.tri,
+    triPass: ex.triPass,
+    refl: ex.refl,
+    fill: ex.fill,
+    tof32: ex.tof32,
+  };
+}
+
+/** Synchronous compile on first use (fine in workers and Node; see initLinalg for browser main threads). */
 function loadWasm(): WasmKernels | null {
   if (wasmState !== undefined) return wasmState;
   wasmState = null;
   try {
     if (typeof WebAssembly !== 'object') return null;
-    const fns = [genNt('k24', MI, NJ, 1), genNt('k21', MI, 1, 1), genNt('k14', 1, NJ, 1), genNt('k11', 1, 1, 1), genTriRow()];
-    fns.push(
-      genTriPass(fns.length - 1), // calls `tri` by its function index
-      genRefl(),
-      genNN('c42', 4, 2, true), genNN('r42', 4, 2, false), genNN('x12', 1, 2, true),
-      genFill(), genToF32(),
-    );
-    const bytes = assemble(fns, 1);
+    const bytes = moduleBytes();
     if (!WebAssembly.validate(bytes)) return null;
     const mem = new WebAssembly.Memory({ initial: 16 });
-    const inst = new WebAssembly.Instance(new WebAssembly.Module(bytes), { env: { mem } });
-    const ex = inst.exports as unknown as Record<string, NtKernel & NnKernel & TriKernel & TriPassKernel & ReflKernel & FillKernel & ToF32Kernel>;
-    wasmState = {
-      mem,
-      buffer: mem.buffer,
-      nt: { k24: ex.k24, k21: ex.k21, k14: ex.k14, k11: ex.k11 },
-      nn: { c42: ex.c42, r42: ex.r42, x12: ex.x12 },
-      tri: ex.tri,
-      triPass: ex.triPass,
-      refl: ex.refl,
-      fill: ex.fill,
-      tof32: ex.tof32,
-    };
+    wasmState = kernelsFrom(new WebAssembly.Instance(new WebAssembly.Module(bytes), { env: { mem } }), mem);
   } catch {
     wasmState = null;
   }
   return wasmState;
+}
+
+/**
+ * Compiles the wasm kernels asynchronously. Optional: the first call compiles them synchronously
+ * anyway, which browsers refuse on the main thread for modules of this size (the code then falls
+ * back to JavaScript); awaiting this first makes the wasm path available there too.
+ * Resolves to the backend that calls will use.
+ */
+export async function initKernels(): Promise<'wasm' | 'js'> {
+  if (wasmState === undefined && typeof WebAssembly === 'object') {
+    try {
+      const bytes = moduleBytes();
+      if (WebAssembly.validate(bytes)) {
+        const mem = new WebAssembly.Memory({ initial: 16 });
+        const inst = await WebAssembly.instantiate(await WebAssembly.compile(bytes), { env: { mem } });
+        if (wasmState === undefined) wasmState = kernelsFrom(inst, mem);
+      }
+    } catch {
+      // leave it to loadWasm (which falls back to JS)
+    }
+  }
+  return activeBackend();
 }
 
 /**

@@ -4,6 +4,7 @@
  */
 import { afterEach, describe, expect, it } from 'vitest';
 import {
+  initLinalg,
   linalgBackend,
   projectMatrix,
   projectMatrix64,
@@ -286,6 +287,11 @@ describe('non-finite weights', () => {
 });
 
 describe('workspace', () => {
+  it('initLinalg compiles the kernels asynchronously', async () => {
+    releaseLinalgMemory();
+    await expect(initLinalg()).resolves.toBe('wasm');
+    expect(linalgBackend()).toBe('wasm');
+  });
   it('can be released and is re-created on the next call', () => {
     const rng = new TestRng(11);
     const c = { wt: gaussianWt(rng, 576, 64), scale: bnScale(rng, 64) };
