@@ -268,7 +268,7 @@ export function conv2dBackpropFilterFast(
   if (info.dilationHeight !== 1 || info.dilationWidth !== 1) return null;
   const [kh, kw, ci, co] = attrs.filterShape;
   const [n, oh, ow, dco] = dy.shape;
-  if (dco !== co || oh !== info.outHeight || ow !== info.outWidth || x.shape[3] !== ci) return null;
+  if (dco !== co || oh !== info.outHeight || ow !== info.outWidth || x.shape[3] !== ci || n !== x.shape[0]) return null;
   const k = kh * kw * ci;
   const p = n * oh * ow;
   if (p === 0 || k === 0 || co === 0) return null;
