@@ -1,0 +1,32 @@
+/**
+ * `npm run bench`: one full LRPET projection of every conv of ResNet-56 and VGG-16 next to numpy in the
+ * same run, then one ResNet-20 training step on the backend in use, so the projection's cost can be
+ * read as a number of training steps.
+ *
+ *   npm run bench [-- --batch 128] [--backend auto|webgpu|cpu] [--js] [--phases]
+ */
+import { parseArgs } from 'node:util';
+import { printRows, runProjectionBench } from './projection';
+import { timeTrainingStep } from './train-step';
+
+const { values } = parseArgs({
+  options: { batch: { type: 'string' }, backend: { type: 'string' }, js: { type: 'boolean' }, phases: { type: 'boolean' } },
+});
+const batch = Number(values.batch ?? 128);
+const rows = await runProjectionBench({ jsFallback: !!values.js, phases: !!values.phases });
+const step = await timeTrainingStep('resnet20', batch, 3, (values.backend ?? 'auto') as 'auto');
+rows.push({
+  model: `ResNet-20 training step (batch ${batch})`,
+  matrices: step.backend,
+  oursMs: step.stepMs,
+  numpyMs: null,
+  ratio: null,
+  target: null,
+  note: `${step.imagesPerSec.toFixed(1)} img/s on ${step.note}; median of 3 steps after a warm-up step`,
+});
+printRows(rows);
+const proj = rows.filter((r) => r.model.endsWith('projection'));
+for (const r of proj) {
+  if (r.oursMs !== null) console.log(`${r.model}: ${(r.oursMs / step.stepMs).toFixed(3)} training steps of ResNet-20 (batch ${batch})`);
+}
+process.exit(0);

@@ -1,0 +1,35 @@
+/**
+ * Times training steps of a model on the backend in use, through the engine's own run loop
+ * (forward, backward, SGD update, BN statistics), on synthetic CIFAR-shaped data.
+ */
+import type { StepEvent } from '../src/engine/events';
+import { createRun } from '../src/engine/run';
+import { syntheticDataset } from '../src/engine/testing/synthetic';
+import type { ModelName } from '../src/engine/config';
+import { loadTf } from '../src/node/webgpu-node';
+
+export interface StepTiming {
+  model: ModelName;
+  batch: number;
+  backend: string;
+  note: string;
+  /** Median of the timed steps (the first step, which compiles shaders, is not counted). */
+  stepMs: number;
+  imagesPerSec: number;
+}
+
+export async function timeTrainingStep(model: ModelName = 'resnet20', batch = 128, steps = 3, backend: 'auto' | 'webgpu' | 'cpu' = 'auto'): Promise<StepTiming> {
+  const { tf, backend: used, note } = await loadTf(backend);
+  const events: StepEvent[] = [];
+  const run = createRun({
+    tf,
+    data: syntheticDataset(batch * (steps + 1), 8),
+    config: { model, epochs: 1, batchSize: batch, augment: false, buildCompact: false, lrpet: { enabled: false } },
+    onEvent: (e) => e.type === 'step' && events.push(e),
+  });
+  await run.start();
+  run.dispose();
+  const times = events.slice(1).map((e) => e.stepMs).sort((a, b) => a - b);
+  const stepMs = times[Math.floor(times.length / 2)];
+  return { model, batch, backend: used, note, stepMs, imagesPerSec: (batch / stepMs) * 1000 };
+}
