@@ -190,6 +190,7 @@ function project(
       for (let k = 0; k < K; k++) {
         const row = k * ldWA;
         for (let o = 0; o < O; o++) T[row + o] = c1 * cw[o] * WA[row + o];
+        for (let o = O; o < ldWA; o++) T[row + o] = 0;
       }
     }
     if (tall) {
