@@ -16,7 +16,7 @@ commands:
             [--beta X] [--no-bn-rect] [--no-lrpet] [--rank-floors] [--rank LAYER=R ...]
             [--target-flops F] [--start-epoch S] [--end-epoch S] [--schedule step|cosine|constant]
             [--train-limit N] [--test-limit N] [--seed S] [--data DIR] [--backend auto|webgpu|cpu]
-            [--log run.jsonl] [--save DIR] [--quiet]
+            [--kernels fast|stock] [--log run.jsonl] [--save DIR] [--quiet]
   evaluate  load a saved model (model.json) with tf.loadGraphModel and report its test accuracy
             --model-dir DIR [--test-limit N] [--data DIR] [--backend auto|webgpu|cpu]
 `;
@@ -86,6 +86,7 @@ const TRAIN_OPTIONS = {
   seed: { type: 'string' },
   data: { type: 'string' },
   backend: { type: 'string' },
+  kernels: { type: 'string' },
   log: { type: 'string' },
   save: { type: 'string' },
   quiet: { type: 'boolean' },
@@ -107,6 +108,12 @@ export function backendOption(v: string | undefined): 'auto' | 'webgpu' | 'cpu' 
   const b = v ?? 'auto';
   if (b !== 'auto' && b !== 'webgpu' && b !== 'cpu') throw new UsageError(`--backend must be auto, webgpu or cpu, got '${b}'`);
   return b;
+}
+
+export function kernelsOption(v: string | undefined): 'fast' | 'stock' {
+  const k = v ?? 'fast';
+  if (k !== 'fast' && k !== 'stock') throw new UsageError(`--kernels must be fast or stock, got '${k}'`);
+  return k;
 }
 
 /** The run config the train command's flags describe. */

@@ -8,7 +8,7 @@ import { ConfigError, planModel } from '../engine/plan';
 import { createRun, type ExportedModel } from '../engine/run';
 import { findDatasetDir, loadDatasetDir } from '../node/dataset';
 import { loadTf } from '../node/webgpu-node';
-import { USAGE, UsageError, backendOption, parseCli, parseModel, parsePrune, parseRanks, parseTarget, trainConfig, type ParsedArgs } from './args';
+import { USAGE, UsageError, backendOption, kernelsOption, parseCli, parseModel, parsePrune, parseRanks, parseTarget, trainConfig, type ParsedArgs } from './args';
 import { formatEvent } from './progress';
 
 export async function main(argv: string[]): Promise<number> {
@@ -88,7 +88,7 @@ async function train(v: ParsedArgs['values']): Promise<number> {
   planModel(config.model!, { prune: 0.57, target: null, rankOverrides: {}, rankFloors: false, projectDense: false, ...config.lrpet });
   const dataDir = findDatasetDir(v.data);
   const data = loadDatasetDir(dataDir);
-  const { tf, backend, note } = await loadTf(backendOption(v.backend));
+  const { tf, backend, note } = await loadTf(backendOption(v.backend), kernelsOption(v.kernels));
   const quiet = !!v.quiet;
   if (!quiet) process.stderr.write(`backend: ${note}\ndata: ${dataDir} (${data.train.count} training, ${data.test.count} test images)\n`);
   let log: WriteStream | null = null;
@@ -140,7 +140,7 @@ async function evaluateSaved(v: ParsedArgs['values']): Promise<number> {
   }
   const weights = json.weightsManifest.flatMap((g) => g.paths.map((p) => readFileSync(join(dir, p))));
   const buf = Buffer.concat(weights);
-  const { tf, note } = await loadTf(backendOption(v.backend));
+  const { tf, note } = await loadTf(backendOption(v.backend), kernelsOption(v.kernels));
   const model = await tf.loadGraphModel({
     load: async () => ({
       modelTopology: json.modelTopology,

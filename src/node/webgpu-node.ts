@@ -2,6 +2,7 @@ import { existsSync, mkdirSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { useKernels, type KernelMode } from '../kernels';
 
 const LAVAPIPE_ICD = '/usr/share/vulkan/icd.d/lvp_icd.json';
 
@@ -79,9 +80,13 @@ type TfModule = typeof import('@tensorflow/tfjs');
 
 /**
  * Loads tfjs on the requested backend. 'auto' = WebGPU when an adapter exists, else CPU.
- * Fails loudly when 'webgpu' is asked for and not available.
+ * Fails loudly when 'webgpu' is asked for and not available. On WebGPU, `kernels` picks this
+ * project's faster training kernels ('fast') or tfjs's own ('stock').
  */
-export async function loadTf(backend: 'auto' | 'webgpu' | 'cpu' = 'auto'): Promise<{ tf: TfModule; backend: string; note: string }> {
+export async function loadTf(
+  backend: 'auto' | 'webgpu' | 'cpu' = 'auto',
+  kernels: KernelMode = 'fast',
+): Promise<{ tf: TfModule; backend: string; note: string }> {
   let note = '';
   if (backend !== 'cpu') {
     const info = await installNodeWebGPU();
@@ -90,8 +95,9 @@ export async function loadTf(backend: 'auto' | 'webgpu' | 'cpu' = 'auto'): Promi
       await import('@tensorflow/tfjs-backend-webgpu');
       if (await tf.setBackend('webgpu')) {
         await tf.ready();
+        useKernels(kernels);
         const a = info.adapter!;
-        note = `WebGPU via Dawn: ${a.vendor || 'unknown vendor'} ${a.description || a.architecture}${a.software ? ' (software adapter, no real GPU: slow)' : ''}`;
+        note = `WebGPU via Dawn: ${a.vendor || 'unknown vendor'} ${a.description || a.architecture}${a.software ? ' (software adapter, no real GPU: slow)' : ''}, ${kernels} kernels`;
         return { tf, backend: 'webgpu', note };
       }
       note = 'tfjs webgpu backend failed to initialise';
