@@ -438,7 +438,7 @@ async function main(): Promise<void> {
     lines.push(s);
     console.log(s);
   };
-  const { tf, note } = await loadTf('webgpu');
+  const { tf, note } = await loadTf('webgpu', 'stock'); // each part below picks its kernels
   const info = await installNodeWebGPU();
   const software = info.adapter?.software ?? false;
   log(`# WebGPU training benchmark (tfjs ${tf.version.tfjs}), ${note}`);

@@ -22,7 +22,7 @@
 import { backend_util, type KernelFunc, type TensorInfo } from '@tensorflow/tfjs';
 import { sumSlices } from './slices';
 import { DIV_FAST_LIMIT, DIV_FAST_WGSL } from './wgsl';
-import { MAX_WORKGROUPS_PER_DIM, type ProgramUniform, type WebGPUBackendLike, type WebGPUProgramLike } from './types';
+import { MAX_WORKGROUPS_PER_DIM, view, type ProgramUniform, type WebGPUBackendLike, type WebGPUProgramLike } from './types';
 
 /** Rows of P staged per step. */
 const TP = 16;
@@ -284,15 +284,10 @@ export function conv2dBackpropFilterFast(
     { type: 'float32', data: [Math.fround(1 / ow)] },
     { type: 'float32', data: [Math.fround(1 / (oh * ow))] },
   ];
-  if (plan.slices === 1) {
-    return backend.runWebGPUProgram(new BackpropFilterGemmProgram(plan, [kh, kw, ci, co]), [x, dy], 'float32', uniforms);
-  }
-  const partial = backend.runWebGPUProgram(
-    new BackpropFilterGemmProgram(plan, [plan.slices, k, co]),
-    [x, dy],
-    'float32',
-    uniforms,
-  );
+  // Pass 1 always writes [S, K, CO] (with S = 1 that is dW itself), so its pipeline does not
+  // depend on whether a second pass follows.
+  const partial = backend.runWebGPUProgram(new BackpropFilterGemmProgram(plan, [plan.slices, k, co]), [x, dy], 'float32', uniforms);
+  if (plan.slices === 1) return view(partial, [kh, kw, ci, co]);
   const out = sumSlices(backend, partial, plan.slices, [kh, kw, ci, co]);
   backend.disposeData(partial.dataId);
   return out;

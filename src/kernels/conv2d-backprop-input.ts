@@ -15,7 +15,7 @@
  */
 import { backend_util, type KernelFunc, type TensorInfo } from '@tensorflow/tfjs';
 import { sumSlices } from './slices';
-import { MAX_WORKGROUPS_PER_DIM, type ProgramUniform, type WebGPUBackendLike, type WebGPUProgramLike } from './types';
+import { MAX_WORKGROUPS_PER_DIM, view, type ProgramUniform, type WebGPUBackendLike, type WebGPUProgramLike } from './types';
 
 const TK = 16;
 const TM = 64;
@@ -258,10 +258,9 @@ export function conv2dBackpropInputFast(
     { type: 'int32', data: [info.strideHeight, info.strideWidth] },
     { type: 'int32', data: [info.padInfo.top, info.padInfo.left] },
   ];
-  if (plan.slices === 1) {
-    return backend.runWebGPUProgram(new BackpropInputGemmProgram(plan, [n, h, w, ci]), [dy, filter], 'float32', uniforms);
-  }
+  // Always [S, M, CI] (S = 1: dX itself), so one pipeline whether or not a second pass follows.
   const partial = backend.runWebGPUProgram(new BackpropInputGemmProgram(plan, [plan.slices, m, ci]), [dy, filter], 'float32', uniforms);
+  if (plan.slices === 1) return view(partial, [n, h, w, ci]);
   const out = sumSlices(backend, partial, plan.slices, [n, h, w, ci]);
   backend.disposeData(partial.dataId);
   return out;

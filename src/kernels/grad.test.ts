@@ -13,7 +13,7 @@ import { randomData, relMaxError } from './reference';
 let tf: typeof tfType;
 
 beforeAll(async () => {
-  tf = (await loadTf('webgpu')).tf;
+  tf = (await loadTf('webgpu', 'stock')).tf;
   expect(tf.getBackend()).toBe('webgpu');
 });
 

@@ -22,7 +22,7 @@ let tf: typeof tfType;
 const results: CheckResult[] = [];
 
 beforeAll(async () => {
-  const loaded = await loadTf('webgpu'); // throws when WebGPU is missing: the suite fails loudly
+  const loaded = await loadTf('webgpu', 'stock'); // throws when WebGPU is missing: the suite fails loudly
   tf = loaded.tf;
   expect(tf.getBackend()).toBe('webgpu');
 });
@@ -51,6 +51,8 @@ function expectGood(rs: CheckResult[]): void {
 
 describe('useKernels', () => {
   it('switches between fast and the original stock KernelConfigs / gradients', () => {
+    // loadTf may already have switched to 'fast'; 'stock' restores tfjs's originals.
+    useKernels('stock');
     const stock = Object.fromEntries(REPLACED_KERNELS.map((n) => [n, tf.getKernel(n, 'webgpu')]));
     const gradName = (n: string) => n.replace(/^grad:/, '');
     const stockGrads = Object.fromEntries(REPLACED_GRADIENTS.map((n) => [n, tf.getGradient(gradName(n))]));

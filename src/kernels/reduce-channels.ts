@@ -14,7 +14,7 @@
  */
 import { util, type KernelFunc, type TensorInfo } from '@tensorflow/tfjs';
 import { sumSlices } from './slices';
-import { MAX_WORKGROUPS_PER_DIM, type WebGPUBackendLike, type WebGPUProgramLike } from './types';
+import { MAX_WORKGROUPS_PER_DIM, view as asView, type WebGPUBackendLike, type WebGPUProgramLike } from './types';
 
 const THREADS = 256;
 
@@ -146,10 +146,12 @@ export function channelReduceFast(
     { type: 'int32' as const, data: [plan.rowsPerSlice] },
     { type: 'float32' as const, data: [s] },
   ];
+  // Fixed-rank views (x as [A, R, C], output [S, A·C]): one pipeline per (vec width, tile).
+  const x3 = asView(x, [view.a, view.r, view.c]);
   if (plan.slices === 1) {
-    return backend.runWebGPUProgram(new ChannelReduceProgram(plan, outShape), [x], 'float32', uniforms(scale));
+    return asView(backend.runWebGPUProgram(new ChannelReduceProgram(plan, [1, view.a * view.c]), [x3], 'float32', uniforms(scale)), outShape);
   }
-  const partial = backend.runWebGPUProgram(new ChannelReduceProgram(plan, [plan.slices, view.a * view.c]), [x], 'float32', uniforms(1));
+  const partial = backend.runWebGPUProgram(new ChannelReduceProgram(plan, [plan.slices, view.a * view.c]), [x3], 'float32', uniforms(1));
   const out = sumSlices(backend, partial, plan.slices, outShape, scale);
   backend.disposeData(partial.dataId);
   return out;

@@ -3,7 +3,7 @@
  * Workgroup = 64 outputs × 4 lanes striding over S; consecutive outputs are consecutive in memory.
  */
 import type { TensorInfo } from '@tensorflow/tfjs';
-import type { WebGPUBackendLike, WebGPUProgramLike } from './types';
+import { view, type WebGPUBackendLike, type WebGPUProgramLike } from './types';
 
 class SumSlicesProgram implements WebGPUProgramLike {
   variableNames = ['partial'];
@@ -55,9 +55,11 @@ export function sumSlices(
   scale = 1,
 ): TensorInfo {
   const kc = outShape.reduce((a, b) => a * b, 1);
-  return backend.runWebGPUProgram(new SumSlicesProgram(outShape, kc), [partial], 'float32', [
+  // Fixed-rank views ([S, KC] → [KC]): one pipeline for every caller and shape.
+  const out = backend.runWebGPUProgram(new SumSlicesProgram([kc], kc), [view(partial, [slices, kc])], 'float32', [
     { type: 'int32', data: [slices] },
     { type: 'int32', data: [kc] },
     { type: 'float32', data: [scale] },
   ]);
+  return view(out, outShape);
 }

@@ -51,6 +51,15 @@ export interface WebGPUBackendLike {
   disposeData(dataId: object, force?: boolean): boolean;
 }
 
+/**
+ * The same data under another shape (what tfjs's Reshape kernel returns, minus the extra
+ * reference). Our programs always see fixed-rank views — tfjs keys compiled pipelines by the
+ * ranks of inputs and output — so one pipeline serves every shape.
+ */
+export function view(t: TensorInfo, shape: number[]): TensorInfo {
+  return { dataId: t.dataId, shape, dtype: t.dtype };
+}
+
 /** WebGPU's default maxComputeWorkgroupsPerDimension; plans beyond it fall back to stock. */
 export const MAX_WORKGROUPS_PER_DIM = 65535;
 
