@@ -12,7 +12,7 @@
 import { pathToFileURL } from 'node:url';
 import { linalgBackend, projectMatrix, setLinalgBackend } from '../src/engine/linalg';
 import { setPhaseTimes } from '../src/engine/linalg/kernels';
-import { numpyBench, type ContainerItem } from '../src/engine/linalg/numpy-ref';
+import { numpyBench, type ContainerItem } from '../src/node/numpy-ref';
 
 export interface Row {
   /** What was timed, e.g. "ResNet-56 projection". */

@@ -15,7 +15,7 @@ import {
   type ProjectResult64,
 } from './index';
 import { bnScale, gaussianWt, geometricSpectrum, memo, relFro, TestRng, wtWithSpectrum } from './fixtures.test-helper';
-import { numpyCompute, requireNumpy, type ContainerItem } from './numpy-ref';
+import { numpyCompute, requireNumpy, type ContainerItem } from '../../node/numpy-ref';
 
 type Kind = 'random' | 'ill' | 'deficient';
 

@@ -5,7 +5,7 @@
 import { describe, expect, it } from 'vitest';
 import { singularValues, symmetricEigen, truncatedSvd } from './index';
 import { gaussianWt, geometricSpectrum, memo, orthonormalColumns, TestRng, wtWithSpectrum } from './fixtures.test-helper';
-import { numpyCompute, requireNumpy, type ContainerItem } from './numpy-ref';
+import { numpyCompute, requireNumpy, type ContainerItem } from '../../node/numpy-ref';
 
 const rng = new TestRng(4242);
 

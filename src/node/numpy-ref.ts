@@ -8,7 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
-export const NUMPY_SCRIPT = fileURLToPath(new URL('../../../bench/numpy_ref.py', import.meta.url));
+export const NUMPY_SCRIPT = fileURLToPath(new URL('../../bench/numpy_ref.py', import.meta.url));
 export const NUMPY_MISSING = 'numpy is required: apt-get install python3-numpy';
 
 export interface ContainerItem {
@@ -60,10 +60,23 @@ export function readContainer(path: string): { header: Record<string, unknown>; 
   return { header, items };
 }
 
-/** Throws Error(NUMPY_MISSING) unless `python3 -c 'import numpy'` works. */
+let python: string | null = null;
+
+/** The first of `python3` (PATH) and Debian's /usr/bin/python3 that has numpy; throws Error(NUMPY_MISSING) if neither. */
+function pythonWithNumpy(): string {
+  if (python) return python;
+  const tried: string[] = [];
+  for (const candidate of ['python3', '/usr/bin/python3']) {
+    const r = spawnSync(candidate, ['-c', 'import numpy'], { encoding: 'utf8' });
+    if (!r.error && r.status === 0) return (python = candidate);
+    tried.push(`${candidate}: ${r.error?.message ?? r.stderr.trim().split('\n').at(-1)}`);
+  }
+  throw new Error(`${NUMPY_MISSING} (${tried.join('; ')})`);
+}
+
+/** Throws Error(NUMPY_MISSING) unless a python3 with numpy is found. */
 export function requireNumpy(): void {
-  const r = spawnSync('python3', ['-c', 'import numpy'], { encoding: 'utf8' });
-  if (r.error || r.status !== 0) throw new Error(`${NUMPY_MISSING} (python3 -c 'import numpy' failed: ${r.error?.message ?? r.stderr.trim()})`);
+  pythonWithNumpy();
 }
 
 /** BLAS thread-count variables; single-threaded BLAS is far more predictable on a shared machine. */
@@ -74,7 +87,7 @@ function threadEnv(threads: number | null): NodeJS.ProcessEnv {
 }
 
 function runPython(args: string[], timeoutMs: number, threads: number | null): string {
-  const r = spawnSync('python3', [NUMPY_SCRIPT, ...args], { encoding: 'utf8', timeout: timeoutMs, maxBuffer: 64 << 20, env: threadEnv(threads) });
+  const r = spawnSync(pythonWithNumpy(), [NUMPY_SCRIPT, ...args], { encoding: 'utf8', timeout: timeoutMs, maxBuffer: 64 << 20, env: threadEnv(threads) });
   if (r.error) throw new Error(`python3 ${NUMPY_SCRIPT} failed: ${r.error.message}`);
   if (r.status === 3) throw new Error(NUMPY_MISSING);
   if (r.status !== 0) throw new Error(`python3 ${NUMPY_SCRIPT} ${args[0]} exited with ${r.status}: ${r.stderr}`);
