@@ -12,6 +12,7 @@
 import { pathToFileURL } from 'node:url';
 import { linalgBackend, projectMatrix, setLinalgBackend } from '../src/engine/linalg';
 import { setPhaseTimes } from '../src/engine/linalg/kernels';
+import { planModel } from '../src/engine/plan';
 import { numpyBench, type ContainerItem } from '../src/node/numpy-ref';
 
 export interface Row {
@@ -38,37 +39,17 @@ export interface ConvShape {
   rank: number;
 }
 
-/** r = max(1, floor(n − n·p)) in double precision (spec §2). */
-export function rankFor(n: number, p: number): number {
-  return Math.max(1, Math.floor(n - n * p));
+/** The convs of a model as the engine plans them (same shapes and ranks as a real run). */
+function planShapes(model: 'resnet56' | 'vgg16', prune: number, rankFloors: boolean): ConvShape[] {
+  const plan = planModel(model, { prune, target: null, rankOverrides: {}, rankFloors, projectDense: false });
+  return plan.layers.filter((l) => l.kind === 'conv').map((l) => ({ name: `${model}.${l.name}`, K: l.shape[1], O: l.shape[0], rank: l.rank }));
 }
 
-export function resnet56Shapes(p = 0.57): ConvShape[] {
-  const convs: [number, number][] = [[3, 16]];
-  let inC = 16;
-  for (const c of [16, 32, 64]) {
-    for (let b = 0; b < 9; b++) {
-      convs.push([inC, c], [c, c]);
-      inC = c;
-    }
-  }
-  return convs.map(([i, o], idx) => {
-    const K = 9 * i;
-    return { name: `resnet56.conv${idx}`, K, O: o, rank: rankFor(Math.min(K, o), p) };
-  });
-}
+/** ResNet-56's 55 convs at p = 0.57 (ranks 6/13/27). */
+export const resnet56Shapes = (p = 0.57): ConvShape[] => planShapes('resnet56', p, false);
 
-export function vgg16Shapes(): ConvShape[] {
-  const cfg: [number, number][] = [
-    [3, 64], [64, 64], [64, 128], [128, 128], [128, 256], [256, 256], [256, 256],
-    [256, 512], [512, 512], [512, 512], [512, 512], [512, 512], [512, 512],
-  ];
-  return cfg.map(([i, o], idx) => {
-    const K = 9 * i;
-    const floor = idx === 0 ? 18 : 43;
-    return { name: `vgg16.conv${idx}`, K, O: o, rank: Math.min(floor, Math.min(K, o)) };
-  });
-}
+/** VGG-16's 13 convs at the official rank floors (18, then 43). */
+export const vgg16Shapes = (): ConvShape[] => planShapes('vgg16', 0.99, true);
 
 interface Layer extends ConvShape {
   wt: Float32Array;
