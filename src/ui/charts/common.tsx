@@ -1,0 +1,95 @@
+import { useEffect, useState, type ReactNode } from 'react';
+import { ReferenceLine } from 'recharts';
+import type { Marker } from '../state/store';
+
+export const COLORS = {
+  train: '#f28e2b',
+  trainFaint: '#f8c99a',
+  test: '#1f77b4',
+  compact: '#2ca02c',
+  before: '#9aa7b8',
+  after: '#e15759',
+  cut: '#6f42c1',
+  alpha: '#8c564b',
+  mean: '#1f77b4',
+  min: '#17becf',
+  grid: '#e8ecf1',
+  axis: '#6b7785',
+  lr: '#6f42c1',
+  projection: '#e15759',
+};
+
+export function ChartCard({ title, caption, children, tools, testId, wide }: { title: string; caption: ReactNode; children: ReactNode; tools?: ReactNode; testId?: string; wide?: boolean }) {
+  return (
+    <figure className={`card${wide ? ' wide' : ''}`} data-testid={testId} aria-label={title}>
+      <div className="card-head">
+        <h3>{title}</h3>
+        {tools ? <div className="card-tools">{tools}</div> : null}
+      </div>
+      <div className="card-body">{children}</div>
+      <figcaption>{caption}</figcaption>
+    </figure>
+  );
+}
+
+export function Empty({ children }: { children: ReactNode }) {
+  return <div className="empty">{children}</div>;
+}
+
+/** Vertical dashed lines where a setting was changed mid-run (from configChange events). */
+export function markerLines(markers: Marker[], yAxisId?: string) {
+  return markers.map((m, i) => (
+    <ReferenceLine
+      key={`m${i}`}
+      x={m.iteration}
+      yAxisId={yAxisId}
+      stroke={COLORS.cut}
+      strokeDasharray="4 3"
+      ifOverflow="extendDomain"
+      label={{ value: m.label, position: 'insideTopLeft', fontSize: 10, fill: COLORS.cut }}
+    />
+  ));
+}
+
+export const axisProps = { stroke: COLORS.axis, fontSize: 11, tickLine: false } as const;
+
+/** Width of a block, from a ResizeObserver (no forced layouts on every update, unlike measuring in render). */
+export function Sized({ height, children, overlay }: { height: number; children: (width: number) => ReactNode; overlay?: ReactNode }) {
+  const [width, setWidth] = useState(0);
+  const [el, setEl] = useState<HTMLDivElement | null>(null);
+  useEffect(() => {
+    if (!el) return;
+    const ro = new ResizeObserver((entries) => {
+      const w = Math.floor(entries[0].contentRect.width);
+      if (w > 0) setWidth(w);
+    });
+    ro.observe(el);
+    return () => ro.disconnect();
+  }, [el]);
+  return (
+    <div ref={setEl} className="sized" style={{ height }}>
+      {width > 0 ? children(width) : null}
+      {overlay ? <div className="overlay">{overlay}</div> : null}
+    </div>
+  );
+}
+
+export interface LegendItem {
+  label: string;
+  color: string;
+  kind?: 'line' | 'dash' | 'dot' | 'faint' | 'box';
+}
+
+/** A static legend (Recharts' own measures itself on every update). */
+export function HtmlLegend({ items }: { items: LegendItem[] }) {
+  return (
+    <div className="legend">
+      {items.map((it) => (
+        <span key={it.label} className="legend-item">
+          <i className={`swatch ${it.kind ?? 'line'}`} style={{ color: it.color }} />
+          {it.label}
+        </span>
+      ))}
+    </div>
+  );
+}

@@ -1,0 +1,257 @@
+import type {
+  CompactEvent,
+  ConfigChangeEvent,
+  EngineEvent,
+  EpochEvent,
+  ErrorEvent,
+  LayerInfo,
+  LogEvent,
+  ProjectionEvent,
+  RunStartEvent,
+} from '../../engine/events';
+import type { Progress, WorkerMessage } from '../../worker/protocol';
+import { addPoints, EMA0, emaAdd, emaValue, emptySeries, seriesPoints, thin, wmean, type Bucketed, type Ema } from './series';
+
+export type Phase = 'idle' | 'loading' | 'running' | 'paused' | 'stopping' | 'finished' | 'stopped' | 'failed';
+
+export interface StepPoint {
+  iteration: number;
+  epoch: number;
+  loss: number;
+  accuracy: number;
+  /** Smoothed (EMA) training loss / accuracy at this point. */
+  lossSmooth: number;
+  accuracySmooth: number;
+  lr: number;
+  imagesPerSec: number;
+  stepMs: number;
+  numTensors: number;
+}
+
+/** What the energy chart and the heat map need from a projection, kept for every projection (thinned on very long runs). */
+export interface ProjectionSummary {
+  index: number;
+  iteration: number;
+  epoch: number;
+  projectionMs: number;
+  testAccuracy: number | null;
+  /** Per projected layer, in `layerNames` order. */
+  energyKeptBefore: number[];
+  alpha: number[];
+  ranks: number[];
+}
+
+export interface Marker {
+  iteration: number;
+  label: string;
+}
+
+export interface RunState {
+  phase: Phase;
+  progress: Progress | null;
+  start: RunStartEvent | null;
+  /** The current plan (changes with live rank / p changes). */
+  layers: LayerInfo[];
+  /** Names of the layers that projections report, in order. */
+  layerNames: string[];
+  steps: Bucketed<StepPoint>;
+  ema: { loss: Ema; accuracy: Ema };
+  epochs: EpochEvent[];
+  projections: ProjectionSummary[];
+  /** Full projection events (all singular values) for the spectrum scrubber; thinned past MAX_SPECTRA. */
+  spectra: ProjectionEvent[];
+  markers: Marker[];
+  compact: CompactEvent | null;
+  errors: ErrorEvent[];
+  logs: LogEvent[];
+  released: { numTensors: number; numBytes: number } | null;
+  exports: { compact: boolean; projected: boolean };
+  /** When the run started (page clock) and when the last event came. */
+  startedAt: number | null;
+  lastEventAt: number | null;
+  eventCount: number;
+  failure: string | null;
+}
+
+export const MAX_STEP_POINTS = 300;
+export const MAX_PROJECTIONS = 2000;
+export const MAX_SPECTRA = 240;
+export const SMOOTHING = 0.8;
+
+export function initialRunState(): RunState {
+  return {
+    phase: 'idle',
+    progress: null,
+    start: null,
+    layers: [],
+    layerNames: [],
+    steps: emptySeries<StepPoint>(MAX_STEP_POINTS),
+    ema: { loss: EMA0, accuracy: EMA0 },
+    epochs: [],
+    projections: [],
+    spectra: [],
+    markers: [],
+    compact: null,
+    errors: [],
+    logs: [],
+    released: null,
+    exports: { compact: false, projected: false },
+    startedAt: null,
+    lastEventAt: null,
+    eventCount: 0,
+    failure: null,
+  };
+}
+
+export type RunAction =
+  | { type: 'starting'; at: number }
+  | { type: 'messages'; messages: WorkerMessage[]; at: number }
+  | { type: 'stopping' }
+  | { type: 'failed'; message: string }
+  | { type: 'ended'; ended: 'finished' | 'stopped' | 'error'; message?: string };
+
+const mergeStep = (a: StepPoint, wa: number, b: StepPoint, wb: number): StepPoint => ({
+  iteration: b.iteration,
+  epoch: b.epoch,
+  loss: wmean(a.loss, wa, b.loss, wb),
+  accuracy: wmean(a.accuracy, wa, b.accuracy, wb),
+  lossSmooth: b.lossSmooth,
+  accuracySmooth: b.accuracySmooth,
+  lr: b.lr,
+  imagesPerSec: wmean(a.imagesPerSec, wa, b.imagesPerSec, wb),
+  stepMs: wmean(a.stepMs, wa, b.stepMs, wb),
+  numTensors: b.numTensors,
+});
+
+const fmtChange = (c: ConfigChangeEvent['changes']): string => {
+  const parts: string[] = [];
+  if (c.lr !== undefined) parts.push(`lr ${c.lr}`);
+  if (c.prune !== undefined) parts.push(`p ${c.prune.toFixed(2)}`);
+  if (c.interval !== undefined) parts.push(c.interval === null ? 'interval 1 epoch' : `interval ${c.interval}`);
+  if (c.startEpoch !== undefined) parts.push(`start ${c.startEpoch}`);
+  if (c.endEpoch !== undefined) parts.push(c.endEpoch === null ? 'end last' : `end ${c.endEpoch}`);
+  if (c.rankOverrides !== undefined) parts.push('ranks');
+  if (c.energyTransfer !== undefined) parts.push(`ET ${c.energyTransfer ? 'on' : 'off'}`);
+  if (c.beta !== undefined) parts.push(`β ${c.beta}`);
+  if (c.bnRectification !== undefined) parts.push(`BN rect ${c.bnRectification ? 'on' : 'off'}`);
+  return parts.join(', ') || 'change';
+};
+
+function summarize(p: ProjectionEvent, names: string[]): ProjectionSummary {
+  const byName = new Map(p.layers.map((l) => [l.name, l]));
+  const pick = <K extends 'energyKeptBefore' | 'alpha' | 'rank'>(k: K) => names.map((n) => (byName.get(n)?.[k] as number | undefined) ?? NaN);
+  return {
+    index: p.index,
+    iteration: p.iteration,
+    epoch: p.epoch,
+    projectionMs: p.projectionMs,
+    testAccuracy: p.testAccuracy,
+    energyKeptBefore: pick('energyKeptBefore'),
+    alpha: pick('alpha'),
+    ranks: pick('rank'),
+  };
+}
+
+/** Applies a batch of engine events (one state copy per batch, not per event). */
+export function applyEvents(state: RunState, events: EngineEvent[], at: number): RunState {
+  if (!events.length) return state;
+  const s: RunState = { ...state, eventCount: state.eventCount + events.length, lastEventAt: at };
+  const newSteps: StepPoint[] = [];
+  let ema = s.ema;
+  let epochs: EpochEvent[] | null = null;
+  let projections: ProjectionSummary[] | null = null;
+  let spectra: ProjectionEvent[] | null = null;
+  let markers: Marker[] | null = null;
+  for (const e of events) {
+    switch (e.type) {
+      case 'runStart':
+        s.start = e;
+        s.layers = e.layers;
+        s.layerNames = e.layers.filter((l) => l.projected).map((l) => l.name);
+        break;
+      case 'step': {
+        ema = { loss: emaAdd(ema.loss, e.loss, SMOOTHING), accuracy: emaAdd(ema.accuracy, e.accuracy, SMOOTHING) };
+        newSteps.push({
+          iteration: e.iteration,
+          epoch: e.epoch,
+          loss: e.loss,
+          accuracy: e.accuracy,
+          lossSmooth: emaValue(ema.loss),
+          accuracySmooth: emaValue(ema.accuracy),
+          lr: e.lr,
+          imagesPerSec: e.imagesPerSec,
+          stepMs: e.stepMs,
+          numTensors: e.numTensors,
+        });
+        break;
+      }
+      case 'epoch':
+        (epochs ??= s.epochs.slice()).push(e);
+        break;
+      case 'projection': {
+        if (!s.layerNames.length) s.layerNames = e.layers.map((l) => l.name);
+        (projections ??= s.projections.slice()).push(summarize(e, s.layerNames));
+        (spectra ??= s.spectra.slice()).push(e);
+        break;
+      }
+      case 'configChange':
+        s.layers = e.layers;
+        (markers ??= s.markers.slice()).push({ iteration: e.iteration, label: fmtChange(e.changes) });
+        break;
+      case 'compact':
+        s.compact = e;
+        break;
+      case 'state':
+        s.phase = e.state === 'running' ? (s.phase === 'stopping' ? 'stopping' : 'running') : e.state === 'paused' ? 'paused' : e.state;
+        break;
+      case 'error':
+        s.errors = [...s.errors, e];
+        break;
+      case 'log':
+        s.logs = [...s.logs, e];
+        break;
+    }
+  }
+  s.ema = ema;
+  if (newSteps.length) s.steps = addPoints(s.steps, newSteps, mergeStep);
+  if (epochs) s.epochs = epochs;
+  if (projections) s.projections = thin(projections, MAX_PROJECTIONS);
+  if (spectra) s.spectra = thin(spectra, MAX_SPECTRA, 40);
+  if (markers) s.markers = markers;
+  return s;
+}
+
+export function runReducer(state: RunState, action: RunAction): RunState {
+  switch (action.type) {
+    case 'starting':
+      return { ...initialRunState(), phase: 'loading', startedAt: action.at };
+    case 'stopping':
+      return state.phase === 'running' || state.phase === 'paused' || state.phase === 'loading' ? { ...state, phase: 'stopping' } : state;
+    case 'failed':
+      return { ...state, phase: 'failed', failure: action.message, progress: null };
+    case 'ended':
+      return {
+        ...state,
+        phase: action.ended === 'finished' ? 'finished' : action.ended === 'error' ? 'failed' : 'stopped',
+        failure: action.ended === 'error' ? (action.message ?? 'the run ended with an error') : state.failure,
+        progress: null,
+      };
+    case 'messages': {
+      const events: EngineEvent[] = [];
+      let s = state;
+      for (const m of action.messages) {
+        if (m.kind === 'event') events.push(m.event);
+        else if (m.kind === 'progress') s = { ...s, progress: m.progress };
+        else if (m.kind === 'released') s = { ...s, released: { numTensors: m.numTensors, numBytes: m.numBytes } };
+        else if (m.kind === 'exports') s = { ...s, exports: { compact: m.compact, projected: m.projected } };
+      }
+      if (events.length && s.progress) s = { ...s, progress: null };
+      return applyEvents(s, events, action.at);
+    }
+  }
+}
+
+/** Step points to draw. */
+export const stepPoints = (s: RunState): StepPoint[] => seriesPoints(s.steps);
+
+export const isActive = (p: Phase) => p === 'loading' || p === 'running' || p === 'paused' || p === 'stopping';

@@ -1,0 +1,71 @@
+import type { LiveUpdate, RunConfigInput } from '../engine/config';
+import type { EngineEvent } from '../engine/events';
+import type { BackendInfo, BackendPreference } from './backend';
+
+export type { BackendInfo, BackendPreference } from './backend';
+
+/** What the local server reports at /api/dataset. */
+export interface ServerListing {
+  source: string | null;
+  /** Which lookup rule found it: '$CIFAR10_DIR', './data', '../shared'. */
+  rule: string | null;
+  tried: string[];
+  problem: string | null;
+  files: { name: string; size: number }[];
+  download: DownloadState;
+}
+
+export interface DownloadState {
+  state: 'idle' | 'downloading' | 'extracting' | 'done' | 'error';
+  received: number;
+  total: number | null;
+  message: string | null;
+}
+
+/** A dataset the worker holds (parsed and validated). */
+export interface DataInfo {
+  kind: 'server' | 'files';
+  source: string;
+  trainCount: number;
+  testCount: number;
+  bytes: number;
+}
+
+export interface Progress {
+  label: string;
+  loaded: number;
+  total: number | null;
+}
+
+export type DataChoice = 'server' | 'files';
+
+/** What the worker sends to the page, in batches. */
+export type WorkerMessage =
+  | { kind: 'event'; event: EngineEvent }
+  | { kind: 'progress'; progress: Progress }
+  /** After a run: the worker disposed the run; numTensors is what tfjs still holds (0 when nothing leaked). */
+  | { kind: 'released'; numTensors: number; numBytes: number }
+  | { kind: 'exports'; compact: boolean; projected: boolean };
+
+export interface ModelDownload {
+  /** model.json + weights.bin in one zip. */
+  zip: Uint8Array;
+  modelJson: string;
+  weights: Uint8Array;
+}
+
+/** The worker's API (exposed with comlink). */
+export interface WorkerApi {
+  init(preference: BackendPreference): Promise<BackendInfo>;
+  /** Parses cifar-10-binary.tar.gz / .tar / .bin files in the worker; rejects with a clear message on bad files. */
+  loadFiles(files: File[], onProgress: (p: Progress) => void): Promise<DataInfo>;
+  /** Runs to the end; messages arrive batched (about every 150 ms). Resolves with why it ended. */
+  startRun(req: { config: RunConfigInput; data: DataChoice }, onMessages: (batch: WorkerMessage[]) => void): Promise<{ ended: 'finished' | 'stopped' | 'error'; message?: string }>;
+  pause(): void;
+  resume(): void;
+  stop(): void;
+  update(changes: LiveUpdate): void;
+  download(which: 'compact' | 'projected'): Promise<ModelDownload | null>;
+  /** tfjs memory and the CSP violations seen inside the worker. */
+  diagnostics(): Promise<{ numTensors: number; numBytes: number; cspViolations: string[] }>;
+}

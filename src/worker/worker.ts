@@ -1,0 +1,168 @@
+/// <reference lib="webworker" />
+/**
+ * The Web Worker: all tfjs work happens here. A thin adapter around the engine — it picks the
+ * backend, loads the data, runs createRun() and forwards the engine's events to the page in batches.
+ */
+import './zod-setup';
+import * as tf from '@tensorflow/tfjs';
+import '@tensorflow/tfjs-backend-webgpu';
+import * as Comlink from 'comlink';
+import { strToU8, zipSync } from 'fflate';
+import type { LiveUpdate } from '../engine/config';
+import type { CifarDataset } from '../engine/data/cifar';
+import type { EngineEvent } from '../engine/events';
+import { createRun } from '../engine/run';
+import type { ExportedModel, RunControls } from '../engine/run-api';
+import { chooseBackend, type AdapterDescription, type BackendInfo, type BackendName, type BackendPreference } from './backend';
+import { Batcher } from './batcher';
+import { dataInfo, parseUserFiles, ServerData } from './data';
+import type { DataInfo, ModelDownload, Progress, WorkerApi, WorkerMessage } from './protocol';
+
+const BATCH_MS = 150;
+
+// CSP violations inside the worker (they are not reported to the page).
+const cspViolations: string[] = [];
+self.addEventListener('securitypolicyviolation', (e) => cspViolations.push(`${e.violatedDirective}: ${e.blockedURI || 'inline'}`));
+
+let backendInfo: BackendInfo | null = null;
+const serverData = new ServerData();
+let userData: CifarDataset | null = null;
+let run: RunControls | null = null;
+let stopRequested = false;
+let pendingUpdates: LiveUpdate[] = [];
+let downloads: { compact: ModelDownload | null; projected: ModelDownload | null } = { compact: null, projected: null };
+
+async function adapterDescription(): Promise<AdapterDescription | null> {
+  const adapter = await navigator.gpu.requestAdapter();
+  if (!adapter) return null;
+  type Info = Partial<GPUAdapterInfo> & { isFallbackAdapter?: boolean };
+  const legacy = adapter as unknown as { requestAdapterInfo?: () => Promise<Info>; isFallbackAdapter?: boolean };
+  const info: Info = (adapter as unknown as { info?: Info }).info ?? (legacy.requestAdapterInfo ? await legacy.requestAdapterInfo() : {});
+  return {
+    vendor: info.vendor ?? '',
+    architecture: info.architecture ?? '',
+    device: info.device ?? '',
+    description: info.description ?? '',
+    isFallbackAdapter: Boolean(info.isFallbackAdapter ?? legacy.isFallbackAdapter),
+  };
+}
+
+function webglRenderer(): string | null {
+  try {
+    const gl = (tf.backend() as unknown as { gpgpu?: { gl?: WebGL2RenderingContext } }).gpgpu?.gl;
+    if (!gl) return null;
+    const ext = gl.getExtension('WEBGL_debug_renderer_info');
+    return String(gl.getParameter(ext ? ext.UNMASKED_RENDERER_WEBGL : gl.RENDERER));
+  } catch {
+    return null;
+  }
+}
+
+function toDownload(m: ExportedModel): ModelDownload {
+  const modelJson = JSON.stringify(m.modelJson);
+  const zip = zipSync({ 'model.json': strToU8(modelJson), 'weights.bin': m.weights }, { level: 0 });
+  return { zip, modelJson, weights: m.weights };
+}
+
+const api: WorkerApi = {
+  async init(preference: BackendPreference) {
+    backendInfo = await chooseBackend(
+      {
+        hasNavigatorGpu: () => typeof navigator !== 'undefined' && 'gpu' in navigator && !!navigator.gpu,
+        requestAdapter: adapterDescription,
+        setBackend: async (name: BackendName) => {
+          const ok = await tf.setBackend(name);
+          if (ok) await tf.ready();
+          return ok && tf.getBackend() === name;
+        },
+        webglRenderer,
+      },
+      preference,
+    );
+    return backendInfo;
+  },
+
+  async loadFiles(files: File[], onProgress: (p: Progress) => void): Promise<DataInfo> {
+    userData = null;
+    const data = await parseUserFiles(files, onProgress);
+    userData = data;
+    return dataInfo('files', data);
+  },
+
+  async startRun({ config, data }, onMessages) {
+    if (run) throw new Error('a run is already going');
+    if (!backendInfo) throw new Error('the worker has not picked a backend yet');
+    stopRequested = false;
+    pendingUpdates = [];
+    downloads = { compact: null, projected: null };
+    const batcher = new Batcher<WorkerMessage>((batch) => void onMessages(batch), BATCH_MS);
+    let lastState: string | null = null;
+    let lastError: string | undefined;
+    const onEvent = (event: EngineEvent) => {
+      if (event.type === 'state') lastState = event.state;
+      if (event.type === 'error') lastError = event.message;
+      batcher.push({ kind: 'event', event });
+    };
+    let dataset: CifarDataset;
+    try {
+      dataset =
+        data === 'files'
+          ? (userData ?? (() => { throw new Error('no files were loaded'); })())
+          : await serverData.load(config.trainLimit ?? null, (progress) => batcher.push({ kind: 'progress', progress }));
+    } finally {
+      batcher.flush();
+    }
+    if (stopRequested) return { ended: 'stopped' as const };
+    const controls = createRun({ tf, config, data: dataset, onEvent });
+    run = controls;
+    for (const u of pendingUpdates) controls.update(u);
+    pendingUpdates = [];
+    try {
+      await controls.start();
+      try {
+        const exported = await controls.exportModels();
+        downloads = { projected: toDownload(exported.projected), compact: exported.compact ? toDownload(exported.compact) : null };
+        batcher.push({ kind: 'exports', compact: downloads.compact !== null, projected: true });
+      } catch (e) {
+        onEvent({ type: 'log', time: Date.now(), level: 'warn', message: `export failed: ${e instanceof Error ? e.message : String(e)}` });
+      }
+    } finally {
+      controls.dispose();
+      run = null;
+      const mem = tf.memory();
+      batcher.push({ kind: 'released', numTensors: mem.numTensors, numBytes: mem.numBytes });
+      batcher.flush();
+    }
+    return lastState === 'finished' ? { ended: 'finished' as const } : lastError && lastState !== 'stopped' ? { ended: 'error' as const, message: lastError } : { ended: 'stopped' as const, message: lastError };
+  },
+
+  pause() {
+    run?.pause();
+  },
+  resume() {
+    run?.resume();
+  },
+  stop() {
+    stopRequested = true;
+    run?.stop();
+  },
+  update(changes: LiveUpdate) {
+    if (run) run.update(changes);
+    else pendingUpdates.push(changes);
+  },
+
+  async download(which) {
+    const d = downloads[which];
+    if (!d) return null;
+    // Copies, so the worker keeps its own for a second download.
+    const copy: ModelDownload = { zip: d.zip.slice(), modelJson: d.modelJson, weights: d.weights.slice() };
+    return Comlink.transfer(copy, [copy.zip.buffer, copy.weights.buffer]);
+  },
+
+  async diagnostics() {
+    const m = tf.memory();
+    return { numTensors: m.numTensors, numBytes: m.numBytes, cspViolations: cspViolations.slice() };
+  },
+};
+
+Comlink.expose(api);
