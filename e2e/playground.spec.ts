@@ -1,5 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { expect, test } from '@playwright/test';
+import * as tf from '@tensorflow/tfjs';
 import type { CompactEvent, ConfigChangeEvent, EngineEvent, ProjectionEvent } from '../src/engine/events';
 import { accuracyOf, installProbes, loadZippedGraphModel, longTasksSince, lowerGpuProcessPriority, pageNow, testImages } from './helpers';
 
@@ -88,6 +89,17 @@ test('train on CIFAR-10 with WebGPU: live projections, pause/resume, a mid-run c
   const acc = await accuracyOf(model, x, labels);
   console.log(`compact model: page says ${shownCompact}, loaded in Node ${acc}`);
   expect(Math.abs(acc - shownCompact)).toBeLessThanOrEqual(0.02 + 1e-9); // one image of 50: float rounding across backends
+
+  // …and computes the same function as the projected dense network (downloaded too).
+  const [denseDl] = await Promise.all([page.waitForEvent('download'), page.getByRole('button', { name: 'Download dense model (.zip)' }).click()]);
+  const dense = (await loadZippedGraphModel(new Uint8Array(readFileSync(await denseDl.path())))).model;
+  const a = model.predict(x) as tf.Tensor;
+  const b = dense.predict(x) as tf.Tensor;
+  const scale = (await tf.max(tf.abs(b)).data())[0];
+  const diff = (await tf.max(tf.abs(tf.sub(a, b))).data())[0];
+  console.log(`compact vs dense logits: max |diff| ${diff.toExponential(2)} (max |logit| ${scale.toFixed(3)})`);
+  expect(scale).toBeGreaterThan(0);
+  expect(diff).toBeLessThanOrEqual(1e-3 * Math.max(1, scale));
 
   const names: string[] = [];
   page.on('download', (d) => names.push(d.suggestedFilename()));

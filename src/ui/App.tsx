@@ -24,9 +24,11 @@ const initialPreference = ((): BackendPreference => {
   return b === 'webgpu' || b === 'webgl' || b === 'cpu' ? b : 'auto';
 })();
 
+const kernelMode = params.get('kernels') === 'stock' ? 'stock' : 'fast';
+
 export function App() {
   const [preference, setPreference] = useState<BackendPreference>(initialPreference);
-  const engine = useEngine(preference);
+  const engine = useEngine(preference, kernelMode);
   const { run, active } = engine;
   const [form, setForm] = useState<FormState>(() => formFromParams(params, presetById('quick').form));
   const [presetNote, setPresetNote] = useState<string | null>(null);

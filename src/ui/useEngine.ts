@@ -13,7 +13,7 @@ declare global {
   }
 }
 
-export type BackendState = { status: 'starting' } | { status: 'ready'; info: BackendInfo } | { status: 'failed'; message: string };
+export type BackendState = { status: 'starting' } | { status: 'ready'; info: BackendInfo & { kernels: 'fast' | 'stock' | null } } | { status: 'failed'; message: string };
 
 export interface ServerDataState {
   status: 'checking' | 'ready' | 'none' | 'error';
@@ -43,7 +43,7 @@ async function fetchListing(): Promise<ServerDataState> {
 }
 
 /** The page's connection to the worker: backend, data, the run's state (a reducer over the event stream) and its controls. */
-export function useEngine(preference: BackendPreference) {
+export function useEngine(preference: BackendPreference, kernels: 'fast' | 'stock' = 'fast') {
   const clientRef = useRef<WorkerClient | null>(null);
   const logRef = useRef(new EventLog());
   // The backend state belongs to one preference: a new preference means a new worker, 'starting' again.
@@ -60,7 +60,7 @@ export function useEngine(preference: BackendPreference) {
     window.__lrpet = { diagnostics: () => client.api.diagnostics() };
     let alive = true;
     client.api
-      .init(preference)
+      .init(preference, kernels)
       .then((info) => alive && setBackendOf({ preference, state: { status: 'ready', info } }))
       .catch((e) => alive && setBackendOf({ preference, state: { status: 'failed', message: errorText(e) } }));
     return () => {
@@ -68,7 +68,7 @@ export function useEngine(preference: BackendPreference) {
       client.terminate();
       clientRef.current = null;
     };
-  }, [preference]);
+  }, [preference, kernels]);
 
   const refreshServer = useCallback(async () => {
     const state = await fetchListing();

@@ -1,4 +1,4 @@
-import { DataError, parseCifarFiles, RECORD_BYTES, type CifarDataset, type NamedBytes } from '../engine/data/cifar';
+import { DataError, parseBatchFile, parseCifarFiles, RECORD_BYTES, type CifarDataset, type NamedBytes } from '../engine/data/cifar';
 import type { DataInfo, Progress, ServerListing } from './protocol';
 import { TarFormatError, TarReader } from './tar';
 
@@ -168,6 +168,15 @@ export async function parseUserFiles(files: File[], onProgress: (p: Progress) =>
       throw new DataError(`${f.name}: not a CIFAR-10 file — expected cifar-10-binary.tar.gz or data_batch_N.bin / test_batch.bin`);
     }
   }
+  // A file of the wrong size gets its own message first (the parser's explains what is wrong with it).
+  for (const f of named) if (f.bytes.length === 0 || f.bytes.length % RECORD_BYTES !== 0) parseBatchFile(f);
   const names = files.map((f) => f.name);
-  return parseCifarFiles(named, names.length === 1 ? `your file ${names[0]}` : `your files (${names.join(', ')})`);
+  try {
+    return parseCifarFiles(named, names.length === 1 ? `your file ${names[0]}` : `your files (${names.join(', ')})`);
+  } catch (e) {
+    if (e instanceof DataError && /^no (test_batch|data_batch)/.test(e.message)) {
+      throw new DataError(`${e.message} — pick the training batches and test_batch.bin together, or the whole cifar-10-binary.tar.gz`, { cause: e });
+    }
+    throw e;
+  }
 }

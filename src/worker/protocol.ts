@@ -56,7 +56,8 @@ export interface ModelDownload {
 
 /** The worker's API (exposed with comlink). */
 export interface WorkerApi {
-  init(preference: BackendPreference): Promise<BackendInfo>;
+  /** Picks the backend; on WebGPU, `kernels` 'fast' (default) swaps in this project's faster training kernels. */
+  init(preference: BackendPreference, kernels?: 'fast' | 'stock'): Promise<BackendInfo & { kernels: 'fast' | 'stock' | null }>;
   /** Parses cifar-10-binary.tar.gz / .tar / .bin files in the worker; rejects with a clear message on bad files. */
   loadFiles(files: File[], onProgress: (p: Progress) => void): Promise<DataInfo>;
   /** Runs to the end; messages arrive batched (about every 150 ms). Resolves with why it ended. */

@@ -12,6 +12,7 @@ import type { LiveUpdate } from '../engine/config';
 import type { CifarDataset } from '../engine/data/cifar';
 import type { EngineEvent } from '../engine/events';
 import { createRun } from '../engine/run';
+import { useKernels } from '../kernels';
 import type { ExportedModel, RunControls } from '../engine/run-api';
 import { chooseBackend, type AdapterDescription, type BackendInfo, type BackendName, type BackendPreference } from './backend';
 import { Batcher } from './batcher';
@@ -65,7 +66,7 @@ function toDownload(m: ExportedModel): ModelDownload {
 }
 
 const api: WorkerApi = {
-  async init(preference: BackendPreference) {
+  async init(preference: BackendPreference, kernels: 'fast' | 'stock' = 'fast') {
     backendInfo = await chooseBackend(
       {
         hasNavigatorGpu: () => typeof navigator !== 'undefined' && 'gpu' in navigator && !!navigator.gpu,
@@ -79,7 +80,12 @@ const api: WorkerApi = {
       },
       preference,
     );
-    return backendInfo;
+    let used: 'fast' | 'stock' | null = null;
+    if (backendInfo.backend === 'webgpu') {
+      useKernels(kernels);
+      used = kernels;
+    }
+    return { ...backendInfo, kernels: used };
   },
 
   async loadFiles(files: File[], onProgress: (p: Progress) => void): Promise<DataInfo> {

@@ -1,9 +1,10 @@
 import { useMemo } from 'react';
-import { CartesianGrid, ComposedChart, Line, Scatter, Tooltip, XAxis, YAxis } from 'recharts';
+import { CartesianGrid, ComposedChart, Line, Tooltip, XAxis, YAxis } from 'recharts';
 import type { CompactEvent, EpochEvent } from '../../engine/events';
 import { fmtNum } from '../state/format';
 import type { Marker, StepPoint } from '../state/store';
 import { staggered } from '../stagger';
+import { mergeByX } from './merge';
 import { axisProps, ChartCard, COLORS, HtmlLegend, markerLines, Sized } from './common';
 
 interface Props {
@@ -20,21 +21,24 @@ function Chart({ steps, epochs, compact, markers, lastIteration, metric }: Props
   const acc = metric === 'accuracy';
   const train = useMemo(() => steps.map((s) => ({ x: s.iteration, raw: acc ? s.accuracy : s.loss, smooth: acc ? s.accuracySmooth : s.lossSmooth })), [steps, acc]);
   const test = useMemo(() => epochs.map((e) => ({ x: e.iteration, y: acc ? e.testAccuracy : e.testLoss })), [epochs, acc]);
-  const compactPt = compact ? [{ x: lastIteration, y: acc ? compact.testAccuracy : compact.testLoss }] : [];
+  const data = useMemo(
+    () => mergeByX(train, test.map((t) => ({ x: t.x, test: t.y })), compact ? [{ x: lastIteration, compact: acc ? compact.testAccuracy : compact.testLoss }] : []),
+    [train, test, compact, lastIteration, acc],
+  );
   const fmt = (v: number) => (acc ? `${(v * 100).toFixed(0)}%` : fmtNum(v));
   return (
     <>
       <Sized height={H} overlay={train.length ? null : `Press Start: the training ${metric} appears here after the first step.`}>
         {(w) => (
-          <ComposedChart width={w} height={H} margin={{ top: 8, right: 12, bottom: 0, left: 0 }}>
+          <ComposedChart width={w} height={H} data={data} margin={{ top: 8, right: 12, bottom: 0, left: 0 }}>
             <CartesianGrid stroke={COLORS.grid} />
             <XAxis dataKey="x" type="number" domain={train.length ? [0, 'dataMax'] : [0, 10]} allowDecimals={false} {...axisProps} />
             <YAxis {...axisProps} width={44} domain={acc ? [0, 1] : train.length ? ['auto', 'auto'] : [0, 2.5]} tickFormatter={fmt} />
             <Tooltip formatter={(v) => (typeof v === 'number' ? fmt(v) : String(v))} labelFormatter={(l) => `iteration ${l}`} isAnimationActive={false} />
-            <Line data={train} dataKey="raw" name="train (per step)" stroke={COLORS.trainFaint} dot={false} strokeWidth={1} isAnimationActive={false} />
-            <Line data={train} dataKey="smooth" name="train (smoothed)" stroke={COLORS.train} dot={false} strokeWidth={2} isAnimationActive={false} />
-            <Line data={test} dataKey="y" name="test (projected net)" stroke={COLORS.test} strokeWidth={2} dot={{ r: 3 }} isAnimationActive={false} />
-            {compactPt.length ? <Scatter data={compactPt} dataKey="y" name="compact model" fill={COLORS.compact} shape="star" isAnimationActive={false} /> : null}
+            <Line dataKey="raw" name="train (per step)" stroke={COLORS.trainFaint} dot={false} strokeWidth={1} isAnimationActive={false} connectNulls />
+            <Line dataKey="smooth" name="train (smoothed)" stroke={COLORS.train} dot={false} strokeWidth={2} isAnimationActive={false} connectNulls />
+            <Line dataKey="test" name="test (projected net)" stroke={COLORS.test} strokeWidth={2} dot={{ r: 3 }} isAnimationActive={false} connectNulls />
+            <Line dataKey="compact" name="compact model" stroke="none" dot={{ r: 5, fill: COLORS.compact, stroke: COLORS.compact }} isAnimationActive={false} legendType="none" />
             {markerLines(markers)}
           </ComposedChart>
         )}

@@ -1,13 +1,14 @@
 import { useMemo } from 'react';
-import { CartesianGrid, ComposedChart, Line, Scatter, Tooltip, XAxis, YAxis } from 'recharts';
+import { CartesianGrid, ComposedChart, Line, Tooltip, XAxis, YAxis } from 'recharts';
 import { fmtNum } from '../state/format';
 import type { ProjectionSummary, StepPoint } from '../state/store';
 import { staggered } from '../stagger';
+import { mergeByX } from './merge';
 import { axisProps, ChartCard, COLORS, HtmlLegend, Sized } from './common';
 
 export const PerfChart = staggered(function PerfChart({ steps, projections, released }: { steps: StepPoint[]; projections: ProjectionSummary[]; released: { numTensors: number } | null }) {
   const data = useMemo(() => steps.map((s) => ({ x: s.iteration, ips: s.imagesPerSec, ms: s.stepMs, tensors: s.numTensors })), [steps]);
-  const proj = useMemo(() => projections.map((p) => ({ x: p.iteration, ms: p.projectionMs })), [projections]);
+  const rows = useMemo(() => mergeByX(data, projections.map((p) => ({ x: p.iteration, projMs: p.projectionMs }))), [data, projections]);
   const last = steps[steps.length - 1];
   const lastProj = projections[projections.length - 1];
   return (
@@ -30,15 +31,15 @@ export const PerfChart = staggered(function PerfChart({ steps, projections, rele
           </div>
           <Sized height={180} overlay={data.length ? null : 'Throughput and timings appear with the first step.'}>
             {(w) => (
-            <ComposedChart width={w} height={180} margin={{ top: 8, right: 4, bottom: 0, left: 0 }}>
+            <ComposedChart width={w} height={180} data={rows} margin={{ top: 8, right: 4, bottom: 0, left: 0 }}>
               <CartesianGrid stroke={COLORS.grid} />
               <XAxis dataKey="x" type="number" domain={data.length ? [0, 'dataMax'] : [0, 10]} allowDecimals={false} {...axisProps} />
               <YAxis yAxisId="ips" domain={data.length ? [0, 'auto'] : [0, 10]} tickFormatter={(v: number) => fmtNum(v, 2)} {...axisProps} width={44} />
               <YAxis yAxisId="ms" orientation="right" domain={data.length ? [0, 'auto'] : [0, 1000]} tickFormatter={(v: number) => fmtNum(v, 2)} {...axisProps} width={44} />
               <Tooltip formatter={(v) => (typeof v === 'number' ? fmtNum(v) : String(v))} labelFormatter={(l) => `iteration ${l}`} isAnimationActive={false} />
-              <Line yAxisId="ips" data={data} dataKey="ips" name="images/s" stroke={COLORS.test} dot={false} strokeWidth={2} isAnimationActive={false} />
-              <Line yAxisId="ms" data={data} dataKey="ms" name="step ms" stroke={COLORS.train} dot={false} strokeWidth={1.5} isAnimationActive={false} />
-              <Scatter yAxisId="ms" data={proj} dataKey="ms" name="projection ms" fill={COLORS.projection} isAnimationActive={false} />
+              <Line yAxisId="ips" dataKey="ips" name="images/s" stroke={COLORS.test} dot={false} strokeWidth={2} isAnimationActive={false} connectNulls />
+              <Line yAxisId="ms" dataKey="ms" name="step ms" stroke={COLORS.train} dot={false} strokeWidth={1.5} isAnimationActive={false} connectNulls />
+              <Line yAxisId="ms" dataKey="projMs" name="projection ms" stroke="none" dot={{ r: 3, fill: COLORS.projection, stroke: COLORS.projection }} isAnimationActive={false} />
             </ComposedChart>
             )}
           </Sized>

@@ -1,13 +1,14 @@
 import { useMemo } from 'react';
-import { CartesianGrid, ComposedChart, Line, Scatter, Tooltip, XAxis, YAxis } from 'recharts';
+import { CartesianGrid, ComposedChart, Line, Tooltip, XAxis, YAxis } from 'recharts';
 import { fmtNum } from '../state/format';
 import type { Marker, ProjectionSummary, StepPoint } from '../state/store';
 import { staggered } from '../stagger';
+import { mergeByX } from './merge';
 import { axisProps, ChartCard, COLORS, HtmlLegend, markerLines, Sized } from './common';
 
 export const ScheduleChart = staggered(function ScheduleChart({ steps, projections, markers }: { steps: StepPoint[]; projections: ProjectionSummary[]; markers: Marker[] }) {
   const lr = useMemo(() => steps.map((s) => ({ x: s.iteration, lr: s.lr })), [steps]);
-  const proj = useMemo(() => projections.map((p) => ({ x: p.iteration, y: 0.5, index: p.index })), [projections]);
+  const data = useMemo(() => mergeByX(lr, projections.map((p) => ({ x: p.iteration, projection: 0.5 }))), [lr, projections]);
   return (
     <ChartCard
       title="Schedule"
@@ -18,14 +19,14 @@ export const ScheduleChart = staggered(function ScheduleChart({ steps, projectio
         <>
         <Sized height={160} overlay={lr.length ? null : 'The learning rate and the projections show up once training runs.'}>
           {(w) => (
-          <ComposedChart width={w} height={160} margin={{ top: 8, right: 12, bottom: 0, left: 0 }}>
+          <ComposedChart width={w} height={160} data={data} margin={{ top: 8, right: 12, bottom: 0, left: 0 }}>
             <CartesianGrid stroke={COLORS.grid} />
             <XAxis dataKey="x" type="number" domain={lr.length ? [0, 'dataMax'] : [0, 10]} allowDecimals={false} {...axisProps} />
             <YAxis yAxisId="lr" domain={lr.length ? [0, 'auto'] : [0, 0.1]} tickFormatter={(v: number) => fmtNum(v, 2)} {...axisProps} width={44} />
             <YAxis yAxisId="p" hide domain={[0, 8]} />
             <Tooltip formatter={(v, n) => (n === 'projection' ? '' : typeof v === 'number' ? fmtNum(v, 4) : String(v))} labelFormatter={(l) => `iteration ${l}`} isAnimationActive={false} />
-            <Line yAxisId="lr" data={lr} dataKey="lr" name="learning rate" type="stepAfter" stroke={COLORS.lr} strokeWidth={2} dot={false} isAnimationActive={false} />
-            <Scatter yAxisId="p" data={proj} dataKey="y" name="projection" fill={COLORS.projection} shape="diamond" isAnimationActive={false} />
+            <Line yAxisId="lr" dataKey="lr" name="learning rate" type="stepAfter" stroke={COLORS.lr} strokeWidth={2} dot={false} isAnimationActive={false} connectNulls />
+            <Line yAxisId="p" dataKey="projection" name="projection" stroke="none" dot={{ r: 3.5, fill: COLORS.projection, stroke: COLORS.projection }} isAnimationActive={false} />
             {markerLines(markers, 'lr')}
           </ComposedChart>
           )}

@@ -21,6 +21,11 @@ export function BackendNotice({ backend, estimate, runSeconds, onRetry }: { back
         {NAMES[b.backend]}
       </span>
       {b.software && b.backend !== 'cpu' ? <span className="pill warn">software, no GPU</span> : null}
+      {b.kernels === 'fast' ? (
+        <span className="pill light" title="this project's faster WGSL kernels for the training step (?kernels=stock for tfjs's own)">
+          fast kernels
+        </span>
+      ) : null}
       <span className="reason" data-testid="backend-reason">
         {b.reason}
         {b.device ? <span className="muted"> ({b.device})</span> : null}
