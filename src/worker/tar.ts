@@ -35,7 +35,11 @@ function octal(b: Uint8Array, start: number, len: number): number {
 function checksumOk(h: Uint8Array): boolean {
   let sum = 0;
   for (let i = 0; i < BLOCK; i++) sum += i >= 148 && i < 156 ? 32 : h[i];
-  return sum === octal(h, 148, 8);
+  try {
+    return sum === octal(h, 148, 8);
+  } catch {
+    return false;
+  }
 }
 
 export class TarReader {
@@ -46,7 +50,6 @@ export class TarReader {
   private current: { name: string; size: number; out: Uint8Array | null; at: number } | null = null;
   private longName: string | null = null;
   private paxName: string | null = null;
-  private paxData: Uint8Array | null = null;
   private headers = 0;
 
   constructor(
@@ -135,8 +138,7 @@ export class TarReader {
     if (c.name === '\0L') {
       this.longName = cString(c.out, 0, c.out.length);
     } else if (c.name === '\0x') {
-      this.paxData = c.out;
-      const text = new TextDecoder().decode(this.paxData);
+      const text = new TextDecoder().decode(c.out);
       const m = /(?:^|\n)\d+ path=([^\n]*)\n/.exec(text);
       if (m) this.paxName = m[1];
     } else {

@@ -1,0 +1,81 @@
+import { describe, expect, it } from 'vitest';
+import { parseRunConfig } from '../../engine/config';
+import { formFromParams, liveDiff, milestones, planFor, presetById, PRESETS, toRunConfig } from './form';
+
+describe('presets', () => {
+  it('"Paper recipe" is the authors\' CIFAR-10 setup', () => {
+    const c = parseRunConfig(toRunConfig(presetById('paper').form));
+    expect(c.model).toBe('resnet56');
+    expect(c.lrpet.prune).toBe(0.57);
+    expect(c.epochs).toBe(400);
+    expect(c.lr).toBe(0.1);
+    expect(c.schedule).toEqual({ kind: 'step', milestones: [200, 300], gamma: 0.1 });
+    expect(c.batchSize).toBe(128);
+    expect(c.lrpet.interval).toBeNull(); // one projection per epoch
+    expect(c.trainLimit).toBeNull();
+    const p = planFor(presetById('paper').form).plan!;
+    expect(p.macsCompact / 1e6).toBeCloseTo(56.06, 2);
+    expect(p.paramsCompact / 1e6).toBeCloseTo(0.3945, 4);
+  });
+
+  it('"Quick look" is tiny and projects often', () => {
+    const f = presetById('quick').form;
+    const c = parseRunConfig(toRunConfig(f));
+    expect(c.model).toBe('resnet8-tiny');
+    const steps = Math.ceil(c.trainLimit! / c.batchSize);
+    expect((steps * c.epochs) / c.lrpet.interval!).toBeGreaterThanOrEqual(20); // many projections
+    expect(c.trainLimit).toBeLessThanOrEqual(1000);
+  });
+
+  it('every preset gives a valid engine config', () => {
+    for (const p of PRESETS) expect(() => parseRunConfig(toRunConfig(p.form))).not.toThrow();
+  });
+});
+
+describe('plan preview', () => {
+  it('solves p for a FLOPs target', () => {
+    const r = planFor({ ...presetById('paper').form, compression: 'flops', flopsTarget: 0.55 });
+    expect(r.error).toBeNull();
+    expect(1 - r.plan!.macsCompact / r.plan!.macsDense).toBeGreaterThanOrEqual(0.55);
+  });
+  it('explains impossible settings instead of throwing', () => {
+    const f = presetById('quick').form;
+    expect(planFor({ ...f, rankOverrides: { 'stem/conv': 99 } }).error).toMatch(/rank 99 is impossible/);
+    expect(planFor({ ...f, compression: 'flops', flopsTarget: 0.999 }).error).toMatch(/cannot be reached/);
+  });
+  it('the step schedule scales with the run', () => {
+    expect(milestones(400)).toEqual([200, 300]);
+    expect(milestones(6)).toEqual([3, 5]);
+  });
+});
+
+describe('live changes', () => {
+  const f = presetById('quick').form;
+  it('sends only what changed', () => {
+    expect(liveDiff(f, { ...f })).toEqual({ update: null, error: null });
+    expect(liveDiff(f, { ...f, lr: 0.01, beta: 0.2 }).update).toEqual({ lr: 0.01, beta: 0.2 });
+    expect(liveDiff(f, { ...f, interval: null }).update).toEqual({ interval: null });
+    expect(liveDiff(f, { ...f, rankOverrides: { 'stem/conv': 2 } }).update).toEqual({ rankOverrides: { 'stem/conv': 2 } });
+    expect(liveDiff(f, { ...f, prune: 0.75 }).update).toEqual({ prune: 0.75 });
+  });
+  it('turns a FLOPs target into p (the engine takes p mid-run)', () => {
+    const r = liveDiff(f, { ...f, compression: 'flops', flopsTarget: 0.6 });
+    expect(r.error).toBeNull();
+    expect(r.update?.prune).toBeGreaterThan(0.5);
+    expect(planFor({ ...f, prune: r.update!.prune! }).plan!.macsCompact / planFor(f).plan!.macsDense).toBeLessThanOrEqual(0.4);
+  });
+  it('reports an impossible target without sending it', () => {
+    const r = liveDiff(f, { ...f, compression: 'flops', flopsTarget: 0.999, lr: 0.02 });
+    expect(r.error).toMatch(/cannot be reached/);
+    expect(r.update).toEqual({ lr: 0.02 });
+  });
+});
+
+describe('URL parameters', () => {
+  it('read a preset and overrides, ignoring bad values', () => {
+    const f = formFromParams(new URLSearchParams('preset=quick&train=64&test=50&batch=16&epochs=3&interval=2&p=0.5&lr=abc&model=vgg-tiny'), presetById('paper').form);
+    expect(f).toMatchObject({ model: 'vgg-tiny', trainLimit: 64, testLimit: 50, batchSize: 16, epochs: 3, interval: 2, prune: 0.5, lr: presetById('quick').form.lr });
+    const g = formFromParams(new URLSearchParams('model=nope&epochs=-1'), presetById('paper').form);
+    expect(g).toEqual(presetById('paper').form);
+  });
+});
