@@ -87,6 +87,16 @@ export function App() {
   const onDownloadFiles = useCallback((w: 'compact' | 'projected') => void downloadModelFiles(w), [downloadModelFiles]);
   const onDownloadLog = useCallback(() => void downloadLog(`lrpet-${modelName}-events.jsonl`), [downloadLog, modelName]);
 
+  // A stable element, so the memoised controls do not re-render with every batch of events.
+  const dataSection = useMemo(
+    () => (
+      <Section title="Data">
+        <DataPanel server={engine.server} user={engine.user} choice={effectiveChoice} setChoice={setChoice} onFiles={onFiles} onDownload={onServerDownload} disabled={active} />
+      </Section>
+    ),
+    [engine.server, engine.user, effectiveChoice, onFiles, onServerDownload, active],
+  );
+
   const start = () => {
     if (!effectiveChoice || plan.error) return;
     applied.current = form;
@@ -141,27 +151,11 @@ export function App() {
             Train a CIFAR-10 network in your browser and watch low-rank projection with energy transfer compress it while it learns.
           </p>
         </div>
-        <BackendNotice backend={engine.backend} estimate={estimate} runSeconds={runSeconds} onRetry={(p) => setPreference(p)} />
-        {backendInfo?.software && backendInfo.backend === 'webgpu' && !active ? (
-          <button type="button" className="link small" onClick={() => setPreference('webgl')}>
-            use WebGL instead (often faster on a software renderer)
-          </button>
-        ) : null}
+        <BackendNotice backend={engine.backend} estimate={estimate} runSeconds={runSeconds} onRetry={setPreference} canSwitch={!active} />
       </header>
 
       <main className="layout">
         <aside className="side" aria-label="Settings">
-          <Section title="Data">
-            <DataPanel
-              server={engine.server}
-              user={engine.user}
-              choice={effectiveChoice}
-              setChoice={setChoice}
-              onFiles={onFiles}
-              onDownload={onServerDownload}
-              disabled={active}
-            />
-          </Section>
           <Controls
             form={form}
             set={set}
@@ -170,7 +164,9 @@ export function App() {
             runLayers={active ? run.layers : null}
             running={active}
             stepsPerEpoch={run.start?.stepsPerEpoch ?? (form.trainLimit ? Math.ceil(form.trainLimit / form.batchSize) : Math.ceil(50000 / form.batchSize))}
-          />
+          >
+            {dataSection}
+          </Controls>
         </aside>
 
         <section className="board" aria-label="Training">

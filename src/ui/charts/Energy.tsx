@@ -37,7 +37,7 @@ export const EnergyChart = staggered(function EnergyChart({ projections, layerNa
           <ComposedChart width={w} height={210} data={data} margin={{ top: 8, right: 4, bottom: 0, left: 0 }}>
             <CartesianGrid stroke={COLORS.grid} />
             <XAxis dataKey="x" type="number" domain={data.length ? ['dataMin', 'dataMax'] : [0, 10]} allowDecimals={false} {...axisProps} />
-            <YAxis yAxisId="e" domain={data.length ? ['auto', 1] : [0.5, 1]} tickFormatter={(v: number) => `${Math.round(v * 100)}%`} {...axisProps} width={44} />
+            <YAxis yAxisId="e" domain={data.length ? [(lo: number) => Math.max(0, Math.floor(lo * 10) / 10), 1] : [0.5, 1]} tickFormatter={(v: number) => `${Math.round(v * 100)}%`} {...axisProps} width={44} />
             <YAxis yAxisId="a" orientation="right" domain={data.length ? [1, 'auto'] : [1, 2]} tickFormatter={(v: number) => fmtNum(v, 3)} {...axisProps} width={40} />
             <Tooltip
               formatter={(v, n) => (typeof v === 'number' ? (String(n).startsWith('α') ? fmtNum(v, 4) : `${(v * 100).toFixed(2)}%`) : String(v))}

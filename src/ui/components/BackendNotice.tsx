@@ -3,7 +3,19 @@ import { fmtDuration, fmtNum } from '../state/format';
 
 const NAMES = { webgpu: 'WebGPU', webgl: 'WebGL', cpu: 'CPU' } as const;
 
-export function BackendNotice({ backend, estimate, runSeconds, onRetry }: { backend: BackendState; estimate: number | null; runSeconds: number | null; onRetry: (p: 'auto' | 'webgl' | 'cpu') => void }) {
+export function BackendNotice({
+  backend,
+  estimate,
+  runSeconds,
+  onRetry,
+  canSwitch,
+}: {
+  backend: BackendState;
+  estimate: number | null;
+  runSeconds: number | null;
+  onRetry: (p: 'auto' | 'webgl' | 'cpu') => void;
+  canSwitch: boolean;
+}) {
   if (backend.status === 'starting') return <div className="backend starting" role="status">Starting the training worker and its GPU backend…</div>;
   if (backend.status === 'failed')
     return (
@@ -34,7 +46,12 @@ export function BackendNotice({ backend, estimate, runSeconds, onRetry }: { back
         <span className="estimate" data-testid="speed-estimate">
           {estimate !== null
             ? `Expect roughly ${fmtNum(estimate, 2)} images/s for this model${runSeconds !== null ? ` — this configuration ≈ ${fmtDuration(runSeconds)}` : ''}; a real GPU is 100–1000× faster.`
-            : 'Expect it to be slow.'}
+            : 'Expect it to be slow.'}{' '}
+          {b.backend === 'webgpu' && canSwitch ? (
+            <button type="button" className="link" onClick={() => onRetry('webgl')}>
+              Use WebGL instead (often faster on a software renderer)
+            </button>
+          ) : null}
         </span>
       ) : null}
     </div>

@@ -27,9 +27,11 @@ export interface ControlsProps {
   runLayers: LayerInfo[] | null;
   running: boolean;
   stepsPerEpoch: number | null;
+  /** Shown right after the presets (the data source). */
+  children?: React.ReactNode;
 }
 
-export const Controls = memo(function Controls({ form, set, applyPreset, plan, runLayers, running, stepsPerEpoch }: ControlsProps) {
+export const Controls = memo(function Controls({ form, set, applyPreset, plan, runLayers, running, stepsPerEpoch, children }: ControlsProps) {
   const fixed = running; // settings a run cannot change
   const p = plan.plan;
   return (
@@ -43,6 +45,7 @@ export const Controls = memo(function Controls({ form, set, applyPreset, plan, r
           ))}
         </div>
       </Section>
+      {children}
 
       <Section title="Model & compression">
         <Select

@@ -40,7 +40,6 @@ export function RankTable({
               <thead>
                 <tr>
                   <th scope="col">Layer</th>
-                  <th scope="col" title="matrix view O × I·k·k">O × K</th>
                   <th scope="col">n</th>
                   <th scope="col">Rank</th>
                   <th scope="col" title="MACs dense → compact">MACs</th>
@@ -53,14 +52,11 @@ export function RankTable({
                   const now = running.get(l.name);
                   return (
                     <tr key={l.name} className={over !== undefined ? 'overridden' : undefined}>
-                      <td>
+                      <td title={`matrix ${l.shape[0]} × ${l.shape[1]} (O × I·k·k)`}>
                         <label htmlFor={id}>
                           <span className="sr-only">Rank of </span>
                           {l.name}
                         </label>
-                      </td>
-                      <td className="num">
-                        {l.shape[0]}×{l.shape[1]}
                       </td>
                       <td className="num">{l.n}</td>
                       <td>

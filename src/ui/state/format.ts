@@ -40,7 +40,8 @@ export function fmtDuration(seconds: number): string {
     const m = Math.round((seconds - h * 3600) / 60);
     return m ? `${h} h ${m} min` : `${h} h`;
   }
-  return `${(seconds / 86400).toFixed(1)} days`;
+  if (seconds < 86400 * 365) return `${(seconds / 86400).toFixed(1)} days`;
+  return `${(seconds / (86400 * 365)).toFixed(1)} years`;
 }
 
 /** Short number for axes/tooltips: 3 significant digits, scientific for tiny/huge. */
