@@ -11,12 +11,22 @@ import { BackendNotice } from './components/BackendNotice';
 import { Controls } from './components/Controls';
 import { DataPanel } from './components/DataPanel';
 import { Results } from './components/Results';
+import { DivergedCallout, InterruptedBanner } from './components/Notices';
 import { RunBar } from './components/RunBar';
+import { RunsPanel } from './components/RunsPanel';
 import { Section } from './components/fields';
 import { estimateImagesPerSec, estimateSeconds } from './state/estimate';
-import { formFromParams, isLiveField, liveDiff, planFor, presetById, toRunConfig, type FormState, type Preset } from './state/form';
+import { isLiveField, liveDiff, planFor, presetById, toRunConfig, type FormState, type Preset } from './state/form';
+import { formFromSearch, formToSearch, PAGE_KEYS } from './state/url';
+import { AblationPanel } from './components/AblationPanel';
+import type { AblationRun } from './state/ablations';
+import { ComparePanel } from './compare/ComparePanel';
+import { useBatch } from './useBatch';
+import { useCompare } from './useCompare';
 import { stepPoints } from './state/store';
 import { useEngine } from './useEngine';
+import { useRuns } from './useRuns';
+import { useTitleProgress } from './useTitleProgress';
 
 const params = new URLSearchParams(location.search);
 const initialPreference = ((): BackendPreference => {
@@ -25,12 +35,54 @@ const initialPreference = ((): BackendPreference => {
 })();
 
 const kernelMode = params.get('kernels') === 'stock' ? 'stock' : 'fast';
+const fromUrl = formFromSearch(location.search, presetById('quick').form);
+
+/** The page's own URL keys (backend, kernels) followed by the whole form: the link reproduces the setup. */
+function urlFor(form: FormState): string {
+  const keep = new URLSearchParams();
+  for (const k of PAGE_KEYS) {
+    const v = params.get(k);
+    if (v !== null) keep.set(k, v);
+  }
+  const own = keep.toString();
+  return `?${formToSearch(form)}${own ? `&${own}` : ''}`;
+}
+
+const runName = (f: FormState) =>
+  `${f.model}${f.lrpet ? ` p=${f.compression === 'flops' ? `FLOPs −${Math.round(f.flopsTarget * 100)}%` : f.prune}` : ' dense'} · ${new Date().toLocaleString(undefined, { month: 'short', day: 'numeric', hour: '2-digit', minute: '2-digit' })}`;
 
 export function App() {
   const [preference, setPreference] = useState<BackendPreference>(initialPreference);
-  const engine = useEngine(preference, kernelMode);
+  const [compareIds, setCompareIds] = useState<string[]>([]);
+  const [compareOpen, setCompareOpen] = useState(false);
+  const startRunRef = useRef((_item: AblationRun, _b: { id: string; label: string }) => {});
+  const runs = useRuns();
+  const startBatchRun = useCallback((item: AblationRun, b: { id: string; label: string }) => startRunRef.current(item, b), []);
+  const onBatchDone = useCallback((ids: string[]) => {
+    setCompareIds(ids);
+    setCompareOpen(true);
+  }, []);
+  const { batch, begin: beginBatch, cancel: cancelBatch, runEnded } = useBatch(startBatchRun, onBatchDone);
+  const engine = useEngine(preference, kernelMode, runs.store, runs.refresh, runEnded);
   const { run, active } = engine;
-  const [form, setForm] = useState<FormState>(() => formFromParams(params, presetById('quick').form));
+  const [form, setForm] = useState<FormState>(fromUrl.form);
+  const [urlNotes, setUrlNotes] = useState<string[]>(fromUrl.notes);
+  const [shareNote, setShareNote] = useState<string | null>(null);
+  const [batchOpen, setBatchOpen] = useState(false);
+  // The URL always holds the current setup (replaceState: no history entry per slider move).
+  useEffect(() => {
+    const t = setTimeout(() => history.replaceState(null, '', urlFor(form)), 150);
+    return () => clearTimeout(t);
+  }, [form]);
+  const share = useCallback(async () => {
+    const link = new URL(urlFor(form), location.href).href;
+    try {
+      await navigator.clipboard.writeText(link);
+      setShareNote('link copied');
+    } catch {
+      setShareNote('copy the address bar: it holds the whole setup');
+    }
+  }, [form]);
   const [presetNote, setPresetNote] = useState<string | null>(null);
   const [choice, setChoice] = useState<DataChoice | null>(null);
   const [layer, setLayer] = useState<string | null>(null);
@@ -56,6 +108,15 @@ export function App() {
     // eslint-disable-next-line react-hooks/exhaustive-deps
     [form.model, form.lrpet, form.compression, form.prune, form.flopsTarget, form.rankFloors, form.rankOverrides],
   );
+
+  const startHint =
+    engine.backend.status !== 'ready'
+      ? 'waiting for the GPU backend'
+      : !effectiveChoice
+        ? 'no data: see “Data” on the left'
+        : plan.error
+          ? 'fix the compression settings first'
+          : null;
 
   const sendUpdate = engine.update;
   // Live changes: while a run is going, send what changed (debounced) — it applies at the next step / projection.
@@ -102,8 +163,41 @@ export function App() {
     applied.current = form;
     setScrub(null);
     setLiveError(null);
-    void engine.start(toRunConfig(form), effectiveChoice);
+    runs.dismissInterrupted();
+    void engine.start(toRunConfig(form), effectiveChoice, { name: runName(form), checkpointMinutes: form.checkpointMinutes });
   };
+
+  const { resumeRun, restoreLastGood } = engine;
+  const { dismissInterrupted } = runs;
+  const resumeStored = useCallback(
+    (id: string) => {
+      if (!effectiveChoice) return;
+      dismissInterrupted();
+      applied.current = null;
+      setScrub(null);
+      void resumeRun(id, effectiveChoice, { checkpointMinutes: form.checkpointMinutes });
+    },
+    [effectiveChoice, dismissInterrupted, resumeRun, form.checkpointMinutes],
+  );
+  const onRestore = useCallback(
+    (lr: number) => {
+      setForm((f) => ({ ...f, lr }));
+      if (applied.current) applied.current = { ...applied.current, lr };
+      restoreLastGood({ lr });
+    },
+    [restoreLastGood],
+  );
+  const ready = !startHint && !engine.busy;
+  useEffect(() => {
+    startRunRef.current = (item, b) => {
+      if (!effectiveChoice) return;
+      applied.current = item.form;
+      setScrub(null);
+      void engine.start(item.config, effectiveChoice, { name: `${item.label} · ${runName(item.form)}`, batch: b, checkpointMinutes: form.checkpointMinutes });
+    };
+  });
+  const compare = useCompare({ store: runs.store, ids: compareIds, open: compareOpen, records: runs.runs, liveId: active ? engine.currentId : null, live: run });
+  const divergedError = engine.diverged ? ([...run.errors].reverse().find((e) => e.code === 'nan' || e.code === 'exploding') ?? null) : null;
 
   // A clock for the elapsed time, only while a run is active.
   const [now, setNow] = useState(() => Date.now());
@@ -130,15 +224,8 @@ export function App() {
   const runSeconds =
     estimate !== null ? estimateSeconds(estimate, (form.trainLimit ?? 50000) * form.epochs, (form.testLimit ?? 10000) * form.epochs) : null;
 
-  const startHint =
-    engine.backend.status !== 'ready'
-      ? 'waiting for the GPU backend'
-      : !effectiveChoice
-        ? 'no data: see “Data” on the left'
-        : plan.error
-          ? 'fix the compression settings first'
-          : null;
   const lastIteration = lastStep?.iteration ?? 0;
+  useTitleProgress(run, lastStep);
 
   return (
     <div className="app">
@@ -181,6 +268,42 @@ export function App() {
             now={now}
             lastStep={lastStep}
           />
+          {urlNotes.length ? (
+            <div className="callout warn" role="status" data-testid="url-notes">
+              The link&apos;s settings were adjusted: {urlNotes.join('; ')}.{' '}
+              <button type="button" className="small" onClick={() => setUrlNotes([])}>
+                OK
+              </button>
+            </div>
+          ) : null}
+          <div className="share-row">
+            <button type="button" className="small" onClick={() => void share()}>
+              Copy link to this setup
+            </button>
+            <button type="button" className="small" onClick={() => setBatchOpen((o) => !o)} disabled={active || batch?.status === 'running'}>
+              Ablation batch…
+            </button>
+            {shareNote ? <span className="muted">{shareNote}</span> : null}
+          </div>
+          {!active ? (
+            <InterruptedBanner runs={runs.interrupted} canResume={!startHint} onResume={resumeStored} onDismiss={runs.dismissInterrupted} />
+          ) : null}
+          {engine.notice ? (
+            <div className="callout info" role="status" data-testid="engine-notice">
+              {engine.notice}
+            </div>
+          ) : null}
+          {engine.storeError ? (
+            <div className="callout error" role="alert" data-testid="store-error">
+              {engine.storeError}
+            </div>
+          ) : null}
+          {engine.lastCheckpoint && showRun ? (
+            <div className="muted checkpoint-line" data-testid="last-checkpoint" data-iteration={engine.lastCheckpoint.iteration}>
+              saved in this browser · checkpoint at iteration {engine.lastCheckpoint.iteration} ({engine.lastCheckpoint.reason}, {new Date(engine.lastCheckpoint.time).toLocaleTimeString()})
+            </div>
+          ) : null}
+          {divergedError && run.phase === 'paused' ? <DivergedCallout error={divergedError} checkpoint={engine.lastCheckpoint} lr={form.lr} onRestore={onRestore} /> : null}
           {presetNote && !showRun ? <div className="callout info">{presetNote}</div> : null}
           {liveError ? (
             <div className="callout error" role="alert">
@@ -192,7 +315,7 @@ export function App() {
               {run.failure}
             </div>
           ) : null}
-          {run.errors.length ? (
+          {run.errors.length && !divergedError ? (
             <div className="callout error" role="alert">
               {run.errors[run.errors.length - 1].message}
             </div>
@@ -206,6 +329,53 @@ export function App() {
             onDownloadLog={onDownloadLog}
             canDownloadLog={run.eventCount > 0}
           />
+          {batchOpen && !batch?.status.startsWith('running') ? (
+            <AblationPanel
+              form={form}
+              disabled={!ready || active}
+              onRun={(ids) => {
+                setBatchOpen(false);
+                beginBatch(form, ids);
+              }}
+              onClose={() => setBatchOpen(false)}
+            />
+          ) : null}
+          {batch ? (
+            <div className={`callout ${batch.status === 'cancelled' ? 'warn' : 'info'}`} role="status" data-testid="batch-status">
+              Ablation batch: {batch.status === 'done' ? `${batch.items.length} of ${batch.items.length} done` : `${Math.max(1, batch.index + 1)} of ${batch.items.length}`}
+              {batch.status === 'running' && batch.index >= 0 ? ` — ${batch.items[batch.index].label}` : ''}
+              {batch.message ? ` — ${batch.message}` : ''}{' '}
+              {batch.status === 'running' ? (
+                <button type="button" className="small" onClick={cancelBatch}>
+                  Stop after this run
+                </button>
+              ) : null}
+            </div>
+          ) : null}
+          {compareOpen && compareIds.length ? (
+            <>
+              {compare.error ? (
+                <div className="callout error" role="alert">
+                  {compare.error}
+                </div>
+              ) : null}
+              <ComparePanel runs={compare.runs} common={compare.common} onClose={() => setCompareOpen(false)} />
+            </>
+          ) : null}
+          <details className="card runs-card" open>
+            <summary>
+              Runs in this browser <span className="muted">({runs.runs.length})</span>
+            </summary>
+            <RunsPanel
+              runs={runs}
+              currentId={engine.currentId}
+              busy={active || !!startHint}
+              selected={compareIds}
+              setSelected={setCompareIds}
+              onResume={resumeStored}
+              onCompare={() => setCompareOpen(true)}
+            />
+          </details>
           <div className="grid">
             <LossChart steps={steps} epochs={run.epochs} compact={run.compact} markers={run.markers} lastIteration={lastIteration} />
             <AccuracyChart steps={steps} epochs={run.epochs} compact={run.compact} markers={run.markers} lastIteration={lastIteration} />

@@ -107,7 +107,8 @@ async function readArchive(file: File, onProgress: (p: Progress) => void): Promi
   if (!gz && /\.(tgz|gz)$/i.test(file.name)) throw new DataError(`${file.name}: not a gzip file (it does not start with the gzip signature) — expected the official cifar-10-binary.tar.gz`);
   const out: NamedBytes[] = [];
   const tar = new TarReader(
-    (e) => out.push({ name: e.name, bytes: e.bytes }),
+    // Named with the archive, so an error about an entry says which file it came from.
+    (e) => out.push({ name: `${file.name}/${e.name}`, bytes: e.bytes }),
     (name) => BIN.test(name),
   );
   let read = 0;

@@ -45,7 +45,12 @@ export type WorkerMessage =
   | { kind: 'progress'; progress: Progress }
   /** After a run: the worker disposed the run; numTensors is what tfjs still holds (0 when nothing leaked). */
   | { kind: 'released'; numTensors: number; numBytes: number }
-  | { kind: 'exports'; compact: boolean; projected: boolean };
+  | { kind: 'exports'; compact: boolean; projected: boolean }
+  /** A checkpoint, in stream order: every event before it in the stream happened before it was taken. */
+  | { kind: 'checkpoint'; reason: CheckpointReason; iteration: number; epoch: number; time: number; bytes: Uint8Array };
+
+/** Why a checkpoint was taken: at the start, every N minutes, at a pause, at a stop. */
+export type CheckpointReason = 'start' | 'interval' | 'pause' | 'stop';
 
 export interface ModelDownload {
   /** model.json + weights.bin in one zip. */
@@ -57,16 +62,28 @@ export interface ModelDownload {
 /** The worker's API (exposed with comlink). */
 export interface WorkerApi {
   /** Picks the backend; on WebGPU, `kernels` 'fast' (default) swaps in this project's faster training kernels. */
-  init(preference: BackendPreference, kernels?: 'fast' | 'stock'): Promise<BackendInfo & { kernels: 'fast' | 'stock' | null }>;
+  init(
+    preference: BackendPreference,
+    kernels: 'fast' | 'stock',
+    /** Called when the GPU device is lost or runs out of memory (tfjs has no handler: the page restarts the worker). */
+    onDeviceProblem: (message: string) => void,
+  ): Promise<BackendInfo & { kernels: 'fast' | 'stock' | null }>;
   /** Parses cifar-10-binary.tar.gz / .tar / .bin files in the worker; rejects with a clear message on bad files. */
   loadFiles(files: File[], onProgress: (p: Progress) => void): Promise<DataInfo>;
   /** Runs to the end; messages arrive batched (about every 150 ms). Resolves with why it ended. */
-  startRun(req: { config: RunConfigInput; data: DataChoice }, onMessages: (batch: WorkerMessage[]) => void): Promise<{ ended: 'finished' | 'stopped' | 'error'; message?: string }>;
+  startRun(req: { config: RunConfigInput; data: DataChoice; /** An encoded checkpoint to continue from. */ resume?: Uint8Array }, onMessages: (batch: WorkerMessage[]) => void): Promise<{ ended: 'finished' | 'stopped' | 'error'; message?: string }>;
   pause(): void;
   resume(): void;
+  /** Ends the run after the current step; a 'stop' checkpoint (taken before the final projection) comes first in the stream. */
   stop(): void;
+  /** Takes a checkpoint between two steps and sends it in the message stream; false when no run is going. */
+  checkpoint(reason: CheckpointReason): Promise<boolean>;
   update(changes: LiveUpdate): void;
   download(which: 'compact' | 'projected'): Promise<ModelDownload | null>;
   /** tfjs memory and the CSP violations seen inside the worker. */
   diagnostics(): Promise<{ numTensors: number; numBytes: number; cspViolations: string[] }>;
+  /** For tests and demos: overwrite one conv kernel with NaN (the next step's loss is NaN). Returns the variable's name. */
+  simulateNaN(): Promise<string | null>;
+  /** For tests and demos: destroy the WebGPU device, as a driver reset would. False when not on WebGPU. */
+  simulateDeviceLoss(): Promise<boolean>;
 }

@@ -11,13 +11,14 @@ import { strToU8, zipSync } from 'fflate';
 import type { LiveUpdate } from '../engine/config';
 import type { CifarDataset } from '../engine/data/cifar';
 import type { EngineEvent } from '../engine/events';
+import { decodeCheckpoint, encodeCheckpoint } from '../engine/checkpoint';
 import { createRun } from '../engine/run';
 import { useKernels } from '../kernels';
 import type { ExportedModel, RunControls } from '../engine/run-api';
 import { chooseBackend, type AdapterDescription, type BackendInfo, type BackendName, type BackendPreference } from './backend';
 import { Batcher } from './batcher';
 import { dataInfo, parseUserFiles, ServerData } from './data';
-import type { DataInfo, ModelDownload, Progress, WorkerApi, WorkerMessage } from './protocol';
+import type { CheckpointReason, DataInfo, ModelDownload, Progress, WorkerApi, WorkerMessage } from './protocol';
 
 const BATCH_MS = 150;
 
@@ -29,6 +30,7 @@ let backendInfo: BackendInfo | null = null;
 const serverData = new ServerData();
 let userData: CifarDataset | null = null;
 let run: RunControls | null = null;
+let runBatcher: Batcher<WorkerMessage> | null = null;
 let stopRequested = false;
 let pendingUpdates: LiveUpdate[] = [];
 let downloads: { compact: ModelDownload | null; projected: ModelDownload | null } = { compact: null, projected: null };
@@ -59,6 +61,32 @@ function webglRenderer(): string | null {
   }
 }
 
+/** The tfjs WebGPU backend's device (tfjs itself does not watch it for loss). */
+function webgpuDevice(): GPUDevice | null {
+  if (tf.getBackend() !== 'webgpu') return null;
+  return (tf.backend() as unknown as { device?: GPUDevice }).device ?? null;
+}
+
+function watchDevice(onProblem: (message: string) => void): void {
+  const device = webgpuDevice();
+  if (!device) return;
+  void device.lost.then((info) => onProblem(`the GPU device was lost (${info.reason || 'unknown reason'}${info.message ? `: ${info.message}` : ''})`));
+  device.addEventListener('uncapturederror', (e) => {
+    const error = (e as GPUUncapturedErrorEvent).error;
+    if (typeof GPUOutOfMemoryError !== 'undefined' && error instanceof GPUOutOfMemoryError) onProblem(`the GPU ran out of memory (${error.message})`);
+  });
+}
+
+async function takeCheckpoint(reason: CheckpointReason): Promise<boolean> {
+  const controls = run;
+  const batcher = runBatcher;
+  if (!controls || !batcher) return false;
+  const c = await controls.checkpoint();
+  // Pushed straight after the checkpoint resolves, before the training loop emits anything else.
+  batcher.push({ kind: 'checkpoint', reason, iteration: c.iteration, epoch: c.epoch, time: c.time, bytes: encodeCheckpoint(c) });
+  return true;
+}
+
 function toDownload(m: ExportedModel): ModelDownload {
   const modelJson = JSON.stringify(m.modelJson);
   const zip = zipSync({ 'model.json': strToU8(modelJson), 'weights.bin': m.weights }, { level: 0 });
@@ -66,7 +94,7 @@ function toDownload(m: ExportedModel): ModelDownload {
 }
 
 const api: WorkerApi = {
-  async init(preference: BackendPreference, kernels: 'fast' | 'stock' = 'fast') {
+  async init(preference: BackendPreference, kernels: 'fast' | 'stock' = 'fast', onDeviceProblem) {
     backendInfo = await chooseBackend(
       {
         hasNavigatorGpu: () => typeof navigator !== 'undefined' && 'gpu' in navigator && !!navigator.gpu,
@@ -84,6 +112,7 @@ const api: WorkerApi = {
     if (backendInfo.backend === 'webgpu') {
       useKernels(kernels);
       used = kernels;
+      watchDevice((m) => void onDeviceProblem(m));
     }
     return { ...backendInfo, kernels: used };
   },
@@ -95,7 +124,7 @@ const api: WorkerApi = {
     return dataInfo('files', data);
   },
 
-  async startRun({ config, data }, onMessages) {
+  async startRun({ config, data, resume }, onMessages) {
     if (run) throw new Error('a run is already going');
     if (!backendInfo) throw new Error('the worker has not picked a backend yet');
     stopRequested = false;
@@ -119,8 +148,9 @@ const api: WorkerApi = {
       batcher.flush();
     }
     if (stopRequested) return { ended: 'stopped' as const };
-    const controls = createRun({ tf, config, data: dataset, onEvent });
+    const controls = createRun({ tf, config, data: dataset, onEvent, resume: resume ? decodeCheckpoint(resume) : undefined });
     run = controls;
+    runBatcher = batcher;
     for (const u of pendingUpdates) controls.update(u);
     pendingUpdates = [];
     try {
@@ -135,6 +165,7 @@ const api: WorkerApi = {
     } finally {
       controls.dispose();
       run = null;
+      runBatcher = null;
       const mem = tf.memory();
       batcher.push({ kind: 'released', numTensors: mem.numTensors, numBytes: mem.numBytes });
       batcher.flush();
@@ -150,8 +181,12 @@ const api: WorkerApi = {
   },
   stop() {
     stopRequested = true;
-    run?.stop();
+    if (!run) return;
+    // The checkpoint request is queued before the stop, so it is served at the same step, before the final projection.
+    void takeCheckpoint('stop').catch(() => undefined);
+    run.stop();
   },
+  checkpoint: takeCheckpoint,
   update(changes: LiveUpdate) {
     if (run) run.update(changes);
     else pendingUpdates.push(changes);
@@ -168,6 +203,20 @@ const api: WorkerApi = {
   async diagnostics() {
     const m = tf.memory();
     return { numTensors: m.numTensors, numBytes: m.numBytes, cspViolations: cspViolations.slice() };
+  },
+
+  async simulateNaN() {
+    const kernel = Object.values(tf.engine().registeredVariables).find((v) => v.rank === 4 && v.trainable);
+    if (!kernel) return null;
+    tf.tidy(() => kernel.assign(tf.fill(kernel.shape, NaN)));
+    return kernel.name;
+  },
+
+  async simulateDeviceLoss() {
+    const device = webgpuDevice();
+    if (!device) return false;
+    device.destroy();
+    return true;
   },
 };
 

@@ -2,6 +2,7 @@ import { memo } from 'react';
 import { MODEL_NAMES, type ModelName } from '../../engine/config';
 import type { LayerInfo } from '../../engine/events';
 import { fmtCount, fmtReduction } from '../state/format';
+import { presetLink } from '../state/url';
 import { PRESETS, type FormState, type PlanResult, type Preset } from '../state/form';
 import { NumberField, Section, Select, Slider, Toggle } from './fields';
 import { RankTable } from './RankTable';
@@ -39,9 +40,21 @@ export const Controls = memo(function Controls({ form, set, applyPreset, plan, r
       <Section title="Presets">
         <div className="presets">
           {PRESETS.map((pr) => (
-            <button key={pr.id} type="button" className="preset" disabled={fixed} onClick={() => applyPreset(pr)} title={pr.description}>
+            // A preset is a link (shareable, opens in a new tab); a plain click applies it in place.
+            <a
+              key={pr.id}
+              className={`preset${fixed ? ' disabled' : ''}`}
+              href={presetLink(pr)}
+              aria-disabled={fixed}
+              title={pr.description}
+              onClick={(e) => {
+                if (e.ctrlKey || e.metaKey || e.shiftKey || e.button !== 0) return;
+                e.preventDefault();
+                if (!fixed) applyPreset(pr);
+              }}
+            >
               {pr.name}
-            </button>
+            </a>
           ))}
         </div>
       </Section>
@@ -192,6 +205,17 @@ export const Controls = memo(function Controls({ form, set, applyPreset, plan, r
           <NumberField id="seed" label="Seed" value={form.seed} min={0} max={2147483647} integer disabled={fixed} onChange={(v) => set('seed', v ?? 0)} />
           <Toggle id="augment" label="Augment (crop + flip)" checked={form.augment} disabled={fixed} onChange={(v) => set('augment', v)} />
         </div>
+        <NumberField
+          id="checkpoint-minutes"
+          label="Checkpoint every (minutes)"
+          value={form.checkpointMinutes}
+          min={0.05}
+          max={120}
+          step="any"
+          disabled={fixed}
+          onChange={(v) => set('checkpointMinutes', v ?? form.checkpointMinutes)}
+          hint="also at every pause and stop; kept in this browser so a run survives a reload or a lost GPU"
+        />
       </Section>
     </div>
   );

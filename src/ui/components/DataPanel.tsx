@@ -128,7 +128,7 @@ export const DataPanel = memo(function DataPanel({
         </div>
       ) : null}
       {user.status === 'error' ? (
-        <div className="callout error" role="alert" data-testid="data-error">
+        <div className="callout error" role="alert" data-testid="data-error" data-attempt={user.attempt}>
           <b>These files cannot be used:</b> {user.message}
         </div>
       ) : null}

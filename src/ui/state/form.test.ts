@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { parseRunConfig } from '../../engine/config';
-import { formFromParams, liveDiff, milestones, planFor, presetById, PRESETS, toRunConfig } from './form';
+import { liveDiff, milestones, planFor, presetById, PRESETS, toRunConfig } from './form';
 
 describe('presets', () => {
   it('"Paper recipe" is the authors\' CIFAR-10 setup', () => {
@@ -25,6 +25,11 @@ describe('presets', () => {
     const steps = Math.ceil(c.trainLimit! / c.batchSize);
     expect((steps * c.epochs) / c.lrpet.interval!).toBeGreaterThanOrEqual(20); // many projections
     expect(c.trainLimit).toBeLessThanOrEqual(1000);
+  });
+
+  it('checkpoint every 2 minutes by default (page-side, not part of the engine config)', () => {
+    for (const p of PRESETS) expect(p.form.checkpointMinutes).toBe(2);
+    expect(toRunConfig(presetById('quick').form)).not.toHaveProperty('checkpointMinutes');
   });
 
   it('every preset gives a valid engine config', () => {
@@ -68,14 +73,5 @@ describe('live changes', () => {
     const r = liveDiff(f, { ...f, compression: 'flops', flopsTarget: 0.999, lr: 0.02 });
     expect(r.error).toMatch(/cannot be reached/);
     expect(r.update).toEqual({ lr: 0.02 });
-  });
-});
-
-describe('URL parameters', () => {
-  it('read a preset and overrides, ignoring bad values', () => {
-    const f = formFromParams(new URLSearchParams('preset=quick&train=64&test=50&batch=16&epochs=3&interval=2&p=0.5&lr=abc&model=vgg-tiny'), presetById('paper').form);
-    expect(f).toMatchObject({ model: 'vgg-tiny', trainLimit: 64, testLimit: 50, batchSize: 16, epochs: 3, interval: 2, prune: 0.5, lr: presetById('quick').form.lr });
-    const g = formFromParams(new URLSearchParams('model=nope&epochs=-1'), presetById('paper').form);
-    expect(g).toEqual(presetById('paper').form);
   });
 });

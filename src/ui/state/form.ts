@@ -1,4 +1,4 @@
-import { MODEL_NAMES, type LiveUpdate, type ModelName, type RunConfigInput } from '../../engine/config';
+import type { LiveUpdate, ModelName, RunConfigInput } from '../../engine/config';
 import { planModel, type ModelPlan } from '../../engine/plan';
 
 export type Compression = 'prune' | 'flops';
@@ -32,6 +32,8 @@ export interface FormState {
   trainLimit: number | null;
   testLimit: number | null;
   augment: boolean;
+  /** Save a checkpoint in this browser every N minutes (page-side: not part of the engine's RunConfig). */
+  checkpointMinutes: number;
 }
 
 export interface Preset {
@@ -63,6 +65,7 @@ const base: FormState = {
   trainLimit: null,
   testLimit: null,
   augment: true,
+  checkpointMinutes: 2,
 };
 
 export const PRESETS: Preset[] = [
@@ -174,31 +177,4 @@ export function liveDiff(applied: FormState, next: FormState): { update: LiveUpd
   if (b.error) return { update: Object.keys(u).length ? u : null, error: b.error };
   if (b.p !== null && b.p !== a.p) u.prune = b.p;
   return { update: Object.keys(u).length ? u : null, error: null };
-}
-
-/** Form values from URL parameters (?preset=quick&model=…&epochs=…), for links and tests. */
-export function formFromParams(params: URLSearchParams, fallback: FormState): FormState {
-  const preset = params.get('preset');
-  let f: FormState = preset === 'quick' || preset === 'paper' ? structuredClone(presetById(preset).form) : structuredClone(fallback);
-  const num = (k: string, min: number, max: number, int = true): number | undefined => {
-    const v = params.get(k);
-    if (v === null || v === '') return undefined;
-    const x = Number(v);
-    if (!Number.isFinite(x) || x < min || x > max || (int && !Number.isInteger(x))) return undefined;
-    return x;
-  };
-  const model = params.get('model');
-  if (model && (MODEL_NAMES as readonly string[]).includes(model)) f = { ...f, model: model as ModelName, rankOverrides: {} };
-  const set = <K extends keyof FormState>(k: K, v: FormState[K] | undefined) => {
-    if (v !== undefined) f = { ...f, [k]: v };
-  };
-  set('epochs', num('epochs', 1, 10000));
-  set('batchSize', num('batch', 1, 4096));
-  set('trainLimit', num('train', 1, 50000));
-  set('testLimit', num('test', 1, 10000));
-  set('interval', num('interval', 1, 1e6));
-  set('prune', num('p', 0, 0.99, false));
-  set('lr', num('lr', 1e-6, 10, false));
-  set('seed', num('seed', 0, 2 ** 31));
-  return f;
 }

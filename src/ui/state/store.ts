@@ -108,6 +108,10 @@ export type RunAction =
   | { type: 'messages'; messages: WorkerMessage[]; at: number }
   | { type: 'stopping' }
   | { type: 'failed'; message: string }
+  /** A stored run's events (up to its checkpoint), before it continues. */
+  | { type: 'replay'; events: EngineEvent[]; at: number }
+  /** The worker is being replaced (device lost, or going back to a checkpoint). */
+  | { type: 'restarting'; message: string }
   | { type: 'ended'; ended: 'finished' | 'stopped' | 'error'; message?: string };
 
 const mergeStep = (a: StepPoint, wa: number, b: StepPoint, wb: number): StepPoint => ({
@@ -229,6 +233,12 @@ export function runReducer(state: RunState, action: RunAction): RunState {
       return state.phase === 'running' || state.phase === 'paused' || state.phase === 'loading' ? { ...state, phase: 'stopping' } : state;
     case 'failed':
       return { ...state, phase: 'failed', failure: action.message, progress: null };
+    case 'replay': {
+      const replayed = applyEvents({ ...initialRunState(), startedAt: action.at }, action.events, action.at);
+      return { ...replayed, phase: 'loading', errors: [] };
+    }
+    case 'restarting':
+      return { ...state, phase: 'loading', progress: { label: `${action.message}: restarting the worker`, loaded: 0, total: null } };
     case 'ended':
       return {
         ...state,

@@ -1,0 +1,125 @@
+import { readFileSync } from 'node:fs';
+import { expect, test, type Page } from '@playwright/test';
+import type { EngineEvent, StepEvent } from '../src/engine/events';
+
+// Tiny runs on SwiftShader: ResNet-8-tiny, 64 training images (4 steps an epoch), 50 test images.
+const TINY = '/?preset=quick&train=64&test=50&batch=16&interval=2&p=0.5';
+
+async function downloadLog(page: Page): Promise<EngineEvent[]> {
+  const [dl] = await Promise.all([page.waitForEvent('download'), page.getByRole('button', { name: 'Download event log (.jsonl)' }).click()]);
+  return readFileSync(await dl.path(), 'utf8')
+    .trim()
+    .split('\n')
+    .map((l) => JSON.parse(l) as EngineEvent);
+}
+
+/** Step events' iterations are 1, 2, 3, … with nothing missing or repeated (a resumed curve continues). */
+function expectContinuousSteps(events: EngineEvent[], total: number) {
+  const its = events.filter((e): e is StepEvent => e.type === 'step').map((e) => e.iteration);
+  expect(its).toEqual(Array.from({ length: total }, (_, i) => i + 1));
+}
+
+async function started(page: Page) {
+  await expect(page.getByTestId('backend-name')).toHaveText('WebGPU', { timeout: 60_000 });
+  await page.getByRole('button', { name: 'Start' }).click();
+  await expect(page.getByTestId('iteration')).toHaveText(/[1-9]/, { timeout: 120_000 });
+}
+
+const checkpointIteration = async (page: Page) => Number((await page.getByTestId('last-checkpoint').getAttribute('data-iteration')) ?? -1);
+
+test('reload mid-run: the run is listed as interrupted and resumes from its checkpoint, the curve continues', async ({ page }) => {
+  await page.goto(`${TINY}&epochs=3&ckpt=0.05`);
+  await started(page);
+  await expect.poll(() => checkpointIteration(page), { timeout: 120_000, intervals: [500] }).toBeGreaterThanOrEqual(3);
+  const at = await checkpointIteration(page);
+  await page.reload();
+
+  const banner = page.getByTestId('interrupted-banner');
+  await expect(banner).toContainText(/was interrupted/);
+  await expect(page.getByTestId('run-item').first().getByTestId('run-status')).toHaveText('interrupted');
+  await expect(page.getByTestId('backend-name')).toHaveText('WebGPU', { timeout: 60_000 });
+  await banner.getByRole('button', { name: 'Resume' }).click();
+  // The charts are back at once (replayed from the stored log), then training goes on after the checkpoint.
+  await expect.poll(async () => Number(await page.getByTestId('iteration').textContent()), { timeout: 30_000 }).toBeGreaterThanOrEqual(at);
+  await expect(page.getByTestId('run-phase')).toHaveText('finished', { timeout: 300_000 });
+  const events = await downloadLog(page);
+  const starts = events.filter((e) => e.type === 'runStart');
+  expect(starts.map((e) => (e.type === 'runStart' ? e.resumedFrom : 'x'))).toEqual([null, at]);
+  expectContinuousSteps(events, 12);
+  await expect(page.getByTestId('run-item').first().getByTestId('run-status')).toHaveText(/this run|finished/);
+});
+
+test('a batch of two ablations runs one after another and the comparison overlays both', async ({ page }) => {
+  await page.goto(`${TINY}&epochs=2`);
+  await expect(page.getByTestId('backend-name')).toHaveText('WebGPU', { timeout: 60_000 });
+  await page.getByRole('button', { name: 'Ablation batch…' }).click();
+  const panel = page.getByTestId('ablation-panel');
+  for (const label of await panel.getByRole('checkbox').all()) await label.uncheck();
+  await panel.getByRole('checkbox', { name: /^LRPET/ }).check();
+  await panel.getByRole('checkbox', { name: /^No energy transfer/ }).check();
+  await panel.getByRole('button', { name: 'Run batch' }).click();
+  await expect(page.getByTestId('batch-status')).toContainText('1 of 2');
+  await expect(page.getByTestId('batch-status')).toContainText('2 of 2', { timeout: 300_000 });
+  const compare = page.getByTestId('compare-panel');
+  await expect(compare).toBeVisible({ timeout: 300_000 });
+  await expect(compare.getByTestId('compare-legend-item')).toHaveCount(2);
+  await expect(compare.getByTestId('compare-legend')).toContainText(/energy transfer: off/i);
+  await expect(compare.getByTestId('compare-row')).toHaveCount(2);
+  for (const row of await compare.getByTestId('compare-row').all()) await expect(row).toContainText(/\d+\.\d%/);
+  await expect(page.getByTestId('run-item')).toHaveCount(2);
+});
+
+test('a shared URL reproduces the config; out-of-range values are clamped and reported', async ({ page, context }) => {
+  await page.goto('/?model=resnet14-narrow&p=0.3&lr=0.02&epochs=0&batch=64&seed=7&et=0&beta=0.25&bn=0&interval=5');
+  await expect(page.getByTestId('url-notes')).toContainText(/epochs 0 is below the minimum 1/);
+  await expect(page.getByLabel('Model')).toHaveValue('resnet14-narrow');
+  await expect(page.getByLabel('Prune ratio (p)')).toHaveValue('0.3');
+  const link = page.url();
+  expect(new URL(link).searchParams.get('epochs')).toBe('1');
+  const other = await context.newPage();
+  await other.goto(link);
+  for (const [label, value] of [
+    ['Model', 'resnet14-narrow'],
+    ['Prune ratio (p)', '0.3'],
+  ] as const) {
+    await expect(other.getByLabel(label)).toHaveValue(value);
+  }
+  expect(new URL(other.url()).search).toBe(new URL(link).search);
+  await expect(other.getByTestId('url-notes')).toHaveCount(0);
+  // Presets are links too.
+  const quick = other.getByRole('link', { name: /Quick look/ });
+  expect(await quick.getAttribute('href')).toContain('model=resnet8-tiny');
+});
+
+test('a forced NaN pauses with the message; going back to the last good checkpoint trains on', async ({ page }) => {
+  await page.goto(`${TINY}&epochs=3`);
+  await started(page);
+  await expect.poll(() => checkpointIteration(page), { timeout: 60_000 }).toBeGreaterThanOrEqual(0);
+  const good = await checkpointIteration(page);
+  expect(await page.evaluate(() => window.__lrpet!.simulateNaN())).toBeTruthy();
+  await expect(page.getByTestId('run-phase')).toHaveText('paused', { timeout: 120_000 });
+  const callout = page.getByTestId('diverged-callout');
+  await expect(callout).toContainText('the loss became NaN');
+  await expect(callout).toContainText('Lower the learning rate');
+  await expect(callout).toContainText(`last good checkpoint (iteration ${good})`);
+  await callout.getByRole('button', { name: /Go back to the last good checkpoint/ }).click();
+  await expect(page.getByTestId('engine-notice')).toContainText(`Continued from the last good checkpoint (iteration ${good}) with learning rate 0.005`);
+  await expect(page.getByTestId('run-phase')).toHaveText('finished', { timeout: 300_000 });
+  const events = await downloadLog(page);
+  expectContinuousSteps(events, 12);
+  expect(events.filter((e) => e.type === 'step').every((e) => e.type === 'step' && Number.isFinite(e.loss))).toBe(true);
+});
+
+test('a lost GPU device: the worker restarts and the run resumes from its checkpoint', async ({ page }) => {
+  await page.goto(`${TINY}&epochs=3&ckpt=0.05`);
+  await started(page);
+  await expect.poll(() => checkpointIteration(page), { timeout: 120_000, intervals: [500] }).toBeGreaterThanOrEqual(2);
+  expect(await page.evaluate(() => window.__lrpet!.simulateDeviceLoss())).toBe(true);
+  const notice = page.getByTestId('engine-notice');
+  await expect(notice).toContainText('The GPU device was lost', { timeout: 60_000 });
+  await expect(notice).toContainText(/resumed from its checkpoint at iteration \d+/);
+  await expect(page.getByTestId('run-phase')).toHaveText('finished', { timeout: 300_000 });
+  const events = await downloadLog(page);
+  expectContinuousSteps(events, 12);
+  expect(events.filter((e) => e.type === 'runStart')).toHaveLength(2);
+});

@@ -1,0 +1,56 @@
+import type { RunConfig } from '../engine/config';
+import type { EngineEvent } from '../engine/events';
+import type { RunSummary } from './summary';
+
+export type RunStatus = 'running' | 'paused' | 'interrupted' | 'stopped' | 'finished' | 'failed' | 'imported';
+export const RUN_STATUSES: readonly RunStatus[] = ['running', 'paused', 'interrupted', 'stopped', 'finished', 'failed', 'imported'];
+
+/** Where a run came from: trained in this browser, imported from a run file (.zip) or from a JSON-lines log. */
+export type RunSource = 'browser' | 'file' | 'jsonl';
+export const RUN_SOURCES: readonly RunSource[] = ['browser', 'file', 'jsonl'];
+
+export interface RunBatch {
+  id: string;
+  label: string;
+}
+
+/** 'start' is the worker's checkpoint right after a fresh run begins (worker/protocol.ts). */
+export type CheckpointReason = 'start' | 'interval' | 'pause' | 'stop' | 'manual';
+
+export interface CheckpointMeta {
+  iteration: number;
+  epoch: number;
+  /** How many events of the run's log precede the checkpoint (a resume cuts the log there). */
+  eventCount: number;
+  time: number;
+  reason: CheckpointReason;
+  bytes: number;
+}
+
+export interface RunRecord {
+  id: string;
+  name: string;
+  createdAt: number;
+  updatedAt: number;
+  status: RunStatus;
+  source: RunSource;
+  batch: RunBatch | null;
+  config: RunConfig | null;
+  backend: string | null;
+  eventCount: number;
+  summary: RunSummary;
+  checkpoint: CheckpointMeta | null;
+  hasModel: boolean;
+  /** Approximate space the run takes in the database: events (as JSON) + checkpoint + model. */
+  bytes: number;
+}
+
+/** What updateRun may change; counts, sizes and the summary follow from the stored data. */
+export type RunPatch = Partial<Pick<RunRecord, 'name' | 'status' | 'batch' | 'config' | 'backend'>>;
+
+/** The status an appended event implies, if any. */
+export function statusAfter(e: EngineEvent): RunStatus | null {
+  if (e.type === 'runStart') return 'running';
+  if (e.type === 'state') return e.state;
+  return null;
+}

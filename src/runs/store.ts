@@ -1,0 +1,280 @@
+import type { IDBPDatabase, IDBPTransaction, StoreNames } from 'idb';
+import type { RunConfig } from '../engine/config';
+import type { EngineEvent } from '../engine/events';
+import { DEFAULT_DB_NAME, eventBytes, openRunsDB, ownBytes, runEventsRange, type RunsDB } from './db';
+import { estimateStorage, type StorageEstimateLite } from './quota';
+import { statusAfter, type CheckpointMeta, type RunBatch, type RunPatch, type RunRecord, type RunSource } from './records';
+import { emptySummary, summarize } from './summary';
+
+export type { CheckpointMeta, CheckpointReason, RunBatch, RunPatch, RunRecord, RunSource, RunStatus } from './records';
+export type { RunSummary } from './summary';
+export { summarize, emptySummary } from './summary';
+export { storageWarning, formatBytes, type StorageEstimateLite } from './quota';
+
+/** A failed read or write of the browser's run storage; the message says what and why. */
+export class RunStoreError extends Error {
+  override name = 'RunStoreError';
+}
+
+function storeError(what: string, e: unknown): Error {
+  if (e instanceof RunStoreError) return e;
+  const err = e as { name?: string; message?: string } | null;
+  const message = err?.message || String(e);
+  if (err?.name === 'QuotaExceededError' || /quota/i.test(message)) {
+    return new RunStoreError(`browser storage is full: could not ${what} (${message}); delete runs or export them to files to make room`, { cause: e });
+  }
+  return new RunStoreError(`could not ${what}: ${message}`, { cause: e });
+}
+
+async function guard<T>(what: string, work: () => Promise<T>): Promise<T> {
+  try {
+    return await work();
+  } catch (e) {
+    throw storeError(what, e);
+  }
+}
+
+let lastCreated = 0;
+/** Strictly increasing creation times keep "newest first" well defined for runs made in the same millisecond. */
+const creationTime = () => (lastCreated = Math.max(Date.now(), lastCreated + 1));
+
+function newRunId(): string {
+  const r = new Uint8Array(6);
+  crypto.getRandomValues(r);
+  return `${Date.now().toString(36)}-${Array.from(r, (b) => b.toString(16).padStart(2, '0')).join('')}`;
+}
+
+export interface NewRun {
+  name: string;
+  source: RunSource;
+  batch?: RunBatch | null;
+  config?: RunConfig | null;
+}
+
+export interface StoredRunCheckpoint {
+  meta: CheckpointMeta;
+  bytes: Uint8Array;
+}
+
+export interface StorageUsage {
+  /** Sum of the runs' `bytes`. */
+  runs: number;
+  estimate: StorageEstimateLite | null;
+}
+
+type Tx<S extends StoreNames<RunsDB>[]> = IDBPTransaction<RunsDB, S, 'readwrite'>;
+
+/** The runs kept in the browser: records, event logs (chunked), the latest checkpoint and the compact model of each. */
+export class RunStore {
+  private constructor(private readonly db: IDBPDatabase<RunsDB>) {}
+
+  static async open(dbName: string = DEFAULT_DB_NAME): Promise<RunStore> {
+    return new RunStore(await guard(`open the run database '${dbName}'`, () => openRunsDB(dbName)));
+  }
+
+  close(): void {
+    this.db.close();
+  }
+
+  /** One read-write transaction; aborted (nothing written) when `body` throws. */
+  private write<S extends StoreNames<RunsDB>[], T>(stores: S, what: string, body: (tx: Tx<S>) => Promise<T>): Promise<T> {
+    return guard(what, async () => {
+      const tx = this.db.transaction(stores, 'readwrite');
+      tx.done.catch(() => undefined);
+      try {
+        const result = await body(tx);
+        await tx.done;
+        return result;
+      } catch (e) {
+        try {
+          tx.abort();
+        } catch {
+          // already finished or aborted
+        }
+        throw e;
+      }
+    });
+  }
+
+  private static async mustGet(tx: Tx<['runs', ...StoreNames<RunsDB>[]]>, id: string): Promise<RunRecord> {
+    const run = await tx.objectStore('runs').get(id);
+    if (!run) throw new RunStoreError(`run ${id} is not stored (was it deleted?)`);
+    return run;
+  }
+
+  async createRun(o: NewRun): Promise<RunRecord> {
+    const at = creationTime();
+    const run: RunRecord = {
+      id: newRunId(),
+      name: o.name,
+      createdAt: at,
+      updatedAt: at,
+      status: 'running',
+      source: o.source,
+      batch: o.batch ?? null,
+      config: o.config ?? null,
+      backend: null,
+      eventCount: 0,
+      summary: emptySummary(),
+      checkpoint: null,
+      hasModel: false,
+      bytes: 0,
+    };
+    await this.write(['runs'], `create the run '${o.name}'`, (tx) => tx.objectStore('runs').add(run));
+    return run;
+  }
+
+  getRun(id: string): Promise<RunRecord | null> {
+    return guard('read a run', async () => (await this.db.get('runs', id)) ?? null);
+  }
+
+  /** Newest first. */
+  listRuns(): Promise<RunRecord[]> {
+    return guard('list the runs', async () => (await this.db.getAll('runs')).sort((a, b) => b.createdAt - a.createdAt || (a.id < b.id ? 1 : -1)));
+  }
+
+  updateRun(id: string, patch: RunPatch): Promise<RunRecord> {
+    return this.write(['runs'], 'update a run', async (tx) => {
+      const run = { ...(await RunStore.mustGet(tx, id)), ...patch, updatedAt: Date.now() };
+      await tx.objectStore('runs').put(run);
+      return run;
+    });
+  }
+
+  renameRun(id: string, name: string): Promise<RunRecord> {
+    return this.updateRun(id, { name });
+  }
+
+  /** Removes the run with its events, checkpoint and model. */
+  deleteRun(id: string): Promise<void> {
+    return this.write(['runs', 'events', 'checkpoints', 'models'], 'delete a run', async (tx) => {
+      await Promise.all([
+        tx.objectStore('runs').delete(id),
+        tx.objectStore('events').delete(runEventsRange(id)),
+        tx.objectStore('checkpoints').delete(id),
+        tx.objectStore('models').delete(id),
+      ]);
+    });
+  }
+
+  /** Stores `events` as the run's next chunk and updates its count, summary and status in the same transaction. */
+  appendEvents(id: string, events: readonly EngineEvent[]): Promise<RunRecord> {
+    return this.write(['runs', 'events'], `save ${events.length} events`, async (tx) => {
+      const run = await RunStore.mustGet(tx, id);
+      if (!events.length) return run;
+      const chunk = { runId: id, first: run.eventCount, events: events.slice(), bytes: eventBytes(events) };
+      const next: RunRecord = { ...run, eventCount: run.eventCount + events.length, summary: summarize(run.summary, events), bytes: run.bytes + chunk.bytes, updatedAt: Date.now() };
+      for (const e of events) {
+        next.status = statusAfter(e) ?? next.status;
+        if (e.type === 'runStart') {
+          next.config = e.config;
+          next.backend = e.backend;
+        }
+      }
+      await tx.objectStore('events').add(chunk);
+      await tx.objectStore('runs').put(next);
+      return next;
+    });
+  }
+
+  /** The first `count` events of the run (all when count is omitted), in order. */
+  getEvents(id: string, count = Infinity): Promise<EngineEvent[]> {
+    return guard('read the events of a run', async () => {
+      const out: EngineEvent[] = [];
+      let cursor = await this.db.transaction('events').store.openCursor(runEventsRange(id));
+      while (cursor && cursor.value.first < count) {
+        for (const e of cursor.value.events) out.push(e);
+        cursor = await cursor.continue();
+      }
+      if (out.length > count) out.length = count;
+      return out;
+    });
+  }
+
+  /** Keeps only the first `count` events (a resume from a checkpoint drops what came after it) and recomputes the summary. */
+  truncateEvents(id: string, count: number): Promise<RunRecord> {
+    if (!Number.isInteger(count) || count < 0) return Promise.reject(new RunStoreError(`cannot keep ${count} events: not a whole number ≥ 0`));
+    return this.write(['runs', 'events'], 'cut the event log', async (tx) => {
+      const run = await RunStore.mustGet(tx, id);
+      if (count >= run.eventCount) return run;
+      const kept: EngineEvent[] = [];
+      let freed = 0;
+      let cursor = await tx.objectStore('events').openCursor(runEventsRange(id));
+      while (cursor) {
+        const chunk = cursor.value;
+        const end = chunk.first + chunk.events.length;
+        if (chunk.first >= count) {
+          freed += chunk.bytes;
+          await cursor.delete();
+        } else if (end > count) {
+          const events = chunk.events.slice(0, count - chunk.first);
+          const bytes = eventBytes(events);
+          freed += chunk.bytes - bytes;
+          await cursor.update({ ...chunk, events, bytes });
+          for (const e of events) kept.push(e);
+        } else {
+          for (const e of chunk.events) kept.push(e);
+        }
+        cursor = await cursor.continue();
+      }
+      const next: RunRecord = { ...run, eventCount: count, summary: summarize(emptySummary(), kept), bytes: Math.max(0, run.bytes - freed), updatedAt: Date.now() };
+      await tx.objectStore('runs').put(next);
+      return next;
+    });
+  }
+
+  /** Stores the run's checkpoint, replacing the one before. */
+  putCheckpoint(id: string, bytes: Uint8Array, meta: Omit<CheckpointMeta, 'bytes'>): Promise<RunRecord> {
+    return this.write(['runs', 'checkpoints'], 'save a checkpoint', async (tx) => {
+      const run = await RunStore.mustGet(tx, id);
+      const full: CheckpointMeta = { ...meta, bytes: bytes.byteLength };
+      await tx.objectStore('checkpoints').put({ runId: id, meta: full, bytes: ownBytes(bytes) });
+      const next: RunRecord = { ...run, checkpoint: full, bytes: run.bytes - (run.checkpoint?.bytes ?? 0) + full.bytes, updatedAt: Date.now() };
+      await tx.objectStore('runs').put(next);
+      return next;
+    });
+  }
+
+  getCheckpoint(id: string): Promise<StoredRunCheckpoint | null> {
+    return guard('read a checkpoint', async () => {
+      const c = await this.db.get('checkpoints', id);
+      return c ? { meta: c.meta, bytes: c.bytes } : null;
+    });
+  }
+
+  /** Stores the compact model (a zip of model.json + weights.bin). */
+  putModel(id: string, zip: Uint8Array): Promise<RunRecord> {
+    return this.write(['runs', 'models'], 'save the compact model', async (tx) => {
+      const run = await RunStore.mustGet(tx, id);
+      const old = await tx.objectStore('models').get(id);
+      await tx.objectStore('models').put({ runId: id, bytes: ownBytes(zip) });
+      const next: RunRecord = { ...run, hasModel: true, bytes: run.bytes - (old?.bytes.byteLength ?? 0) + zip.byteLength, updatedAt: Date.now() };
+      await tx.objectStore('runs').put(next);
+      return next;
+    });
+  }
+
+  getModel(id: string): Promise<Uint8Array | null> {
+    return guard('read the compact model', async () => (await this.db.get('models', id))?.bytes ?? null);
+  }
+
+  async usage(): Promise<StorageUsage> {
+    const runs = await this.listRuns();
+    return { runs: runs.reduce((s, r) => s + r.bytes, 0), estimate: await estimateStorage() };
+  }
+
+  /** At page start: runs still marked 'running' lost their page, so they become 'interrupted' (returned). */
+  markInterrupted(): Promise<RunRecord[]> {
+    return this.write(['runs'], 'mark interrupted runs', async (tx) => {
+      const store = tx.objectStore('runs');
+      const changed: RunRecord[] = [];
+      for (const run of await store.getAll()) {
+        if (run.status !== 'running') continue;
+        const next: RunRecord = { ...run, status: 'interrupted', updatedAt: Date.now() };
+        await store.put(next);
+        changed.push(next);
+      }
+      return changed;
+    });
+  }
+}

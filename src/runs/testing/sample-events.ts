@@ -1,0 +1,62 @@
+import { parseRunConfig } from '../../engine/config';
+import type { EngineEvent, LayerInfo } from '../../engine/events';
+
+const layer = (name: string, rank: number): LayerInfo => ({
+  name,
+  kind: 'conv',
+  shape: [16, 144],
+  kernel: [3, 3, 16, 16],
+  n: 16,
+  rank,
+  projected: true,
+  bn: `${name}/bn`,
+  macsDense: 2_359_296,
+  macsCompact: 1024 * rank * 160,
+  paramsDense: 2304,
+  paramsCompact: rank * 160,
+  keptDense: false,
+});
+
+/**
+ * A typed event sequence of a small run (the compiler keeps it in the engine's shape): start, steps,
+ * a projection and an epoch per epoch, a live change, a log line, then compact and finished.
+ */
+export function sampleEvents(epochs = 3, stepsPerEpoch = 4, t0 = 1_700_000_000_000): EngineEvent[] {
+  const config = parseRunConfig({ model: 'resnet8-tiny', epochs, batchSize: 8, lrpet: { prune: 0.5, interval: stepsPerEpoch } });
+  const layers = [layer('s1/conv1', 8), layer('s1/conv2', 8)];
+  const sum = (k: 'macsDense' | 'macsCompact' | 'paramsDense' | 'paramsCompact', ls: LayerInfo[]) => ls.reduce((s, l) => s + l[k], 0);
+  const costs = (ls: LayerInfo[]) => ({ macsDense: sum('macsDense', ls), macsCompact: sum('macsCompact', ls), paramsDense: sum('paramsDense', ls), paramsCompact: sum('paramsCompact', ls) });
+  let t = t0;
+  let it = 0;
+  const out: EngineEvent[] = [
+    { type: 'runStart', time: t, resumedFrom: null, config, prune: 0.5, backend: 'webgpu', trainSize: 32, testSize: 16, stepsPerEpoch, layers, ...costs(layers) },
+    { type: 'state', time: t, state: 'running', iteration: 0, epoch: 0 },
+  ];
+  for (let ep = 0; ep < epochs; ep++) {
+    for (let s = 0; s < stepsPerEpoch; s++) {
+      it++;
+      t += 100;
+      out.push({ type: 'step', time: t, iteration: it, epoch: ep, loss: 2.3 / it, accuracy: Math.min(1, it / 20), lr: 0.1, imagesPerSec: 80, stepMs: 100, numTensors: 40 });
+    }
+    out.push({
+      type: 'projection',
+      time: t,
+      index: ep + 1,
+      iteration: it,
+      epoch: ep,
+      layers: layers.map((l) => ({ name: l.name, shape: l.shape, rank: l.rank, sigmaBefore: [3, 2, 1, 0.5], sigmaAfter: [3.1, 2.1, 0, 0], energyKeptBefore: 0.9, energyKeptAfter: 1, alpha: 1.1, skipped: false })),
+      projectionMs: 12.5,
+      testAccuracy: 0.3 + ep * 0.1,
+    });
+    out.push({ type: 'epoch', time: t + 50, epoch: ep, iteration: it, trainLoss: 1.5, trainAccuracy: 0.4, testLoss: 1.7, testAccuracy: 0.3 + ep * 0.1, afterProjection: true, epochMs: 450, numTensors: 40 });
+    t += 50;
+    if (ep === 0) {
+      layers[1] = layer('s1/conv2', 4);
+      out.push({ type: 'configChange', time: t, iteration: it, epoch: ep, changes: { prune: 0.75 }, layers: layers.slice() });
+      out.push({ type: 'log', time: t, level: 'info', message: 'ranks changed' });
+    }
+  }
+  out.push({ type: 'compact', time: t + 10, testAccuracy: 0.55, testLoss: 1.2, denseTestAccuracy: 0.55, layers: layers.map((l) => ({ name: l.name, rank: l.rank, split: true, zero: false })), ...costs(layers) });
+  out.push({ type: 'state', time: t + 10, state: 'finished', iteration: it, epoch: epochs });
+  return out;
+}

@@ -1,0 +1,83 @@
+import { useId, useMemo, useState } from 'react';
+import { CartesianGrid, LineChart, Line, Tooltip, XAxis, YAxis } from 'recharts';
+import { axisProps, ChartCard, COLORS, Sized } from '../charts/common';
+import { staggered } from '../stagger';
+import { energySeries, type EnergyAxis } from './energyData';
+import { commonLayers, projectedRuns } from './runs';
+import { runKey, type CompareRun } from './types';
+
+const H = 220;
+const MEAN = '';
+
+export const CompareEnergy = staggered(function CompareEnergy({ runs }: { runs: CompareRun[] }) {
+  const [picked, setPicked] = useState<string>(MEAN);
+  const [axis, setAxis] = useState<EnergyAxis>('iteration');
+  const group = useId();
+  const layers = useMemo(() => commonLayers(runs), [runs]);
+  const layer = picked !== MEAN && layers.includes(picked) ? picked : null;
+  const data = useMemo(() => energySeries(runs, layer, axis), [runs, layer, axis]);
+  const without = runs.length - projectedRuns(runs).length;
+  const tools = (
+    <>
+      <label className="inline">
+        Layer{' '}
+        <select aria-label="Layer" value={layer ?? MEAN} onChange={(e) => setPicked(e.target.value)}>
+          <option value={MEAN}>mean of layers</option>
+          {layers.map((n) => (
+            <option key={n} value={n}>
+              {n}
+            </option>
+          ))}
+        </select>
+      </label>{' '}
+      <div className="segmented small" role="radiogroup" aria-label="x axis">
+        {(['iteration', 'projection'] as const).map((a) => (
+          <label key={a}>
+            <input type="radio" name={group} checked={axis === a} onChange={() => setAxis(a)} />
+            {a === 'iteration' ? 'by iteration' : 'by projection #'}
+          </label>
+        ))}
+      </div>
+    </>
+  );
+  return (
+    <ChartCard
+      title="Energy kept"
+      testId="compare-chart-energy"
+      tools={tools}
+      caption={
+        <>
+          Share of the energy (Σσ²) in the kept singular values just before each projection, {layer === null ? 'averaged over each run’s projected layers' : `of ${layer}`}.
+          {without ? ` ${without} run${without > 1 ? 's' : ''} without projections ${without > 1 ? 'are' : 'is'} not drawn.` : ''}
+        </>
+      }
+    >
+      <Sized height={H} overlay={data.length ? null : 'No run has made a projection yet.'}>
+        {(w) => (
+          <LineChart width={w} height={H} data={data} margin={{ top: 8, right: 12, bottom: 0, left: 0 }}>
+            <CartesianGrid stroke={COLORS.grid} />
+            <XAxis dataKey="x" type="number" domain={data.length ? ['dataMin', 'dataMax'] : [0, 10]} allowDecimals={false} {...axisProps} />
+            <YAxis domain={data.length ? [(lo: number) => Math.max(0, Math.floor(lo * 10) / 10), 1] : [0.5, 1]} tickFormatter={(v: number) => `${Math.round(v * 100)}%`} {...axisProps} width={44} />
+            <Tooltip
+              formatter={(v) => (typeof v === 'number' ? `${(v * 100).toFixed(2)}%` : String(v))}
+              labelFormatter={(l) => (axis === 'iteration' ? `iteration ${l}` : `projection #${l}`)}
+              isAnimationActive={false}
+            />
+            {runs.map((r, i) => (
+              <Line
+                key={runKey(i)}
+                dataKey={runKey(i)}
+                name={r.name}
+                stroke={r.color}
+                strokeWidth={2}
+                dot={data.length < 60 ? { r: 2, fill: r.color, stroke: r.color } : false}
+                connectNulls
+                isAnimationActive={false}
+              />
+            ))}
+          </LineChart>
+        )}
+      </Sized>
+    </ChartCard>
+  );
+});

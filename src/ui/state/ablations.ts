@@ -1,0 +1,122 @@
+import type { RunConfigInput } from '../../engine/config';
+import { toRunConfig, type FormState } from './form';
+
+/**
+ * Run-config fields for the post-hoc and from-scratch baselines. They are being added to the engine's
+ * RunConfigSchema; until they are there they are declared here (the intersection stays valid after).
+ */
+export interface BaselineFields {
+  /** Train dense, project once by plain SVD, then fine-tune the compact model for the last epochs. */
+  posthoc?: { fineTuneEpochs: number } | null;
+  /** Train the compact architecture (the plan's ranks) from random initialisation. */
+  compactFromScratch?: boolean;
+}
+export type AblationConfigInput = RunConfigInput & BaselineFields;
+
+export type AblationId = 'lrpet' | 'no-et' | 'no-bn' | 'dense' | 'posthoc' | 'scratch';
+export const ABLATION_IDS: readonly AblationId[] = ['lrpet', 'no-et', 'no-bn', 'dense', 'posthoc', 'scratch'];
+
+export interface AblationRun {
+  id: AblationId;
+  label: string;
+  description: string;
+  form: FormState;
+  config: AblationConfigInput;
+}
+
+export interface SkippedAblation {
+  id: AblationId;
+  label: string;
+  reason: string;
+}
+
+/** Epochs of fine-tuning in the post-hoc baseline: the last quarter of the run, at least one. */
+export const fineTuneEpochs = (epochs: number): number => Math.max(1, Math.round(epochs / 4));
+
+interface AblationSpec {
+  label: string;
+  describe: (f: FormState) => string;
+  /** Why this ablation cannot run with this form, or null. */
+  skip: (f: FormState) => string | null;
+  form: (f: FormState) => FormState;
+  extra: (f: FormState) => BaselineFields;
+}
+
+const never = () => null;
+const none = (): BaselineFields => ({});
+
+const SPECS: Record<AblationId, AblationSpec> = {
+  lrpet: {
+    label: 'LRPET',
+    describe: () => 'The settings as configured, with low-rank projection and energy transfer on: the method itself.',
+    skip: never,
+    form: (f) => ({ ...f, lrpet: true }),
+    extra: none,
+  },
+  'no-et': {
+    label: 'No energy transfer',
+    describe: () => 'LRPET without energy transfer: each projection drops the cut energy instead of putting it back on the kept singular values.',
+    skip: never,
+    form: (f) => ({ ...f, lrpet: true, energyTransfer: false }),
+    extra: none,
+  },
+  'no-bn': {
+    label: 'No BN rectification',
+    describe: () => 'LRPET projecting the raw conv weights instead of the weights as scaled by the following BatchNorm.',
+    skip: never,
+    form: (f) => ({ ...f, lrpet: true, bnRectification: false }),
+    extra: none,
+  },
+  dense: {
+    label: 'Dense baseline',
+    describe: () => 'Plain SGD without projections: the uncompressed network, the accuracy to compare against.',
+    skip: never,
+    form: (f) => ({ ...f, lrpet: false }),
+    extra: none,
+  },
+  posthoc: {
+    label: 'Post-hoc SVD',
+    describe: (f) => {
+      const ft = fineTuneEpochs(f.epochs);
+      return `Train dense for ${f.epochs - ft} epoch${f.epochs - ft === 1 ? '' : 's'}, cut every layer to its rank once by plain SVD (no energy transfer, no BN rectification), then fine-tune the compact model for ${ft} epoch${ft === 1 ? '' : 's'}.`;
+    },
+    skip: (f) =>
+      f.epochs < 2
+        ? `Post-hoc SVD needs at least 2 epochs (dense training, then at least one epoch of fine-tuning the compact model); this run has ${f.epochs}.`
+        : null,
+    form: (f) => ({ ...f, lrpet: true, energyTransfer: false, bnRectification: false }),
+    extra: (f) => ({ posthoc: { fineTuneEpochs: fineTuneEpochs(f.epochs) } }),
+  },
+  scratch: {
+    label: 'Compact from scratch',
+    describe: () => 'The compact architecture (the same ranks) trained from random initialisation, without ever being dense.',
+    skip: never,
+    form: (f) => ({ ...f, lrpet: true }),
+    extra: () => ({ compactFromScratch: true }),
+  },
+};
+
+const selected = (which: readonly AblationId[] | undefined) => ABLATION_IDS.filter((id) => !which || which.includes(id));
+
+/**
+ * The paper's ablations of the current form as one batch, in a fixed order. Only the switch each one is
+ * about changes: seed, data limits, epochs, batch and schedule are the form's for all of them.
+ * Ablations that cannot run with this form are left out (see `skippedAblations`).
+ */
+export function ablationBatch(form: FormState, which?: readonly AblationId[]): AblationRun[] {
+  return selected(which)
+    .filter((id) => SPECS[id].skip(form) === null)
+    .map((id) => {
+      const spec = SPECS[id];
+      const f = spec.form(form);
+      return { id, label: spec.label, description: spec.describe(form), form: f, config: { ...toRunConfig(f), ...spec.extra(form) } };
+    });
+}
+
+/** The requested ablations that `ablationBatch` leaves out for this form, and why. */
+export function skippedAblations(form: FormState, which?: readonly AblationId[]): SkippedAblation[] {
+  return selected(which).flatMap((id) => {
+    const reason = SPECS[id].skip(form);
+    return reason === null ? [] : [{ id, label: SPECS[id].label, reason }];
+  });
+}

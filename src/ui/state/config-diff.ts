@@ -1,0 +1,109 @@
+import type { LrSchedule, RunConfig } from '../../engine/config';
+import type { BaselineFields } from './ablations';
+
+/** A run's config, with the baseline fields the engine schema may not declare yet. */
+export type ComparedConfig = RunConfig & BaselineFields;
+
+/** One readable setting: `dim` says what it is about, `text` is what a reader sees. */
+interface Setting {
+  dim: string;
+  text: string;
+  /** A default not worth a subtitle (e.g. "no rank overrides"); still shown when it is what differs. */
+  quiet?: boolean;
+}
+
+const onOff = (b: boolean) => (b ? 'on' : 'off');
+
+function scheduleText(s: LrSchedule): string {
+  if (s.kind === 'constant') return 'constant lr';
+  if (s.kind === 'cosine') return s.minLr > 0 ? `cosine lr to ${s.minLr}` : 'cosine lr';
+  return s.milestones.length ? `lr ×${s.gamma} at epochs ${s.milestones.join(', ')}` : 'constant lr';
+}
+
+function methodText(c: ComparedConfig): string {
+  if (c.compactFromScratch) return 'compact from scratch';
+  if (c.posthoc) {
+    // The plain post-hoc SVD has neither; say so only when one is on.
+    const extras = [c.lrpet.energyTransfer ? ' + energy transfer' : '', c.lrpet.bnRectification ? ' + BN rectification' : ''].join('');
+    return `post-hoc${extras} (fine-tune ${c.posthoc.fineTuneEpochs} ep)`;
+  }
+  return c.lrpet.enabled ? 'LRPET' : 'dense (no LRPET)';
+}
+
+/**
+ * The settings of one run as readable pairs. Only settings that matter for the run's method are listed:
+ * a dense run has no ranks or projection switches, a post-hoc or from-scratch run no projection schedule.
+ */
+function settingsOf(c: ComparedConfig): Setting[] {
+  const out: Setting[] = [
+    { dim: 'method', text: methodText(c) },
+    { dim: 'model', text: c.model },
+    { dim: 'epochs', text: `${c.epochs} epochs` },
+    { dim: 'batch', text: `batch ${c.batchSize}` },
+    { dim: 'lr', text: `lr ${c.lr}` },
+    { dim: 'schedule', text: scheduleText(c.schedule) },
+    { dim: 'momentum', text: `momentum ${c.momentum}` },
+    { dim: 'weight decay', text: `weight decay ${c.weightDecay}` },
+    { dim: 'seed', text: `seed ${c.seed}` },
+    { dim: 'train', text: c.trainLimit === null ? 'all training images' : `train ${c.trainLimit} images` },
+    { dim: 'test', text: c.testLimit === null ? 'all test images' : `test ${c.testLimit} images` },
+    { dim: 'augmentation', text: `augmentation: ${onOff(c.augment)}` },
+  ];
+  const compressed = c.lrpet.enabled || !!c.posthoc || !!c.compactFromScratch;
+  if (!compressed) return out;
+  const l = c.lrpet;
+  const overrides = Object.entries(l.rankOverrides);
+  out.push(
+    {
+      dim: 'compression',
+      text: l.target ? `${l.target.metric === 'macs' ? 'FLOPs' : 'parameters'} −${Math.round(l.target.reduction * 1000) / 10}%` : `p ${l.prune}`,
+    },
+    { dim: 'ranks', text: overrides.length ? `ranks ${overrides.map(([n, r]) => `${n}:${r}`).join(', ')}` : 'no rank overrides', quiet: !overrides.length },
+    { dim: 'floors', text: `VGG rank floors: ${onOff(l.rankFloors)}`, quiet: !l.rankFloors },
+    { dim: 'project dense', text: `dense layers projected: ${onOff(l.projectDense)}`, quiet: !l.projectDense },
+  );
+  // From here on: settings of projection during training, which only LRPET itself does.
+  if (c.posthoc || c.compactFromScratch) return out;
+  const window = l.startEpoch === 0 && l.endEpoch === null ? 'projections in every epoch' : `projections in epochs ${l.startEpoch}–${l.endEpoch ?? 'last'}`;
+  out.push(
+    { dim: 'interval', text: l.interval === null ? 'projection every epoch' : `projection every ${l.interval} iterations` },
+    { dim: 'window', text: window, quiet: l.startEpoch === 0 && l.endEpoch === null },
+    { dim: 'energy transfer', text: `energy transfer: ${onOff(l.energyTransfer)}` },
+    { dim: 'beta', text: `β ${l.beta}`, quiet: l.beta === 0 },
+    { dim: 'BN rectification', text: `BN rectification: ${onOff(l.bnRectification)}` },
+  );
+  return out;
+}
+
+/**
+ * What the runs share (`common`, for a subtitle) and, for each run, a short label of what sets it apart
+ * (`perRun`, the legend). A setting differs when two runs that both have it disagree. Where most runs agree
+ * on a differing setting (a unique most common value, held by two or more), a run is labelled only by where
+ * it departs from that; a run that departs nowhere (the reference) is labelled by all its differing values.
+ */
+export function describeDifferences(configs: readonly ComparedConfig[]): { common: string[]; perRun: string[][] } {
+  const runs = configs.map(settingsOf);
+  const dims: string[] = [];
+  for (const run of runs) for (const s of run) if (!dims.includes(s.dim)) dims.push(s.dim);
+
+  const common: string[] = [];
+  const differing = new Map<string, string | null>(); // dim → the value most runs have, if there is one
+  for (const dim of dims) {
+    const present = runs.flatMap((run) => run.filter((s) => s.dim === dim));
+    const counts = new Map<string, number>();
+    for (const s of present) counts.set(s.text, (counts.get(s.text) ?? 0) + 1);
+    if (counts.size === 1) {
+      if (!present[0].quiet) common.push(present[0].text);
+      continue;
+    }
+    const ranked = [...counts].sort((a, b) => b[1] - a[1]);
+    differing.set(dim, ranked[0][1] >= 2 && ranked[0][1] > ranked[1][1] ? ranked[0][0] : null);
+  }
+
+  const perRun = runs.map((run) => {
+    const values = run.filter((s) => differing.has(s.dim));
+    const departures = values.filter((s) => differing.get(s.dim) !== s.text);
+    return (departures.length ? departures : values).map((s) => s.text);
+  });
+  return { common, perRun };
+}
