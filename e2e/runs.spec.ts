@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { expect, test, type Page } from '@playwright/test';
 import type { EngineEvent, StepEvent } from '../src/engine/events';
+import { installProbes } from './helpers';
 
 // Tiny runs on SwiftShader: ResNet-8-tiny, 64 training images (4 steps an epoch), 50 test images.
 const TINY = '/?preset=quick&train=64&test=50&batch=16&interval=2&p=0.5';
@@ -50,6 +51,7 @@ test('reload mid-run: the run is listed as interrupted and resumes from its chec
 });
 
 test('a batch of two ablations runs one after another and the comparison overlays both', async ({ page }) => {
+  await installProbes(page);
   await page.goto(`${TINY}&epochs=2`);
   await expect(page.getByTestId('backend-name')).toHaveText('WebGPU', { timeout: 60_000 });
   await page.getByRole('button', { name: 'Ablation batch…' }).click();
@@ -67,6 +69,19 @@ test('a batch of two ablations runs one after another and the comparison overlay
   await expect(compare.getByTestId('compare-row')).toHaveCount(2);
   for (const row of await compare.getByTestId('compare-row').all()) await expect(row).toContainText(/\d+\.\d%/);
   await expect(page.getByTestId('run-item')).toHaveCount(2);
+
+  // Export a run as one file and import it again; the page's JSON-lines log imports like any run.
+  const first = page.getByTestId('run-item').first();
+  const name = await first.getByTestId('run-name').textContent();
+  const [zipDl] = await Promise.all([page.waitForEvent('download'), first.getByRole('button', { name: 'Export' }).click()]);
+  expect(zipDl.suggestedFilename()).toMatch(/\.lrpet\.zip$/);
+  const [logDl] = await Promise.all([page.waitForEvent('download'), page.getByRole('button', { name: 'Download event log (.jsonl)' }).click()]);
+  await page.getByTestId('import-input').setInputFiles([{ name: 'run.lrpet.zip', mimeType: 'application/zip', buffer: readFileSync(await zipDl.path()) }, { name: 'log.jsonl', mimeType: 'application/x-ndjson', buffer: readFileSync(await logDl.path()) }]);
+  await expect(page.getByTestId('import-status')).toContainText('imported');
+  await expect(page.getByTestId('run-item')).toHaveCount(4);
+  await expect(page.getByTestId('run-name').filter({ hasText: name! })).toHaveCount(2);
+  for (const item of (await page.getByTestId('run-item').all()).slice(0, 2)) await expect(item.getByTestId('run-status')).toHaveText('finished');
+  expect(await page.evaluate(() => window.__lrpetCsp)).toEqual([]);
 });
 
 test('a shared URL reproduces the config; out-of-range values are clamped and reported', async ({ page, context }) => {

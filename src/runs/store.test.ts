@@ -117,18 +117,20 @@ describe('RunStore checkpoints and models', () => {
 });
 
 describe('RunStore housekeeping', () => {
-  it('marks runs left running as interrupted, and only those', async () => {
+  it('marks runs left running or paused as interrupted, except those another tab is recording', async () => {
     const running = await store.createRun({ name: 'running', source: 'browser' });
     const finished = await store.createRun({ name: 'finished', source: 'browser' });
     await store.appendEvents(finished.id, sampleEvents());
     const paused = await store.createRun({ name: 'paused', source: 'browser' });
     await store.updateRun(paused.id, { status: 'paused' });
-    const marked = await store.markInterrupted();
-    expect(marked.map((r) => r.id)).toEqual([running.id]);
+    const otherTab = await store.createRun({ name: 'recorded by another tab', source: 'browser' });
+    const marked = await store.markInterrupted(new Set([otherTab.id]));
+    expect(marked.map((r) => r.id).sort()).toEqual([running.id, paused.id].sort());
     expect((await store.getRun(running.id))!.status).toBe('interrupted');
     expect((await store.getRun(finished.id))!.status).toBe('finished');
-    expect((await store.getRun(paused.id))!.status).toBe('paused');
-    expect(await store.markInterrupted()).toEqual([]);
+    expect((await store.getRun(paused.id))!.status).toBe('interrupted');
+    expect((await store.getRun(otherTab.id))!.status).toBe('running');
+    expect(await store.markInterrupted(new Set([otherTab.id]))).toEqual([]);
   });
 
   it('reports its usage and the browser estimate', async () => {

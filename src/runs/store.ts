@@ -263,13 +263,14 @@ export class RunStore {
     return { runs: runs.reduce((s, r) => s + r.bytes, 0), estimate: await estimateStorage() };
   }
 
-  /** At page start: runs still marked 'running' lost their page, so they become 'interrupted' (returned). */
-  markInterrupted(): Promise<RunRecord[]> {
+  /** At page start: runs still marked 'running' or 'paused' lost their page, so they become 'interrupted' (returned). */
+  markInterrupted(live: ReadonlySet<string> = new Set()): Promise<RunRecord[]> {
     return this.write(['runs'], 'mark interrupted runs', async (tx) => {
       const store = tx.objectStore('runs');
       const changed: RunRecord[] = [];
       for (const run of await store.getAll()) {
-        if (run.status !== 'running') continue;
+        // `live`: runs another tab is still recording (it holds their Web Lock).
+        if ((run.status !== 'running' && run.status !== 'paused') || live.has(run.id)) continue;
         const next: RunRecord = { ...run, status: 'interrupted', updatedAt: Date.now() };
         await store.put(next);
         changed.push(next);

@@ -1,7 +1,10 @@
 import { useCallback, useEffect, useState } from 'react';
-import { exportRun, importRun, parseRunFile } from '../runs/file';
+import * as Comlink from 'comlink';
+import { exportRun } from '../runs/file';
+import type { ImportWorkerApi } from '../worker/import-worker';
 import { RunStore, storageWarning, type RunRecord } from '../runs/store';
 import { saveBlob } from './download';
+import { RUN_LOCK_PREFIX } from './session/run-lock';
 
 const errorText = (e: unknown) => (e instanceof Error ? e.message : String(e));
 
@@ -14,6 +17,13 @@ export interface RunsState {
   warning: string | null;
   /** Runs that were going when the page went away (found at start-up). */
   interrupted: RunRecord[];
+}
+
+/** Ids of runs another tab is recording now (it holds their Web Lock, see runLockName). */
+async function runsRecordedElsewhere(): Promise<Set<string>> {
+  if (typeof navigator === 'undefined' || !navigator.locks) return new Set();
+  const { held = [] } = await navigator.locks.query();
+  return new Set(held.flatMap((l) => (l.name?.startsWith(RUN_LOCK_PREFIX) ? [l.name.slice(RUN_LOCK_PREFIX.length)] : [])));
 }
 
 const safeName = (s: string) => s.replace(/[^A-Za-z0-9._-]+/g, '-').replace(/^-+|-+$/g, '').slice(0, 80) || 'run';
@@ -33,7 +43,7 @@ export function useRuns() {
     (async () => {
       try {
         const store = await RunStore.open();
-        const interrupted = await store.markInterrupted();
+        const interrupted = await store.markInterrupted(await runsRecordedElsewhere());
         if (!alive) return;
         setState((s) => ({ ...s, store, interrupted }));
         await refresh(store);
@@ -74,17 +84,23 @@ export function useRuns() {
     if (!store) return;
     const done: string[] = [];
     const failed: string[] = [];
-    for (const f of files) {
-      try {
-        const parsed = parseRunFile(new Uint8Array(await f.arrayBuffer()), f.name);
-        const estimate = (await store.usage()).estimate;
-        const warn = estimate ? storageWarning(estimate, f.size) : null;
-        if (warn) failed.push(`${f.name}: ${warn}`);
-        const rec = await importRun(store, parsed);
-        done.push(rec.name);
-      } catch (e) {
-        failed.push(`${f.name}: ${errorText(e)}`);
+    setImportStatus({ ok: true, message: `importing ${files.length} file${files.length === 1 ? '' : 's'}…` });
+    const worker = new Worker(new URL('../worker/import-worker.ts', import.meta.url), { type: 'module', name: 'lrpet-import' });
+    const api = Comlink.wrap<ImportWorkerApi>(worker);
+    try {
+      for (const f of files) {
+        try {
+          const estimate = (await store.usage()).estimate;
+          const warn = estimate ? storageWarning(estimate, f.size) : null;
+          if (warn) failed.push(`${f.name}: ${warn}`);
+          done.push((await api.importFile(f)).name);
+        } catch (e) {
+          failed.push(`${f.name}: ${errorText(e)}`);
+        }
       }
+    } finally {
+      api[Comlink.releaseProxy]();
+      worker.terminate();
     }
     setImportStatus(failed.length ? { ok: false, message: failed.join('\n') } : { ok: true, message: `imported ${done.join(', ')}` });
     changed();

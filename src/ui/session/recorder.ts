@@ -1,6 +1,7 @@
 import type { EngineEvent } from '../../engine/events';
 import type { CheckpointReason, WorkerMessage } from '../../worker/protocol';
 import type { CheckpointMeta, RunStore } from '../../runs/store';
+import { holdRunLock } from './run-lock';
 
 export interface RecorderOptions {
   store: RunStore;
@@ -38,7 +39,9 @@ export class RunRecorder {
     this.o = o;
     this.recorded = o.recordedEvents;
     this.last = o.lastCheckpoint ?? null;
+    this.releaseLock = holdRunLock(o.runId);
   }
+  private readonly releaseLock: () => void;
 
   get lastCheckpoint(): Omit<CheckpointMeta, 'bytes'> | null {
     return this.last;
@@ -140,5 +143,6 @@ export class RunRecorder {
   close(): void {
     this.stopTimer();
     this.ended = true;
+    void this.queue.then(this.releaseLock);
   }
 }
