@@ -102,7 +102,7 @@ async function train(v: ParsedArgs['values']): Promise<number> {
       log?.write(`${JSON.stringify(e)}\n`);
       if (e.type === 'error') {
         failed = e.message;
-        if (e.code === 'nan') run.stop();
+        if (e.code === 'nan' || e.code === 'exploding') run.stop();
       }
       if (!quiet) {
         const line = formatEvent(e, backend);

@@ -1,7 +1,8 @@
 import type * as tfType from '@tensorflow/tfjs';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { loadTf } from '../node/webgpu-node';
-import { decodeCheckpoint, encodeCheckpoint } from './checkpoint';
+import { decodeCheckpoint, encodeCheckpoint, type Checkpoint } from './checkpoint';
+import { parseRunConfig } from './config';
 import type { EngineEvent, StepEvent } from './events';
 import { createRun } from './run';
 import { syntheticDataset } from './testing/synthetic';
@@ -43,6 +44,33 @@ describe('checkpoints', () => {
     const expected = full.filter((s) => s.iteration > saved.iteration).map((s) => s.loss);
     rest.forEach((s, i) => expect(s.loss).toBeCloseTo(expected[i], 5));
   }, 300_000);
+
+  it('reads version-1 checkpoints (no firstLoss, no compact phase) and refuses unknown versions', () => {
+    const v2 = {
+      version: 2,
+      time: 1,
+      config: parseRunConfig(config),
+      iteration: 3,
+      epoch: 0,
+      step: 3,
+      projections: 1,
+      lastProjectionIteration: 3,
+      epochSums: { loss: 6, hits: 4, seen: 24 },
+      order: Uint32Array.from([2, 0, 1]),
+      orderRngState: 5,
+      augmentRngState: 6,
+      firstLoss: 2.3,
+      compact: null,
+      tensors: [{ key: 'fc/bias', shape: [2], data: Float32Array.from([1, 2]) }],
+    } satisfies Checkpoint;
+    const { firstLoss: _f, compact: _c, ...rest } = v2;
+    const v1 = decodeCheckpoint(encodeCheckpoint({ ...rest, version: 1 } as unknown as Checkpoint));
+    expect(v1).toMatchObject({ version: 2, firstLoss: null, compact: null, iteration: 3, step: 3 });
+    expect(Array.from(v1.order)).toEqual([2, 0, 1]);
+    expect(Array.from(v1.tensors[0].data)).toEqual([1, 2]);
+    expect(decodeCheckpoint(encodeCheckpoint(v2))).toMatchObject({ firstLoss: 2.3 });
+    expect(() => decodeCheckpoint(encodeCheckpoint({ ...v2, version: 3 } as unknown as Checkpoint))).toThrow(/unsupported version 3/);
+  });
 
   it('rejects damaged checkpoint bytes with a clear message', () => {
     expect(() => decodeCheckpoint(new Uint8Array([1, 2, 3]))).toThrow(/not a valid LRPET checkpoint/);

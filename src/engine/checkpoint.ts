@@ -1,8 +1,18 @@
 import type { RunConfig } from './config';
+import type { CompactLayer } from './models/split';
+
+/** The model being trained is a compact (split) one: post-hoc after its switch, or compact from scratch. */
+export interface CheckpointCompactPhase {
+  /** The split structure, to rebuild the graph before the variables are restored. */
+  layers: CompactLayer[];
+  /** Post-hoc: test accuracy right after the one projection (reported by the final compact event); null from scratch. */
+  denseTestAccuracy: number | null;
+}
 
 /** Everything needed to continue a run exactly where it was: weights, optimiser state, data position, RNG state. */
 export interface Checkpoint {
-  version: 1;
+  /** 2; version-1 checkpoints (no firstLoss, no compact phase) are read as version 2 with nulls. */
+  version: 2;
   time: number;
   config: RunConfig;
   iteration: number;
@@ -17,6 +27,10 @@ export interface Checkpoint {
   order: Uint32Array;
   orderRngState: number;
   augmentRngState: number;
+  /** Loss of the run's first applied step, the reference of the exploding-loss check (null before it). */
+  firstLoss: number | null;
+  /** Set when the model trained is a compact one; null while a dense model is trained. */
+  compact: CheckpointCompactPhase | null;
   /** Variables in a fixed order (model weights, BN statistics, momentum buffers). */
   tensors: { key: string; shape: number[]; data: Float32Array }[];
 }
@@ -57,13 +71,15 @@ export function decodeCheckpoint(bytes: Uint8Array): Checkpoint {
   if (view.getUint32(0, true) !== MAGIC) fail('wrong magic number');
   const len = view.getUint32(4, true);
   if (8 + len > bytes.length) fail('truncated header');
-  let header: Omit<Checkpoint, 'order' | 'tensors'> & { order: number; tensors: { key: string; shape: number[]; length: number }[] };
+  type Header = Omit<Checkpoint, 'order' | 'tensors' | 'version' | 'firstLoss' | 'compact'> &
+    Partial<Pick<Checkpoint, 'firstLoss' | 'compact'>> & { version: number; order: number; tensors: { key: string; shape: number[]; length: number }[] };
+  let header: Header;
   try {
     header = JSON.parse(new TextDecoder().decode(bytes.subarray(8, 8 + len)));
   } catch {
     return fail('unreadable header');
   }
-  if (header.version !== 1) fail(`unsupported version ${header.version}`);
+  if (header.version !== 1 && header.version !== 2) fail(`unsupported version ${header.version} (this build reads versions 1 and 2)`);
   const at = 8 + len + ((4 - ((8 + len) % 4)) % 4);
   const total = at + header.order * 4 + header.tensors.reduce((s, t) => s + t.length * 4, 0);
   if (total !== bytes.length) fail(`expected ${total} bytes, got ${bytes.length}`);
@@ -76,5 +92,6 @@ export function decodeCheckpoint(bytes: Uint8Array): Checkpoint {
     off += t.length * 4;
     return { key: t.key, shape: t.shape, data };
   });
-  return { ...header, order, tensors };
+  // Version 1 had neither field: its runs trained dense models, and the exploding check restarts from the next step.
+  return { ...header, firstLoss: header.firstLoss ?? null, compact: header.compact ?? null, version: 2, order, tensors };
 }

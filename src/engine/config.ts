@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { ConfigError } from './errors';
 
 export const MODEL_NAMES = [
   'resnet20',
@@ -62,11 +63,21 @@ export const RunConfigSchema = z.object({
   trainLimit: z.number().int().min(1).nullable().default(null),
   testLimit: z.number().int().min(1).nullable().default(null),
   augment: z.boolean().default(true),
-  /** Build and evaluate the compact model at the end of the run. */
+  /** Build and evaluate the compact model at the end of an LRPET run (the two baselines below always report theirs). */
   buildCompact: z.boolean().default(true),
   /** Emit a step event every N iterations (1 = every step). */
   stepEventEvery: z.number().int().min(1).default(1),
   lrpet: LrpetConfigSchema.default(LrpetConfigSchema.parse({})),
+  /**
+   * Post-hoc baseline: train dense without projections for epochs − fineTuneEpochs epochs, project
+   * once (with the lrpet settings), then fine-tune the compact model for the last fineTuneEpochs.
+   */
+  posthoc: z
+    .object({ fineTuneEpochs: z.number().int().min(1) })
+    .nullable()
+    .default(null),
+  /** Baseline: train the compact architecture (the plan's ranks) from random initialisation, no projections. */
+  compactFromScratch: z.boolean().default(false),
 });
 export type RunConfig = z.infer<typeof RunConfigSchema>;
 export type RunConfigInput = z.input<typeof RunConfigSchema>;
@@ -74,6 +85,18 @@ export type RunConfigInput = z.input<typeof RunConfigSchema>;
 /** Parses and fills defaults; throws a ZodError with readable paths on bad input. */
 export function parseRunConfig(input: unknown): RunConfig {
   return RunConfigSchema.parse(input ?? {});
+}
+
+/** Rules across fields of the two baselines; throws a ConfigError saying what to change. */
+export function checkRunModes(c: RunConfig): void {
+  if (c.posthoc && c.compactFromScratch) throw new ConfigError('posthoc and compactFromScratch are two different baselines: set only one');
+  const mode = c.posthoc ? 'posthoc' : c.compactFromScratch ? 'compactFromScratch' : null;
+  if (mode && !c.lrpet.enabled) throw new ConfigError(`${mode} needs lrpet.enabled: its ranks come from the LRPET settings`);
+  if (c.posthoc && c.posthoc.fineTuneEpochs >= c.epochs) {
+    throw new ConfigError(
+      `posthoc.fineTuneEpochs (${c.posthoc.fineTuneEpochs}) must be less than epochs (${c.epochs}): the dense model needs at least one epoch before the projection`,
+    );
+  }
 }
 
 /** The settings that may change while a run is going (they apply at the next step or projection). */

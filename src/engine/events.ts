@@ -109,7 +109,11 @@ export interface CompactEvent extends CostSummary {
   time: number;
   testAccuracy: number;
   testLoss: number;
-  /** Accuracy of the projected dense model on the same test data, for comparison. */
+  /**
+   * Accuracy of the projected dense model on the same test data, for comparison. Post-hoc runs: the
+   * accuracy right after their one projection (before fine-tuning); compact-from-scratch runs: the
+   * compact model's own accuracy.
+   */
   denseTestAccuracy: number;
   layers: { name: string; rank: number; split: boolean; zero: boolean }[];
 }
@@ -134,8 +138,12 @@ export interface StateEvent {
 export interface ErrorEvent {
   type: 'error';
   time: number;
-  /** 'nan' — loss went NaN/inf; 'device' — GPU device lost; 'data', 'config', 'internal'. */
-  code: 'nan' | 'device' | 'data' | 'config' | 'internal';
+  /**
+   * 'nan' — the loss went NaN/inf; 'exploding' — the loss rose above max(20, 10 × the run's first
+   * step loss). Both pause the run before that step is applied. 'device' — GPU device lost; 'data',
+   * 'config', 'internal'.
+   */
+  code: 'nan' | 'exploding' | 'device' | 'data' | 'config' | 'internal';
   message: string;
   iteration: number;
   epoch: number;

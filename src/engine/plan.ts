@@ -1,12 +1,13 @@
 import type { LrpetConfig, ModelName } from './config';
+import { ConfigError } from './errors';
 import type { CostSummary, LayerInfo } from './events';
 import { buildModel } from './models/builders';
 import { bnAfter, weightNodes, type ModelGraph, type WeightNode } from './models/graph';
 import { rankForPrune, vggRankFloor } from './lrpet/rank';
+import { sumCosts, weightNodeCosts } from './models/cost';
+import { splitLayer } from './models/split';
 
-export class ConfigError extends Error {
-  override name = 'ConfigError';
-}
+export { ConfigError } from './errors';
 
 export interface ModelPlan extends CostSummary {
   graph: ModelGraph;
@@ -29,18 +30,11 @@ function matrixDims(node: WeightNode): { O: number; K: number; kernel: [number, 
 
 function layerCosts(node: WeightNode, rank: number, projected: boolean) {
   const { O, K } = matrixDims(node);
-  const pixels = node.op === 'conv' ? node.outSize * node.outSize : 1;
-  const bias = node.op === 'dense' || node.bias ? O : 0;
-  const macsDense = pixels * O * K;
-  const paramsDense = O * K + bias;
+  const dense = weightNodeCosts(node);
+  // Spec §6: splitting gains nothing when r·(K + O) ≥ O·K.
   const keptDense = !projected || rank * (K + O) >= O * K;
-  return {
-    macsDense,
-    paramsDense,
-    macsCompact: keptDense ? macsDense : pixels * rank * (K + O),
-    paramsCompact: keptDense ? paramsDense : rank * (K + O) + bias,
-    keptDense,
-  };
+  const compact = keptDense ? dense : sumCosts(splitLayer(node, rank));
+  return { macsDense: dense.macs, paramsDense: dense.params, macsCompact: compact.macs, paramsCompact: compact.params, keptDense };
 }
 
 /** Ranks, MACs and parameters of every layer for a given p (no target solving). */

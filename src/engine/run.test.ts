@@ -111,4 +111,40 @@ describe('a training run (WebGPU through Dawn, synthetic data)', () => {
     await done;
     run.dispose();
   });
+
+  it('pauses on an exploding loss without applying the step, and says how to fix it', async () => {
+    const log = collect();
+    const poison: { fc?: tfType.Variable; copy?: tfType.Tensor } = {};
+    const run = createRun({
+      tf,
+      data: syntheticDataset(16, 8),
+      config: { model: 'resnet8-tiny', epochs: 2, batchSize: 8, lr: 0.01, augment: false, lrpet: { enabled: false } },
+      onEvent: (e) => {
+        log.onEvent(e);
+        if (e.type !== 'step' || e.iteration !== 1) return;
+        // Between steps 1 and 2, scale the classifier by 1000: the next loss is huge but finite.
+        const kernels = Object.values(tf.engine().registeredVariables).filter((v) => v.trainable && v.shape.join() === '32,10');
+        expect(kernels).toHaveLength(1);
+        const fc = kernels[0];
+        tf.tidy(() => fc.assign(tf.mul(fc, 1000)));
+        poison.fc = fc;
+        poison.copy = tf.clone(fc);
+      },
+    });
+    const done = run.start();
+    while (!log.of('error').length && log.of('step').length < 2) await new Promise((r) => setTimeout(r, 20));
+    const error = log.of('error')[0];
+    expect(error).toMatchObject({ code: 'exploding', iteration: 1 });
+    expect(error.message).toMatch(/loss jumped to .* at iteration 2/);
+    expect(error.message).toMatch(/Lower the learning rate, e\.g\. to a tenth \(0\.001\), then resume/);
+    while (log.of('state').at(-1)!.state !== 'paused') await new Promise((r) => setTimeout(r, 20));
+    expect(log.of('step')).toHaveLength(1);
+    // The step was not applied: the poisoned weights are untouched.
+    expect(Array.from(await poison.fc!.data())).toEqual(Array.from(await poison.copy!.data()));
+    poison.copy!.dispose();
+    run.stop();
+    await done;
+    expect(log.of('step')).toHaveLength(1);
+    run.dispose();
+  });
 });

@@ -1,26 +1,38 @@
 import type * as tfType from '@tensorflow/tfjs';
 import type { Checkpoint } from './checkpoint';
-import { LiveUpdateSchema, parseRunConfig, type LiveUpdate, type RunConfig } from './config';
+import { LiveUpdateSchema, checkRunModes, parseRunConfig, type LiveUpdate, type RunConfig } from './config';
 import { limitSplit, strideSubset, type CifarSplit } from './data/cifar';
 import { EpochOrder, fillBatch, stepsPerEpoch } from './data/batcher';
 import type { EngineEvent, LayerInfo, LayerProjection } from './events';
 import { exportGraphModel } from './export/graph-model';
 import { buildCompactModel, type CompactModel } from './lrpet/compact';
 import { projectModel } from './lrpet/project';
-import { costSummary } from './models/cost';
+import { costSummary, graphCosts } from './models/cost';
 import { forward, type BatchStats } from './models/forward';
-import type { BatchNormNode, ModelGraph } from './models/graph';
-import { disposeParams, initParams, trainableVariables, type ModelParams } from './models/params';
+import type { ModelGraph } from './models/graph';
+import { disposeParams, initParams } from './models/params';
+import { compactGraph, plannedCompactLayers } from './models/split';
 import { ConfigError, planModel, type ModelPlan } from './plan';
 import { Rng, deriveSeed } from './rng';
 import type { ExportedModel, RunControls, RunOptions, Tf } from './run-api';
+import { evaluate, type EvalResult } from './train/evaluate';
 import { learningRate } from './train/schedule';
-import { SgdMomentum } from './train/sgd';
+import { checkpointVariables, createTrainedModel, disposeTrainedModel, type TrainedModel } from './train/trained-model';
 
 export type { RunControls, RunOptions, ExportedModel } from './run-api';
+export { evaluate, type EvalResult } from './train/evaluate';
 
-const EVAL_BATCH = 250;
 const now = () => (typeof performance !== 'undefined' ? performance.now() : Date.now());
+
+/** A loss above max(EXPLODING_FLOOR, EXPLODING_FACTOR × the first step's loss) counts as diverging. */
+const EXPLODING_FLOOR = 20;
+const EXPLODING_FACTOR = 10;
+
+/**
+ * Resolves in a new macrotask. On backends whose reads resolve as microtasks (tfjs CPU) the training
+ * loop would otherwise never let the worker's message handlers (pause, stop, update) run.
+ */
+const nextMacrotask = () => new Promise<void>((resolve) => setTimeout(resolve, 0));
 
 export function createRun(opts: RunOptions): RunControls {
   return new Trainer(opts);
@@ -28,44 +40,17 @@ export function createRun(opts: RunOptions): RunControls {
 
 type Phase = 'idle' | 'running' | 'paused' | 'stopping' | 'finished';
 
-export interface EvalResult {
-  loss: number;
-  accuracy: number;
-}
-
-/** Test loss and accuracy of a graph in inference mode, in batches, every tensor freed. */
-export async function evaluate(tf: Tf, graph: ModelGraph, params: ModelParams, split: CifarSplit): Promise<EvalResult> {
-  const buf = new Float32Array(EVAL_BATCH * 3072);
-  let lossSum = 0;
-  let correct = 0;
-  for (let start = 0; start < split.count; start += EVAL_BATCH) {
-    const n = Math.min(EVAL_BATCH, split.count - start);
-    const idx = Array.from({ length: n }, (_, i) => start + i);
-    fillBatch(split, idx, buf, null);
-    const [l, c] = tf.tidy(() => {
-      const x = tf.tensor4d(buf.subarray(0, n * 3072), [n, 32, 32, 3]);
-      const labels = tf.tensor1d(split.labels.subarray(start, start + n), 'int32');
-      const logits = forward(tf, graph, params, x, false);
-      const loss = tf.sum(tf.losses.softmaxCrossEntropy(tf.oneHot(labels, 10), logits, undefined, undefined, tf.Reduction.NONE));
-      const hits = tf.sum(tf.cast(tf.equal(tf.argMax(logits, 1), labels), 'float32'));
-      return [loss, hits];
-    });
-    const [lv, cv] = await Promise.all([l.data(), c.data()]);
-    l.dispose();
-    c.dispose();
-    lossSum += lv[0];
-    correct += cv[0];
-  }
-  return { loss: lossSum / split.count, accuracy: correct / split.count };
-}
+type Projection = { layers: LayerProjection[]; ms: number };
 
 class Trainer implements RunControls {
   private readonly tf: Tf;
   private config: RunConfig;
   private plan: ModelPlan;
-  private readonly graph: ModelGraph;
-  private params: ModelParams | null;
-  private sgd: SgdMomentum | null;
+  /** The dense architecture (the plan's graph): what LRPET projects and what compact costs are compared with. */
+  private readonly denseGraph: ModelGraph;
+  /** The model being trained; null once disposed. */
+  private model: TrainedModel | null;
+  /** The compact model built at the end of an LRPET run (compact-trained runs export their trained model). */
   private compact: CompactModel | null = null;
   private readonly train: CifarSplit;
   private readonly test: CifarSplit;
@@ -80,7 +65,11 @@ class Trainer implements RunControls {
   /** Position inside the current epoch and its running sums (checkpointed). */
   private step = 0;
   private sums = { loss: 0, hits: 0, seen: 0 };
-  private order: EpochOrder;
+  private firstLoss: number | null = null;
+  /** Post-hoc: test accuracy right after the one projection. */
+  private posthocDenseAccuracy: number | null = null;
+  private lastEval: { model: TrainedModel; iteration: number; projections: number; result: EvalResult } | null = null;
+  private readonly order: EpochOrder;
   private readonly augRng: Rng;
   private readonly resumeFrom: Checkpoint | null;
   private readonly checkpointRequests: ((c: Checkpoint) => void)[] = [];
@@ -89,60 +78,58 @@ class Trainer implements RunControls {
   constructor(opts: RunOptions) {
     this.tf = opts.tf;
     this.emit = opts.onEvent;
-    this.config = parseRunConfig(opts.config);
+    this.resumeFrom = opts.resume ?? null;
+    const requested = parseRunConfig(opts.config);
+    const c = this.resumeFrom;
+    if (c && c.config.model !== requested.model) throw new ConfigError(`the checkpoint is of ${c.config.model}, not ${requested.model}`);
+    // A resumed run goes on with the checkpoint's settings (they include live changes made before it).
+    this.config = c ? parseRunConfig(c.config) : requested;
+    checkRunModes(this.config);
     this.plan = planModel(this.config.model, { ...this.config.lrpet });
-    this.graph = this.plan.graph;
+    this.denseGraph = this.plan.graph;
     this.train = limitSplit(opts.data.train, this.config.trainLimit);
     // The test split may be sorted by class: take a spread-out subset, not the first N.
     this.test = strideSubset(opts.data.test, this.config.testLimit);
     if (this.train.count === 0 || this.test.count === 0) throw new ConfigError('the dataset has no training or no test images');
+    if (c && c.order.length !== this.train.count) throw new ConfigError(`the checkpoint was made with ${c.order.length} training images, this run has ${this.train.count}`);
+    if (c && this.config.compactFromScratch && !c.compact) throw new ConfigError('the checkpoint of a compact-from-scratch run has no compact structure');
     this.steps = stepsPerEpoch(this.train.count, this.config.batchSize);
-    this.params = initParams(this.tf, this.graph, deriveSeed(this.config.seed, 'init'));
-    const decayed = new Set([...this.params.weights.values()].map((w) => w.kernel));
-    this.sgd = new SgdMomentum(this.tf, trainableVariables(this.params), decayed);
+    const structure = c ? (c.compact?.layers ?? null) : this.config.compactFromScratch ? plannedCompactLayers(this.plan.layers) : null;
+    const graph = structure ? compactGraph(this.denseGraph, structure) : this.denseGraph;
+    this.model = createTrainedModel(this.tf, graph, initParams(this.tf, graph, deriveSeed(this.config.seed, 'init')), structure);
     this.order = new EpochOrder(this.train.count, new Rng(deriveSeed(this.config.seed, 'order')));
     this.augRng = new Rng(deriveSeed(this.config.seed, 'augment'));
-    this.resumeFrom = opts.resume ?? null;
-    if (this.resumeFrom) this.restore(this.resumeFrom);
+    if (c) {
+      try {
+        this.restore(c);
+      } catch (e) {
+        disposeTrainedModel(this.model);
+        throw e;
+      }
+    }
   }
 
-  /** Variables in a fixed order, each with a stable key, for checkpoints. */
-  private checkpointVariables(): [string, tfType.Variable][] {
-    const out: [string, tfType.Variable][] = [];
-    const p = this.params!;
-    for (const [name, w] of p.weights) {
-      out.push([`${name}/kernel`, w.kernel]);
-      if (w.bias) out.push([`${name}/bias`, w.bias]);
-    }
-    for (const [name, b] of p.bn) {
-      out.push([`${name}/gamma`, b.gamma], [`${name}/beta`, b.beta], [`${name}/moving_mean`, b.movingMean], [`${name}/moving_variance`, b.movingVariance]);
-    }
-    const velocity = this.sgd!.velocity;
-    for (const [key, v] of [...out]) {
-      const buf = velocity.get(v);
-      if (buf) out.push([`${key}/momentum`, buf]);
-    }
-    return out;
+  private get trained(): TrainedModel {
+    if (!this.model) throw new Error('the run has been disposed');
+    return this.model;
   }
 
   private restore(c: Checkpoint): void {
-    if (c.config.model !== this.config.model) throw new ConfigError(`the checkpoint is of ${c.config.model}, not ${this.config.model}`);
-    if (c.order.length !== this.train.count) throw new ConfigError(`the checkpoint was made with ${c.order.length} training images, this run has ${this.train.count}`);
     const byKey = new Map(c.tensors.map((t) => [t.key, t]));
     const tf = this.tf;
-    for (const [key, v] of this.checkpointVariables()) {
+    for (const [key, v] of checkpointVariables(this.trained)) {
       const t = byKey.get(key);
       if (!t || t.data.length !== v.size) throw new ConfigError(`the checkpoint has no matching tensor for ${key}`);
       tf.tidy(() => v.assign(tf.tensor(t.data, v.shape)));
     }
-    this.config = c.config;
-    this.plan = planModel(this.graph, { ...c.config.lrpet });
     this.iteration = c.iteration;
     this.epoch = c.epoch;
     this.step = c.step;
     this.projections = c.projections;
     this.lastProjectionIteration = c.lastProjectionIteration;
     this.sums = { ...c.epochSums };
+    this.firstLoss = c.firstLoss;
+    this.posthocDenseAccuracy = c.compact?.denseTestAccuracy ?? null;
     this.order.order.set(c.order);
     this.order.rng.state = c.orderRngState;
     this.augRng.state = c.augmentRngState;
@@ -153,18 +140,19 @@ class Trainer implements RunControls {
    * the step in flight.
    */
   checkpoint(): Promise<Checkpoint> {
-    if (!this.params) return Promise.reject(new Error('the run has been disposed'));
+    if (!this.model) return Promise.reject(new Error('the run has been disposed'));
     if (this.phase === 'running' || this.phase === 'stopping') return new Promise((resolve) => this.checkpointRequests.push(resolve));
     return this.snapshot();
   }
 
   private snapshot(): Promise<Checkpoint> {
     const tf = this.tf;
-    const vars = this.checkpointVariables();
+    const model = this.trained;
+    const vars = checkpointVariables(model);
     // Clone synchronously so later steps cannot change what is being read.
     const clones = vars.map(([, v]) => tf.clone(v));
     const meta = {
-      version: 1 as const,
+      version: 2 as const,
       time: Date.now(),
       config: structuredClone(this.config),
       iteration: this.iteration,
@@ -176,6 +164,8 @@ class Trainer implements RunControls {
       order: this.order.order.slice(),
       orderRngState: this.order.rng.state,
       augmentRngState: this.augRng.state,
+      firstLoss: this.firstLoss,
+      compact: model.compactLayers ? { layers: structuredClone(model.compactLayers), denseTestAccuracy: this.posthocDenseAccuracy } : null,
     };
     return Promise.all(clones.map((c) => c.data())).then((datas) => {
       tf.dispose(clones);
@@ -195,6 +185,10 @@ class Trainer implements RunControls {
 
   private event<T extends EngineEvent['type']>(type: T, body: Omit<Extract<EngineEvent, { type: T }>, 'type' | 'time'>): void {
     this.emit({ type, time: Date.now(), ...body } as unknown as EngineEvent);
+  }
+
+  private log(message: string): void {
+    this.event('log', { level: 'info', message });
   }
 
   private setState(state: 'running' | 'paused' | 'stopped' | 'finished'): void {
@@ -230,14 +224,29 @@ class Trainer implements RunControls {
     return this.config.lrpet.interval ?? this.steps;
   }
 
+  /** LRPET's scheduled projections; the baselines have none (post-hoc projects once, at its switch). */
   private projectionActive(epoch: number): boolean {
-    const l = this.config.lrpet;
-    return l.enabled && epoch >= l.startEpoch && epoch <= (l.endEpoch ?? this.config.epochs - 1);
+    const c = this.config;
+    const l = c.lrpet;
+    if (c.posthoc || c.compactFromScratch) return false;
+    return l.enabled && epoch >= l.startEpoch && epoch <= (l.endEpoch ?? c.epochs - 1);
+  }
+
+  /** Post-hoc: the one projection is due after the last step of the last dense epoch. */
+  private posthocSwitchDue(): boolean {
+    const p = this.config.posthoc;
+    return !!p && !this.trained.compactLayers && this.step === this.steps && this.epoch === this.config.epochs - p.fineTuneEpochs - 1;
   }
 
   private applyPending(): void {
     while (this.pending.length) {
       const changes = this.pending.shift()!;
+      const rankChange = changes.prune !== undefined || changes.rankOverrides !== undefined;
+      if (rankChange && this.trained.compactLayers) {
+        const what = this.config.compactFromScratch ? 'a compact-from-scratch run trains a fixed compact architecture' : 'the compact model is already being fine-tuned';
+        this.event('error', { code: 'config', message: `change not applied: the ranks cannot change, ${what}`, iteration: this.iteration, epoch: this.epoch });
+        continue;
+      }
       const next: RunConfig = structuredClone(this.config);
       if (changes.lr !== undefined) next.lr = changes.lr;
       const l = next.lrpet;
@@ -254,7 +263,7 @@ class Trainer implements RunControls {
       if (changes.bnRectification !== undefined) l.bnRectification = changes.bnRectification;
       let plan = this.plan;
       try {
-        if (changes.prune !== undefined || changes.rankOverrides !== undefined) plan = planModel(this.graph, { ...l });
+        if (rankChange) plan = planModel(this.denseGraph, { ...l });
       } catch (e) {
         this.event('error', { code: 'config', message: `change not applied: ${(e as Error).message}`, iteration: this.iteration, epoch: this.epoch });
         continue;
@@ -270,9 +279,11 @@ class Trainer implements RunControls {
     return learningRate(this.config.lr, this.config.schedule, this.epoch, this.iteration / total);
   }
 
-  /** Waits while paused; returns false when the run should end. */
+  /** Between two steps: lets messages in, serves checkpoints, waits while paused; returns false when the run should end. */
   private async gate(): Promise<boolean> {
-    if (this.phase === 'paused') {
+    await nextMacrotask();
+    await this.serveCheckpointRequests();
+    if (this.currentPhase() === 'paused') {
       this.setState('paused');
       await new Promise<void>((resolve) => (this.resumeGate = resolve));
       if (this.currentPhase() === 'running') this.setState('running');
@@ -285,18 +296,26 @@ class Trainer implements RunControls {
     return this.phase;
   }
 
-  private bnEpsilon = (name: string): number => (this.graph.nodes.find((n) => n.name === name) as BatchNormNode).epsilon;
+  /** Test loss and accuracy of the trained model, computed once per state of its weights. */
+  private async evaluateTrained(): Promise<EvalResult> {
+    const model = this.trained;
+    const e = this.lastEval;
+    if (e && e.model === model && e.iteration === this.iteration && e.projections === this.projections) return e.result;
+    const result = await evaluate(this.tf, model.graph, model.params, this.test);
+    this.lastEval = { model, iteration: this.iteration, projections: this.projections, result };
+    return result;
+  }
 
-  private async project(): Promise<{ layers: LayerProjection[]; ms: number }> {
+  private async project(): Promise<Projection> {
     const t0 = now();
-    const l = this.config.lrpet;
-    const layers = await projectModel(this.tf, this.params!, this.plan.layers, this.bnEpsilon, l);
+    const model = this.trained;
+    const layers = await projectModel(this.tf, model.params, this.plan.layers, (bn) => model.bnNodes.get(bn)!.epsilon, this.config.lrpet);
     this.lastProjectionIteration = this.iteration;
     this.projections++;
     return { layers, ms: now() - t0 };
   }
 
-  private projectionEvent(p: { layers: LayerProjection[]; ms: number }, testAccuracy: number | null): void {
+  private projectionEvent(p: Projection, testAccuracy: number | null): void {
     this.event('projection', { index: this.projections, iteration: this.iteration, epoch: this.epoch, layers: p.layers, projectionMs: p.ms, testAccuracy });
   }
 
@@ -319,72 +338,12 @@ class Trainer implements RunControls {
       paramsDense: this.plan.paramsDense,
       paramsCompact: this.plan.paramsCompact,
     });
+    if (cfg.compactFromScratch && !this.resumeFrom) this.log(`training the compact architecture from scratch (${costText(graphCosts(this.trained.graph))}), no projections`);
     this.setState('running');
-    const buf = new Float32Array(cfg.batchSize * 3072);
     try {
-      epochs: for (; this.epoch < cfg.epochs; this.epoch++, this.step = 0) {
-        const t0 = now();
-        if (this.step === 0) {
-          if (this.epoch > 0) this.order.reshuffle();
-          this.sums = { loss: 0, hits: 0, seen: 0 };
-        }
-        let endProjection: { layers: LayerProjection[]; ms: number } | null = null;
-        while (this.step < this.steps) {
-          await this.serveCheckpointRequests();
-          if (!(await this.gate())) break epochs;
-          this.applyPending();
-          const s = this.step;
-          const start = s * cfg.batchSize;
-          const n = Math.min(cfg.batchSize, this.train.count - start);
-          const tStep = now();
-          const augState = this.augRng.state;
-          const result = await this.trainStep(this.order.order.subarray(start, start + n), buf, cfg.augment ? this.augRng : null);
-          if (!result) {
-            // NaN/inf loss: the update was not applied; wait for the user (e.g. a lower learning rate).
-            this.augRng.state = augState;
-            this.phase = 'paused';
-            continue;
-          }
-          this.iteration++;
-          this.step++;
-          this.sums.loss += result.loss * n;
-          this.sums.hits += result.hits;
-          this.sums.seen += n;
-          const stepMs = now() - tStep;
-          if (this.iteration % this.config.stepEventEvery === 0) {
-            this.event('step', {
-              iteration: this.iteration,
-              epoch: this.epoch,
-              loss: result.loss,
-              accuracy: result.hits / n,
-              lr: result.lr,
-              imagesPerSec: (n / stepMs) * 1000,
-              stepMs,
-              numTensors: tf.memory().numTensors,
-            });
-          }
-          if (this.projectionActive(this.epoch) && this.iteration % this.projectionInterval() === 0) {
-            const p = await this.project();
-            // At the end of an epoch the test evaluation below is the after-projection one: report it with the projection.
-            if (s === this.steps - 1) endProjection = p;
-            else this.projectionEvent(p, null);
-          }
-        }
-        const test = await evaluate(tf, this.graph, this.params!, this.test);
-        if (endProjection) this.projectionEvent(endProjection, test.accuracy);
-        this.event('epoch', {
-          epoch: this.epoch,
-          iteration: this.iteration,
-          trainLoss: this.sums.loss / Math.max(1, this.sums.seen),
-          trainAccuracy: this.sums.hits / Math.max(1, this.sums.seen),
-          testLoss: test.loss,
-          testAccuracy: test.accuracy,
-          afterProjection: endProjection !== null,
-          epochMs: now() - t0,
-          numTensors: tf.memory().numTensors,
-        });
-      }
-      if (this.config.lrpet.enabled && this.config.buildCompact) await this.finishCompact();
+      await this.trainEpochs();
+      if (this.trained.compactLayers) await this.finishCompactTraining();
+      else if (this.config.lrpet.enabled && this.config.buildCompact) await this.finishCompact();
       this.phase = 'finished';
       await this.serveCheckpointRequests();
       this.setState(this.iteration >= cfg.epochs * this.steps ? 'finished' : 'stopped');
@@ -398,52 +357,133 @@ class Trainer implements RunControls {
     }
   }
 
-  /** One SGD step; null when the loss was not finite (nothing was changed then). */
+  private async trainEpochs(): Promise<void> {
+    const tf = this.tf;
+    const cfg = this.config;
+    const buf = new Float32Array(cfg.batchSize * 3072);
+    for (; this.epoch < cfg.epochs; this.epoch++, this.step = 0) {
+      const t0 = now();
+      let endProjection: Projection | null = null;
+      while (this.step < this.steps) {
+        if (!(await this.gate())) return;
+        this.applyPending();
+        const s = this.step;
+        const start = s * cfg.batchSize;
+        const n = Math.min(cfg.batchSize, this.train.count - start);
+        const tStep = now();
+        const augState = this.augRng.state;
+        const result = await this.trainStep(this.order.order.subarray(start, start + n), buf, cfg.augment ? this.augRng : null);
+        if (!result) {
+          // Diverging loss: the update was not applied; wait for the user (e.g. a lower learning rate).
+          this.augRng.state = augState;
+          this.phase = 'paused';
+          continue;
+        }
+        this.iteration++;
+        this.step++;
+        this.sums.loss += result.loss * n;
+        this.sums.hits += result.hits;
+        this.sums.seen += n;
+        const stepMs = now() - tStep;
+        if (this.iteration % this.config.stepEventEvery === 0) {
+          this.event('step', {
+            iteration: this.iteration,
+            epoch: this.epoch,
+            loss: result.loss,
+            accuracy: result.hits / n,
+            lr: result.lr,
+            imagesPerSec: (n / stepMs) * 1000,
+            stepMs,
+            numTensors: tf.memory().numTensors,
+          });
+        }
+        if (this.posthocSwitchDue()) {
+          endProjection = await this.project();
+        } else if (this.projectionActive(this.epoch) && this.iteration % this.projectionInterval() === 0) {
+          const p = await this.project();
+          // At the end of an epoch the test evaluation below is the after-projection one: report it with the projection.
+          if (this.step === this.steps) endProjection = p;
+          else this.projectionEvent(p, null);
+        }
+      }
+      const test = await this.evaluateTrained();
+      if (endProjection) this.projectionEvent(endProjection, test.accuracy);
+      this.event('epoch', {
+        epoch: this.epoch,
+        iteration: this.iteration,
+        trainLoss: this.sums.loss / Math.max(1, this.sums.seen),
+        trainAccuracy: this.sums.hits / Math.max(1, this.sums.seen),
+        testLoss: test.loss,
+        testAccuracy: test.accuracy,
+        afterProjection: endProjection !== null,
+        epochMs: now() - t0,
+        numTensors: tf.memory().numTensors,
+      });
+      if (endProjection && this.config.posthoc) await this.switchToCompact(test.accuracy);
+      // The next epoch's order is drawn here, so a checkpoint at its first step holds it already.
+      if (this.epoch + 1 < cfg.epochs) this.order.reshuffle();
+      this.sums = { loss: 0, hits: 0, seen: 0 };
+    }
+  }
+
+  /** Post-hoc: replaces the projected dense model (and its optimiser state) by its compact model, trained from here on. */
+  private async switchToCompact(denseAccuracy: number): Promise<void> {
+    const tf = this.tf;
+    const dense = this.trained;
+    const built = await buildCompactModel(tf, dense.graph, dense.params, this.plan.layers);
+    disposeTrainedModel(dense);
+    this.model = createTrainedModel(tf, built.graph, built.params, built.layers);
+    this.posthocDenseAccuracy = denseAccuracy;
+    const split = built.layers.filter((l) => l.split).length;
+    this.log(
+      `post-hoc: projected once after epoch ${this.epoch + 1} (test accuracy ${(denseAccuracy * 100).toFixed(2)}%), ` +
+        `split ${split} layers into the compact model (${costText(graphCosts(built.graph))}); fine-tuning it for ${this.config.epochs - this.epoch - 1} epochs`,
+    );
+  }
+
+  /** One SGD step; null when the loss was not finite or exploding (nothing was changed then). */
   private async trainStep(indices: Uint32Array, buf: Float32Array, rng: Rng | null): Promise<{ loss: number; hits: number; lr: number } | null> {
     const tf = this.tf;
+    const model = this.trained;
     const n = indices.length;
     fillBatch(this.train, indices, buf, rng);
     const labelsArr = new Int32Array(n);
     for (let i = 0; i < n; i++) labelsArr[i] = this.train.labels[indices[i]];
     const stats = new Map<string, BatchStats>();
     let hits: tfType.Tensor | null = null;
-    const vars = this.sgd!.variables;
     const { value, grads } = tf.tidy(() => {
       const x = tf.tensor4d(buf.subarray(0, n * 3072), [n, 32, 32, 3]);
       const labels = tf.tensor1d(labelsArr, 'int32');
       return tf.variableGrads(() => {
-        const logits = forward(tf, this.graph, this.params!, x, true, stats);
+        const logits = forward(tf, model.graph, model.params, x, true, stats);
         for (const s of stats.values()) {
           tf.keep(s.mean);
           tf.keep(s.variance);
         }
         hits = tf.keep(tf.sum(tf.cast(tf.equal(tf.argMax(logits, 1), labels), 'float32')));
         return tf.losses.softmaxCrossEntropy(tf.oneHot(labels, 10), logits) as tfType.Scalar;
-      }, vars);
+      }, model.sgd.variables);
     });
     const [lossV, hitsV] = await Promise.all([value.data(), hits!.data()]);
     const loss = lossV[0];
     const lr = this.currentLr();
     try {
-      if (!Number.isFinite(loss)) {
-        this.event('error', {
-          code: 'nan',
-          message: `the loss became ${loss} at iteration ${this.iteration + 1} (learning rate ${lr}); training paused before applying that step. Lower the learning rate, then resume.`,
-          iteration: this.iteration,
-          epoch: this.epoch,
-        });
+      const diverged = this.divergence(loss, lr);
+      if (diverged) {
+        this.event('error', { ...diverged, iteration: this.iteration, epoch: this.epoch });
         return null;
       }
       tf.tidy(() => {
         for (const [name, s] of stats) {
-          const bn = this.params!.bn.get(name)!;
-          const m = (this.graph.nodes.find((x) => x.name === name) as BatchNormNode).momentum;
+          const bn = model.params.bn.get(name)!;
+          const m = model.bnNodes.get(name)!.momentum;
           bn.movingMean.assign(tf.add(tf.mul(bn.movingMean, 1 - m), tf.mul(s.mean, m)));
           const unbiased = tf.mul(s.variance, s.count / Math.max(1, s.count - 1));
           bn.movingVariance.assign(tf.add(tf.mul(bn.movingVariance, 1 - m), tf.mul(unbiased, m)));
         }
       });
-      this.sgd!.apply(grads, lr, this.config.momentum, this.config.weightDecay);
+      model.sgd.apply(grads, lr, this.config.momentum, this.config.weightDecay);
+      this.firstLoss ??= loss;
     } finally {
       value.dispose();
       (hits as tfType.Tensor | null)?.dispose();
@@ -453,17 +493,40 @@ class Trainer implements RunControls {
     return { loss, hits: hitsV[0], lr };
   }
 
+  /** The error to report when this step's loss says training diverges (NaN/inf, or far above the first step's), else null. */
+  private divergence(loss: number, lr: number): { code: 'nan' | 'exploding'; message: string } | null {
+    const at = this.iteration + 1;
+    if (!Number.isFinite(loss)) {
+      return {
+        code: 'nan',
+        message: `the loss became ${loss} at iteration ${at} (learning rate ${lr}); training paused before applying that step. Lower the learning rate, then resume.`,
+      };
+    }
+    if (this.firstLoss === null) return null;
+    const limit = Math.max(EXPLODING_FLOOR, EXPLODING_FACTOR * this.firstLoss);
+    if (loss <= limit) return null;
+    return {
+      code: 'exploding',
+      message:
+        `the loss jumped to ${loss.toPrecision(4)} at iteration ${at}, above ${limit.toPrecision(3)} (the larger of ${EXPLODING_FLOOR} and ${EXPLODING_FACTOR}× the first step's ` +
+        `${this.firstLoss.toPrecision(4)}): training is diverging at learning rate ${lr}, so it paused before applying that step. ` +
+        `Lower the learning rate, e.g. to a tenth (${lr / 10}), then resume.`,
+    };
+  }
+
+  /** End of an LRPET run (or a post-hoc run stopped before its switch): project once more, build and evaluate the compact model. */
   private async finishCompact(): Promise<void> {
     const tf = this.tf;
-    const finalProjection = this.lastProjectionIteration !== this.iteration ? await this.project() : null;
-    const dense = await evaluate(tf, this.graph, this.params!, this.test);
+    const model = this.trained;
     // The compact model needs rank-r weights: training moved them since the last projection, so project once more.
+    const finalProjection = this.lastProjectionIteration !== this.iteration ? await this.project() : null;
+    const dense = await this.evaluateTrained();
     if (finalProjection) this.projectionEvent(finalProjection, dense.accuracy);
     this.disposeCompact();
-    this.compact = await buildCompactModel(tf, this.graph, this.params!, this.plan.layers);
+    this.compact = await buildCompactModel(tf, model.graph, model.params, this.plan.layers);
     const result = await evaluate(tf, this.compact.graph, this.compact.params, this.test);
     this.event('compact', {
-      ...costSummary(this.graph, this.compact.graph),
+      ...costSummary(this.denseGraph, this.compact.graph),
       testAccuracy: result.accuracy,
       testLoss: result.loss,
       denseTestAccuracy: dense.accuracy,
@@ -471,10 +534,28 @@ class Trainer implements RunControls {
     });
   }
 
+  /** End of a run that trained a compact model (post-hoc after its switch, or from scratch): report it. */
+  private async finishCompactTraining(): Promise<void> {
+    const model = this.trained;
+    const result = await this.evaluateTrained();
+    this.event('compact', {
+      ...costSummary(this.denseGraph, model.graph),
+      testAccuracy: result.accuracy,
+      testLoss: result.loss,
+      denseTestAccuracy: this.posthocDenseAccuracy ?? result.accuracy,
+      layers: model.compactLayers!,
+    });
+  }
+
   async exportModels(): Promise<{ projected: ExportedModel; compact: ExportedModel | null }> {
-    if (!this.params) throw new Error('the run has been disposed');
-    const projected = await exportGraphModel(this.graph, this.params);
-    const compact = this.compact ? await exportGraphModel(this.compact.graph, this.compact.params) : null;
+    const model = this.trained;
+    const projected = await exportGraphModel(model.graph, model.params);
+    // A compact-trained run's model is its compact model; exported twice so the two results share no buffers.
+    const compact = model.compactLayers
+      ? await exportGraphModel(model.graph, model.params)
+      : this.compact
+        ? await exportGraphModel(this.compact.graph, this.compact.params)
+        : null;
     return { projected, compact };
   }
 
@@ -486,9 +567,12 @@ class Trainer implements RunControls {
   dispose(): void {
     this.stop();
     this.disposeCompact();
-    if (this.params) disposeParams(this.params);
-    this.sgd?.dispose();
-    this.params = null;
-    this.sgd = null;
+    if (this.model) disposeTrainedModel(this.model);
+    this.model = null;
+    this.lastEval = null;
   }
+}
+
+function costText(c: { macs: number; params: number }): string {
+  return `${(c.macs / 1e6).toFixed(2)}M MACs, ${(c.params / 1e3).toFixed(1)}k parameters`;
 }

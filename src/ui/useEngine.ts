@@ -1,5 +1,5 @@
 import { startTransition, useCallback, useEffect, useReducer, useRef, useState } from 'react';
-import type { LiveUpdate, RunConfig, RunConfigInput } from '../engine/config';
+import type { LiveUpdate, RunConfigInput } from '../engine/config';
 import type { EngineEvent } from '../engine/events';
 import type { CheckpointMeta, RunRecord, RunStore } from '../runs/store';
 import type { BackendInfo, BackendPreference, DataChoice, DataInfo, Progress, ServerListing, WorkerMessage } from '../worker/protocol';
@@ -94,7 +94,7 @@ export function useEngine(
   endedRef.current = onRunEnded;
   // A new generation = a new worker (after a device loss); `restartRef` says which run to continue then.
   const [generation, setGeneration] = useState(0);
-  const restartRef = useRef<{ current: Current; reason: string | null; override?: Partial<RunConfig> } | null>(null);
+  const restartRef = useRef<{ current: Current; reason: string | null; override?: LiveUpdate } | null>(null);
   const [notice, setNotice] = useState<string | null>(null);
   const [storeError, setStoreError] = useState<string | null>(null);
   const [currentId, setCurrentId] = useState<string | null>(null);
@@ -176,7 +176,7 @@ export function useEngine(
   }, []);
 
   /** Starts the worker on a run (fresh, or from an encoded checkpoint) and records what it streams. */
-  const launch = useCallback(async (current: Current, config: RunConfigInput, resume?: Uint8Array) => {
+  const launch = useCallback(async (current: Current, config: RunConfigInput, resume?: Uint8Array, updates?: LiveUpdate[]) => {
     const client = clientRef.current;
     if (!client) return;
     const onMessages = (batch: WorkerMessage[]) => {
@@ -194,7 +194,7 @@ export function useEngine(
     setBusy(true);
     let ended: 'finished' | 'stopped' | 'error';
     try {
-      const result = await client.api.startRun({ config, data: current.data, resume }, Comlink.proxy(onMessages));
+      const result = await client.api.startRun({ config, data: current.data, resume, updates }, Comlink.proxy(onMessages));
       if (currentRef.current !== current) return;
       dispatch({ type: 'ended', ...result });
       ended = result.ended;
@@ -275,7 +275,7 @@ export function useEngine(
    * replayed into the charts, and the worker goes on from there. `override` changes settings (e.g. a lower lr).
    */
   const resumeRun = useCallback(
-    async (id: string, data: DataChoice, opts: { checkpointMinutes: number; override?: Partial<RunConfig>; restarts?: number }) => {
+    async (id: string, data: DataChoice, opts: { checkpointMinutes: number; override?: LiveUpdate; restarts?: number }) => {
       const st = storeRef.current;
       if (!clientRef.current || !st) return;
       const record = await st.getRun(id);
@@ -297,16 +297,16 @@ export function useEngine(
       currentRef.current = current;
       setCurrentId(id);
       changedRef.current();
-      const config: RunConfigInput = { ...record.config, ...opts.override };
-      await launch(current, config, ck.bytes);
+      // The checkpoint's own settings apply (they include live changes made before it); changes on top go in as live updates.
+      await launch(current, record.config, ck.bytes, opts.override ? [opts.override] : undefined);
     },
      
     [launch],
   );
 
   // After a device loss: a new worker is up; continue the run from its checkpoint.
-  const continueAfterRestartRef = useRef(async (_c: Current, _reason: string | null, _override?: Partial<RunConfig>) => {});
-  continueAfterRestartRef.current = async (c: Current, reason: string | null, override?: Partial<RunConfig>) => {
+  const continueAfterRestartRef = useRef(async (_c: Current, _reason: string | null, _override?: LiveUpdate) => {});
+  continueAfterRestartRef.current = async (c: Current, reason: string | null, override?: LiveUpdate) => {
     const ck = await storeRef.current?.getCheckpoint(c.id);
     if (!ck) {
       setBusy(false);
@@ -354,7 +354,7 @@ export function useEngine(
    * After a NaN: drop the diverged run's worker and continue from the last good checkpoint with new
    * settings (e.g. a lower lr) on a fresh worker — the diverged weights are never used again.
    */
-  const restoreLastGood = useCallback((override: Partial<RunConfig>) => {
+  const restoreLastGood = useCallback((override: LiveUpdate) => {
     const current = currentRef.current;
     if (!current || restartRef.current) return;
     current.recorder.close();

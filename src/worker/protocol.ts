@@ -71,7 +71,7 @@ export interface WorkerApi {
   /** Parses cifar-10-binary.tar.gz / .tar / .bin files in the worker; rejects with a clear message on bad files. */
   loadFiles(files: File[], onProgress: (p: Progress) => void): Promise<DataInfo>;
   /** Runs to the end; messages arrive batched (about every 150 ms). Resolves with why it ended. */
-  startRun(req: { config: RunConfigInput; data: DataChoice; /** An encoded checkpoint to continue from. */ resume?: Uint8Array }, onMessages: (batch: WorkerMessage[]) => void): Promise<{ ended: 'finished' | 'stopped' | 'error'; message?: string }>;
+  startRun(req: { config: RunConfigInput; data: DataChoice; /** An encoded checkpoint to continue from (its settings apply). */ resume?: Uint8Array; /** Changes applied at the first step (e.g. a lower lr after a NaN). */ updates?: LiveUpdate[] }, onMessages: (batch: WorkerMessage[]) => void): Promise<{ ended: 'finished' | 'stopped' | 'error'; message?: string }>;
   pause(): void;
   resume(): void;
   /** Ends the run after the current step; a 'stop' checkpoint (taken before the final projection) comes first in the stream. */

@@ -124,11 +124,11 @@ const api: WorkerApi = {
     return dataInfo('files', data);
   },
 
-  async startRun({ config, data, resume }, onMessages) {
+  async startRun({ config, data, resume, updates }, onMessages) {
     if (run) throw new Error('a run is already going');
     if (!backendInfo) throw new Error('the worker has not picked a backend yet');
     stopRequested = false;
-    pendingUpdates = [];
+    pendingUpdates = [...(updates ?? [])];
     downloads = { compact: null, projected: null };
     const batcher = new Batcher<WorkerMessage>((batch) => void onMessages(batch), BATCH_MS);
     let lastState: string | null = null;

@@ -41,9 +41,14 @@ function maxRelDiff(a: Float32Array, b: Float32Array): number {
   return d / m;
 }
 
-describe.each(['resnet8-tiny', 'vgg-tiny'] as ModelName[])('compact model of %s', (model) => {
+describe.each([
+  ['resnet8-tiny', false],
+  ['vgg-tiny', false],
+  ['resnet8-tiny', true],
+] as [ModelName, boolean][])('compact model of %s (dense layers projected: %s)', (model, projectDense) => {
   it('computes the same function as the projected dense model and has the planned cost', async () => {
-    const plan = planModel(model, { prune: 0.6, target: null, rankOverrides: {}, rankFloors: false, projectDense: false });
+    const plan = planModel(model, { prune: 0.6, target: null, rankOverrides: {}, rankFloors: false, projectDense });
+    if (projectDense) expect(plan.layers.find((l) => l.kind === 'dense')).toMatchObject({ projected: true, keptDense: false });
     const params = initParams(tf, plan.graph, 11);
     randomizeBn(params, new Rng(5));
     const before = tf.memory().numTensors;
@@ -51,6 +56,7 @@ describe.each(['resnet8-tiny', 'vgg-tiny'] as ModelName[])('compact model of %s'
     expect(tf.memory().numTensors).toBe(before);
     expect(proj.every((l) => !l.skipped)).toBe(true);
     const compact = await buildCompactModel(tf, plan.graph, params, plan.layers);
+    expect(compact.layers.filter((l) => l.split).map((l) => l.name)).toEqual(plan.layers.filter((l) => l.projected && !l.keptDense).map((l) => l.name));
     const cost = graphCosts(compact.graph);
     expect(cost.macs).toBe(plan.macsCompact);
     expect(cost.params).toBe(plan.paramsCompact);

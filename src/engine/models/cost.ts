@@ -1,21 +1,37 @@
 import type { CostSummary } from '../events';
-import type { ModelGraph } from './graph';
+import { hasBias, weightNodes, type ModelGraph, type WeightNode } from './graph';
 
-/** MACs and parameters of any graph, in the paper's convention (conv and dense only; BN excluded). */
-export function graphCosts(graph: ModelGraph): { macs: number; params: number } {
+export interface Costs {
+  macs: number;
+  params: number;
+}
+
+/**
+ * MACs and parameters of one conv or dense layer in the paper's convention: a conv costs
+ * H_out·W_out·O·I·kh·kw MACs, a dense layer in·out; parameters are weights plus bias.
+ */
+export function weightNodeCosts(node: WeightNode): Costs {
+  const weights = node.op === 'conv' ? node.kernel * node.kernel * node.inChannels * node.outChannels : node.inFeatures * node.outFeatures;
+  const pixels = node.op === 'conv' ? node.outSize * node.outSize : 1;
+  const bias = hasBias(node) ? (node.op === 'conv' ? node.outChannels : node.outFeatures) : 0;
+  return { macs: pixels * weights, params: weights + bias };
+}
+
+/** Sum of the costs of some layers. */
+export function sumCosts(nodes: WeightNode[]): Costs {
   let macs = 0;
   let params = 0;
-  for (const n of graph.nodes) {
-    if (n.op === 'conv') {
-      const w = n.kernel * n.kernel * n.inChannels * n.outChannels;
-      macs += n.outSize * n.outSize * w;
-      params += w + (n.bias ? n.outChannels : 0);
-    } else if (n.op === 'dense') {
-      macs += n.inFeatures * n.outFeatures;
-      params += n.inFeatures * n.outFeatures + n.outFeatures;
-    }
+  for (const n of nodes) {
+    const c = weightNodeCosts(n);
+    macs += c.macs;
+    params += c.params;
   }
   return { macs, params };
+}
+
+/** MACs and parameters of any graph (conv and dense layers only; BN excluded). */
+export function graphCosts(graph: ModelGraph): Costs {
+  return sumCosts(weightNodes(graph));
 }
 
 export function costSummary(dense: ModelGraph, compact: ModelGraph): CostSummary {

@@ -65,6 +65,8 @@ export interface DenseNode {
   input: string;
   inFeatures: number;
   outFeatures: number;
+  /** Absent = true: only the first half of a split dense layer has no bias. */
+  bias?: boolean;
 }
 
 export interface ModelGraph {
@@ -78,6 +80,11 @@ export interface ModelGraph {
 }
 
 export type WeightNode = ConvNode | DenseNode;
+
+/** Whether a conv or dense layer adds a bias (dense layers do unless they say otherwise). */
+export function hasBias(node: WeightNode): boolean {
+  return node.op === 'conv' ? node.bias : node.bias !== false;
+}
 
 export function weightNodes(graph: ModelGraph): WeightNode[] {
   return graph.nodes.filter((n): n is WeightNode => n.op === 'conv' || n.op === 'dense');

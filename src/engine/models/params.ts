@@ -1,6 +1,6 @@
 import type * as tfType from '@tensorflow/tfjs';
 import { Rng } from '../rng';
-import type { ConvNode, DenseNode, ModelGraph } from './graph';
+import { hasBias, type ModelGraph, type WeightNode } from './graph';
 
 type Tf = typeof tfType;
 
@@ -27,7 +27,8 @@ export function toVariable(tf: Tf, value: tfType.Tensor, trainable = true): tfTy
   return v;
 }
 
-function kernelShape(node: ConvNode | DenseNode): number[] {
+/** Conv: HWIO [k, k, I, O]; dense: [in, out]. */
+export function kernelShape(node: WeightNode): number[] {
   return node.op === 'conv' ? [node.kernel, node.kernel, node.inChannels, node.outChannels] : [node.inFeatures, node.outFeatures];
 }
 
@@ -45,10 +46,9 @@ export function initParams(tf: Tf, graph: ModelGraph, seed: number): ModelParams
       const values = new Float32Array(size);
       for (let i = 0; i < size; i++) values[i] = rng.normal() * std;
       const out = node.op === 'conv' ? node.outChannels : node.outFeatures;
-      const hasBias = node.op === 'dense' || node.bias;
       weights.set(node.name, {
         kernel: toVariable(tf, tf.tensor(values, shape), true),
-        bias: hasBias ? toVariable(tf, tf.zeros([out]), true) : null,
+        bias: hasBias(node) ? toVariable(tf, tf.zeros([out]), true) : null,
       });
     } else if (node.op === 'bn') {
       const c = node.channels;

@@ -8,12 +8,7 @@ import { presetById, toRunConfig, type FormState } from './form';
 const quick = presetById('quick').form;
 const paper = presetById('paper').form;
 
-/** The engine's parse, keeping the baseline fields in case its schema does not declare them (yet). */
-const parsed = (c: AblationConfigInput): ComparedConfig => ({
-  posthoc: c.posthoc ?? null,
-  compactFromScratch: c.compactFromScratch ?? false,
-  ...RunConfigSchema.parse(c),
-});
+const parsed = (c: AblationConfigInput): ComparedConfig => RunConfigSchema.parse(c);
 
 describe('ablationBatch', () => {
   it('all six, in order, each a valid engine config with the same data, seed, epochs, batch and schedule', () => {

@@ -1,17 +1,7 @@
 import type { RunConfigInput } from '../../engine/config';
 import { toRunConfig, type FormState } from './form';
 
-/**
- * Run-config fields for the post-hoc and from-scratch baselines. They are being added to the engine's
- * RunConfigSchema; until they are there they are declared here (the intersection stays valid after).
- */
-export interface BaselineFields {
-  /** Train dense, project once by plain SVD, then fine-tune the compact model for the last epochs. */
-  posthoc?: { fineTuneEpochs: number } | null;
-  /** Train the compact architecture (the plan's ranks) from random initialisation. */
-  compactFromScratch?: boolean;
-}
-export type AblationConfigInput = RunConfigInput & BaselineFields;
+export type AblationConfigInput = RunConfigInput;
 
 export type AblationId = 'lrpet' | 'no-et' | 'no-bn' | 'dense' | 'posthoc' | 'scratch';
 export const ABLATION_IDS: readonly AblationId[] = ['lrpet', 'no-et', 'no-bn', 'dense', 'posthoc', 'scratch'];
@@ -39,11 +29,11 @@ interface AblationSpec {
   /** Why this ablation cannot run with this form, or null. */
   skip: (f: FormState) => string | null;
   form: (f: FormState) => FormState;
-  extra: (f: FormState) => BaselineFields;
+  extra: (f: FormState) => Pick<RunConfigInput, 'posthoc' | 'compactFromScratch'>;
 }
 
 const never = () => null;
-const none = (): BaselineFields => ({});
+const none = (): Pick<RunConfigInput, 'posthoc' | 'compactFromScratch'> => ({});
 
 const SPECS: Record<AblationId, AblationSpec> = {
   lrpet: {

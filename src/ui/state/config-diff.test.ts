@@ -5,11 +5,7 @@ import { describeDifferences, type ComparedConfig } from './config-diff';
 import { presetById, toRunConfig, type FormState } from './form';
 
 const quick = presetById('quick').form;
-const parsed = (c: AblationConfigInput): ComparedConfig => ({
-  posthoc: c.posthoc ?? null,
-  compactFromScratch: c.compactFromScratch ?? false,
-  ...RunConfigSchema.parse(c),
-});
+const parsed = (c: AblationConfigInput): ComparedConfig => RunConfigSchema.parse(c);
 const cfg = (f: Partial<FormState>) => parsed(toRunConfig({ ...quick, ...f }));
 
 describe('describeDifferences', () => {

@@ -1,8 +1,5 @@
 import type { LrSchedule, RunConfig } from '../../engine/config';
-import type { BaselineFields } from './ablations';
-
-/** A run's config, with the baseline fields the engine schema may not declare yet. */
-export type ComparedConfig = RunConfig & BaselineFields;
+export type ComparedConfig = RunConfig;
 
 /** One readable setting: `dim` says what it is about, `text` is what a reader sees. */
 interface Setting {
