@@ -48,6 +48,7 @@ test('reload mid-run: the run is listed as interrupted and resumes from its chec
   expect(starts.map((e) => (e.type === 'runStart' ? e.resumedFrom : 'x'))).toEqual([null, at]);
   expectContinuousSteps(events, 12);
   await expect(page.getByTestId('run-item').first().getByTestId('run-status')).toHaveText(/this run|finished/);
+  await expect(page).toHaveTitle('✓ 100% · epoch 3/3 · LRPET Playground');
 });
 
 test('a batch of two ablations runs one after another and the comparison overlays both', async ({ page }) => {
@@ -68,6 +69,11 @@ test('a batch of two ablations runs one after another and the comparison overlay
   await expect(compare.getByTestId('compare-legend')).toContainText(/energy transfer: off/i);
   await expect(compare.getByTestId('compare-row')).toHaveCount(2);
   for (const row of await compare.getByTestId('compare-row').all()) await expect(row).toContainText(/\d+\.\d%/);
+  // One line per run on the overlaid charts.
+  for (const chart of ['compare-chart-loss', 'compare-chart-energy']) {
+    await expect.poll(() => compare.getByTestId(chart).locator('.recharts-line').count(), { message: chart }).toBeGreaterThanOrEqual(2);
+  }
+  await compare.screenshot({ path: test.info().outputPath('compare.png') });
   await expect(page.getByTestId('run-item')).toHaveCount(2);
 
   // Export a run as one file and import it again; the page's JSON-lines log imports like any run.
@@ -123,6 +129,10 @@ test('a forced NaN pauses with the message; going back to the last good checkpoi
   const events = await downloadLog(page);
   expectContinuousSteps(events, 12);
   expect(events.filter((e) => e.type === 'step').every((e) => e.type === 'step' && Number.isFinite(e.loss))).toBe(true);
+  // The lower learning rate went in as a live change at the first step after the checkpoint.
+  const change = events.find((e) => e.type === 'configChange');
+  expect(change?.type === 'configChange' && change.changes.lr).toBe(0.005);
+  expect(events.filter((e) => e.type === 'step').at(-1)).toMatchObject({ lr: 0.005 });
 });
 
 test('a lost GPU device: the worker restarts and the run resumes from its checkpoint', async ({ page }) => {
