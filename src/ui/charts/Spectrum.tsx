@@ -3,7 +3,7 @@ import { CartesianGrid, Line, LineChart, ReferenceArea, ReferenceLine, Tooltip, 
 import type { ProjectionEvent } from '../../engine/events';
 import { fmtNum, fmtPct } from '../state/format';
 import { staggered } from '../stagger';
-import { axisProps, ChartCard, COLORS, HtmlLegend, Sized } from './common';
+import { axisProps, ChartCard, COLORS, HtmlLegend, LayerSelect, Sized } from './common';
 
 export interface ScrubProps {
   spectra: ProjectionEvent[];
@@ -79,18 +79,7 @@ export const SpectrumChart = staggered(function SpectrumChart({ spectra, scrub, 
     const pos = (v: number | undefined) => (v !== undefined && v > 0 ? v : null);
     return entry.sigmaBefore.map((s, i) => ({ i: i + 1, before: pos(s), after: pos(entry.sigmaAfter[i]), first: pos(first?.sigmaBefore[i]) }));
   }, [entry, first]);
-  const tools = layerNames.length ? (
-    <label className="inline">
-      Layer{' '}
-      <select aria-label="Layer" value={name ?? ''} onChange={(e) => setLayer(e.target.value)}>
-        {layerNames.map((n) => (
-          <option key={n} value={n}>
-            {n}
-          </option>
-        ))}
-      </select>
-    </label>
-  ) : null;
+  const tools = layerNames.length ? <LayerSelect layers={layerNames} value={name ?? ''} onChange={setLayer} /> : null;
   return (
     <ChartCard
       title="Singular-value spectrum"

@@ -93,3 +93,20 @@ export function HtmlLegend({ items }: { items: LegendItem[] }) {
     </div>
   );
 }
+
+/** The layer picker of the spectrum and energy charts; `extra` options come first (e.g. "mean of layers"). */
+export function LayerSelect({ layers, value, onChange, extra }: { layers: string[]; value: string; onChange: (name: string) => void; extra?: { value: string; label: string } }) {
+  return (
+    <label className="inline">
+      Layer{' '}
+      <select aria-label="Layer" value={value} onChange={(e) => onChange(e.target.value)}>
+        {extra ? <option value={extra.value}>{extra.label}</option> : null}
+        {layers.map((n) => (
+          <option key={n} value={n}>
+            {n}
+          </option>
+        ))}
+      </select>
+    </label>
+  );
+}

@@ -1,6 +1,6 @@
 import { useId, useMemo, useState } from 'react';
 import { CartesianGrid, LineChart, Line, Tooltip, XAxis, YAxis } from 'recharts';
-import { axisProps, ChartCard, COLORS, Sized } from '../charts/common';
+import { axisProps, ChartCard, COLORS, LayerSelect, Sized } from '../charts/common';
 import { staggered } from '../stagger';
 import { energySeries, type EnergyAxis } from './energyData';
 import { commonLayers, projectedRuns } from './runs';
@@ -19,17 +19,7 @@ export const CompareEnergy = staggered(function CompareEnergy({ runs }: { runs: 
   const without = runs.length - projectedRuns(runs).length;
   const tools = (
     <>
-      <label className="inline">
-        Layer{' '}
-        <select aria-label="Layer" value={layer ?? MEAN} onChange={(e) => setPicked(e.target.value)}>
-          <option value={MEAN}>mean of layers</option>
-          {layers.map((n) => (
-            <option key={n} value={n}>
-              {n}
-            </option>
-          ))}
-        </select>
-      </label>{' '}
+      <LayerSelect layers={layers} value={layer ?? MEAN} onChange={setPicked} extra={{ value: MEAN, label: 'mean of layers' }} />{' '}
       <div className="segmented small" role="radiogroup" aria-label="x axis">
         {(['iteration', 'projection'] as const).map((a) => (
           <label key={a}>

@@ -1,6 +1,6 @@
 import { useId, useMemo, useState } from 'react';
 import { CartesianGrid, Line, LineChart, ReferenceLine, Tooltip, XAxis, YAxis } from 'recharts';
-import { axisProps, ChartCard, COLORS, Sized } from '../charts/common';
+import { axisProps, ChartCard, COLORS, LayerSelect, Sized } from '../charts/common';
 import { fmtNum, fmtPct } from '../state/format';
 import { staggered } from '../stagger';
 import { commonLayers } from './runs';
@@ -30,18 +30,7 @@ export const CompareSpectrum = staggered(function CompareSpectrum({ runs }: { ru
   const spec = useMemo(() => (layer === null || index === null ? null : spectrumAt(runs, layer, index)), [runs, layer, index]);
   const pos = index === null ? 0 : indices.indexOf(index);
 
-  const tools = layers.length ? (
-    <label className="inline">
-      Layer{' '}
-      <select aria-label="Layer" value={layer ?? ''} onChange={(e) => setPicked(e.target.value)}>
-        {layers.map((n) => (
-          <option key={n} value={n}>
-            {n}
-          </option>
-        ))}
-      </select>
-    </label>
-  ) : null;
+  const tools = layers.length ? <LayerSelect layers={layers} value={layer ?? ''} onChange={setPicked} /> : null;
 
   return (
     <ChartCard
