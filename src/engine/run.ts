@@ -32,7 +32,22 @@ const EXPLODING_FACTOR = 10;
  * Resolves in a new macrotask. On backends whose reads resolve as microtasks (tfjs CPU) the training
  * loop would otherwise never let the worker's message handlers (pause, stop, update) run.
  */
-const nextMacrotask = () => new Promise<void>((resolve) => setTimeout(resolve, 0));
+/**
+ * Resolves in a later task, so messages (pause, stop, updates) get in between two steps. A message on a
+ * fresh MessageChannel rather than setTimeout(0), which waits at least 1 ms in Node and 4 ms when nested
+ * in browsers — time taken from every training step.
+ */
+const nextMacrotask = (): Promise<void> =>
+  typeof MessageChannel === 'undefined'
+    ? new Promise((resolve) => setTimeout(resolve, 0))
+    : new Promise((resolve) => {
+        const { port1, port2 } = new MessageChannel();
+        port1.onmessage = () => {
+          port1.close(); // an open port would keep Node's event loop alive
+          resolve();
+        };
+        port2.postMessage(null);
+      });
 
 export function createRun(opts: RunOptions): RunControls {
   return new Trainer(opts);

@@ -208,8 +208,6 @@ export function useEngine(
     if (currentRef.current !== current) return;
     setBusy(false);
     endedRef.current({ id: current.id, ended, batch: current.batch });
-    // finishRecording is stable (refs only)
-     
   }, []);
 
   const finishRecording = async (current: Current, ended: 'finished' | 'stopped' | 'error', message?: string) => {
@@ -266,7 +264,6 @@ export function useEngine(
       changedRef.current();
       await launch(current, config);
     },
-     
     [launch],
   );
 
@@ -292,22 +289,21 @@ export function useEngine(
       setStoreError(null);
       setLastCheckpoint(ck.meta);
       dispatch({ type: 'replay', events, at: Date.now() });
-      const { bytes: _bytes, ...meta } = ck.meta as CheckpointMeta;
-      const current: Current = { id, batch: record.batch, recorder: newRecorder(st, id, ck.meta.eventCount, opts.checkpointMinutes, meta), data, checkpointMinutes: opts.checkpointMinutes, restarts: opts.restarts ?? 0 };
+      const current: Current = { id, batch: record.batch, recorder: newRecorder(st, id, ck.meta.eventCount, opts.checkpointMinutes, ck.meta), data, checkpointMinutes: opts.checkpointMinutes, restarts: opts.restarts ?? 0 };
       currentRef.current = current;
       setCurrentId(id);
       changedRef.current();
       // The checkpoint's own settings apply (they include live changes made before it); changes on top go in as live updates.
       await launch(current, record.config, ck.bytes, opts.override ? [opts.override] : undefined);
     },
-     
     [launch],
   );
 
   // After a device loss: a new worker is up; continue the run from its checkpoint.
   const continueAfterRestartRef = useRef(async (_c: Current, _reason: string | null, _override?: LiveUpdate) => {});
   continueAfterRestartRef.current = async (c: Current, reason: string | null, override?: LiveUpdate) => {
-    const ck = await storeRef.current?.getCheckpoint(c.id);
+    // The record says where the checkpoint is; resumeRun reads its bytes.
+    const ck = (await storeRef.current?.getRun(c.id))?.checkpoint;
     if (!ck) {
       setBusy(false);
       dispatch({ type: 'failed', message: `${reason ?? 'restart'}; the run had no checkpoint yet, so it cannot continue` });
@@ -315,10 +311,19 @@ export function useEngine(
     }
     setNotice(
       reason
-        ? `${reason[0].toUpperCase()}${reason.slice(1)}. The worker was restarted and the run resumed from its checkpoint at iteration ${ck.meta.iteration}.`
-        : `Continued from the last good checkpoint (iteration ${ck.meta.iteration})${override?.lr !== undefined ? ` with learning rate ${override.lr}` : ''}.`,
+        ? `${reason[0].toUpperCase()}${reason.slice(1)}. The worker was restarted and the run resumed from its checkpoint at iteration ${ck.iteration}.`
+        : `Continued from the last good checkpoint (iteration ${ck.iteration})${override?.lr !== undefined ? ` with learning rate ${override.lr}` : ''}.`,
     );
     await resumeRun(c.id, c.data, { checkpointMinutes: c.checkpointMinutes, restarts: reason ? c.restarts + 1 : c.restarts, override });
+  };
+
+  /** Drops the worker (and what the run did since its checkpoint); a fresh one continues the run from the checkpoint. */
+  const restartFromCheckpoint = (current: Current, reason: string | null, progress: string, override?: LiveUpdate) => {
+    current.recorder.close();
+    restartRef.current = { current, reason, override };
+    currentRef.current = null;
+    dispatch({ type: 'restarting', message: progress });
+    setGeneration((g) => g + 1);
   };
 
   onDeviceProblemRef.current = (message: string) => {
@@ -329,8 +334,8 @@ export function useEngine(
       setGeneration((g) => g + 1);
       return;
     }
-    current.recorder.close();
     if (current.restarts >= MAX_RESTARTS) {
+      current.recorder.close();
       currentRef.current = null;
       setBusy(false);
       dispatch({ type: 'failed', message: `${message}, again (${MAX_RESTARTS} restarts already): the run was stopped; its last checkpoint is kept — try a smaller batch size or another backend, then resume it from the runs list` });
@@ -338,10 +343,7 @@ export function useEngine(
       setGeneration((g) => g + 1);
       return;
     }
-    restartRef.current = { current, reason: message };
-    currentRef.current = null;
-    dispatch({ type: 'restarting', message });
-    setGeneration((g) => g + 1);
+    restartFromCheckpoint(current, message, message);
   };
 
   const pause = useCallback(() => void clientRef.current?.api.pause(), []);
@@ -357,11 +359,7 @@ export function useEngine(
   const restoreLastGood = useCallback((override: LiveUpdate) => {
     const current = currentRef.current;
     if (!current || restartRef.current) return;
-    current.recorder.close();
-    restartRef.current = { current, reason: null, override };
-    currentRef.current = null;
-    dispatch({ type: 'restarting', message: 'going back to the last good checkpoint' });
-    setGeneration((g) => g + 1);
+    restartFromCheckpoint(current, null, 'going back to the last good checkpoint', override);
   }, []);
   const update = useCallback((changes: LiveUpdate) => void clientRef.current?.api.update(changes), []);
 

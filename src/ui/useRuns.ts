@@ -88,10 +88,12 @@ export function useRuns() {
     const worker = new Worker(new URL('../worker/import-worker.ts', import.meta.url), { type: 'module', name: 'lrpet-import' });
     const api = Comlink.wrap<ImportWorkerApi>(worker);
     try {
+      const estimate = (await store.usage()).estimate;
+      let incoming = 0;
       for (const f of files) {
         try {
-          const estimate = (await store.usage()).estimate;
-          const warn = estimate ? storageWarning(estimate, f.size) : null;
+          incoming += f.size;
+          const warn = estimate ? storageWarning(estimate, incoming) : null;
           if (warn) failed.push(`${f.name}: ${warn}`);
           done.push((await api.importFile(f)).name);
         } catch (e) {

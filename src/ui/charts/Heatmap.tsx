@@ -3,7 +3,7 @@ import type { ProjectionEvent } from '../../engine/events';
 import { fmtPct } from '../state/format';
 import type { ProjectionSummary } from '../state/store';
 import { staggered } from '../stagger';
-import { ChartCard, Empty } from './common';
+import { ChartCard, Empty, Segmented } from './common';
 import { logNorm, ramp } from './heat';
 
 type Mode = 'spectra' | 'energy';
@@ -112,16 +112,15 @@ export const LayersHeatmap = staggered(function LayersHeatmap({ spectra, project
   };
 
   const tools = (
-    <div className="segmented small" role="radiogroup" aria-label="Heat map shows">
-      <label>
-        <input type="radio" name="heat-mode" checked={mode === 'spectra'} onChange={() => setMode('spectra')} />
-        spectra
-      </label>
-      <label>
-        <input type="radio" name="heat-mode" checked={mode === 'energy'} onChange={() => setMode('energy')} />
-        energy over time
-      </label>
-    </div>
+    <Segmented
+      label="Heat map shows"
+      value={mode}
+      options={[
+        { value: 'spectra', label: 'spectra' },
+        { value: 'energy', label: 'energy over time' },
+      ]}
+      onChange={setMode}
+    />
   );
   const hoverInfo = (() => {
     if (!hover) return null;

@@ -1,4 +1,4 @@
-import { useEffect, useState, type ReactNode } from 'react';
+import { useEffect, useId, useState, type ReactNode } from 'react';
 import { ReferenceLine } from 'recharts';
 import type { Marker } from '../state/store';
 
@@ -108,5 +108,20 @@ export function LayerSelect({ layers, value, onChange, extra }: { layers: string
         ))}
       </select>
     </label>
+  );
+}
+
+/** A small two-or-more-way switch (radio buttons styled as a segmented control) for a chart's tools. */
+export function Segmented<T extends string>({ label, value, options, onChange }: { label: string; value: T; options: readonly { value: T; label: string }[]; onChange: (v: T) => void }) {
+  const group = useId();
+  return (
+    <div className="segmented small" role="radiogroup" aria-label={label}>
+      {options.map((o) => (
+        <label key={o.value}>
+          <input type="radio" name={group} checked={value === o.value} onChange={() => onChange(o.value)} />
+          {o.label}
+        </label>
+      ))}
+    </div>
   );
 }

@@ -1,6 +1,6 @@
-import { useId, useMemo, useState } from 'react';
+import { useMemo, useState } from 'react';
 import { CartesianGrid, LineChart, Line, Tooltip, XAxis, YAxis } from 'recharts';
-import { axisProps, ChartCard, COLORS, LayerSelect, Sized } from '../charts/common';
+import { axisProps, ChartCard, COLORS, LayerSelect, Segmented, Sized } from '../charts/common';
 import { staggered } from '../stagger';
 import { energySeries, type EnergyAxis } from './energyData';
 import { commonLayers, projectedRuns } from './runs';
@@ -12,7 +12,6 @@ const MEAN = '';
 export const CompareEnergy = staggered(function CompareEnergy({ runs }: { runs: CompareRun[] }) {
   const [picked, setPicked] = useState<string>(MEAN);
   const [axis, setAxis] = useState<EnergyAxis>('iteration');
-  const group = useId();
   const layers = useMemo(() => commonLayers(runs), [runs]);
   const layer = picked !== MEAN && layers.includes(picked) ? picked : null;
   const data = useMemo(() => energySeries(runs, layer, axis), [runs, layer, axis]);
@@ -20,14 +19,15 @@ export const CompareEnergy = staggered(function CompareEnergy({ runs }: { runs: 
   const tools = (
     <>
       <LayerSelect layers={layers} value={layer ?? MEAN} onChange={setPicked} extra={{ value: MEAN, label: 'mean of layers' }} />{' '}
-      <div className="segmented small" role="radiogroup" aria-label="x axis">
-        {(['iteration', 'projection'] as const).map((a) => (
-          <label key={a}>
-            <input type="radio" name={group} checked={axis === a} onChange={() => setAxis(a)} />
-            {a === 'iteration' ? 'by iteration' : 'by projection #'}
-          </label>
-        ))}
-      </div>
+      <Segmented
+        label="x axis"
+        value={axis}
+        options={[
+          { value: 'iteration', label: 'by iteration' },
+          { value: 'projection', label: 'by projection #' },
+        ]}
+        onChange={setAxis}
+      />
     </>
   );
   return (

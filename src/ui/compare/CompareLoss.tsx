@@ -1,6 +1,6 @@
-import { useId, useMemo, useState } from 'react';
+import { useMemo, useState } from 'react';
 import { CartesianGrid, ComposedChart, Line, Tooltip, XAxis, YAxis } from 'recharts';
-import { axisProps, ChartCard, COLORS, Sized } from '../charts/common';
+import { axisProps, ChartCard, COLORS, Segmented, Sized } from '../charts/common';
 import { fmtNum } from '../state/format';
 import { staggered } from '../stagger';
 import { accuracySeries, compactKey, lossSeries } from './lossData';
@@ -12,19 +12,19 @@ const pct = (v: number) => `${(v * 100).toFixed(0)}%`;
 
 export const CompareLoss = staggered(function CompareLoss({ runs }: { runs: CompareRun[] }) {
   const [metric, setMetric] = useState<Metric>('loss');
-  const group = useId();
   const acc = metric === 'accuracy';
   const data = useMemo(() => (acc ? accuracySeries(runs) : lossSeries(runs)), [runs, acc]);
   const fmt = acc ? pct : (v: number) => fmtNum(v);
   const tools = (
-    <div className="segmented small" role="radiogroup" aria-label="Chart shows">
-      {(['loss', 'accuracy'] as const).map((m) => (
-        <label key={m}>
-          <input type="radio" name={group} checked={metric === m} onChange={() => setMetric(m)} />
-          {m === 'loss' ? 'training loss' : 'test accuracy'}
-        </label>
-      ))}
-    </div>
+    <Segmented
+      label="Chart shows"
+      value={metric}
+      options={[
+        { value: 'loss', label: 'training loss' },
+        { value: 'accuracy', label: 'test accuracy' },
+      ]}
+      onChange={setMetric}
+    />
   );
   return (
     <ChartCard

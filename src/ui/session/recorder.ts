@@ -86,8 +86,8 @@ export class RunRecorder {
 
   private observe(e: EngineEvent): void {
     switch (e.type) {
+      // (status, config and backend reach the record with the events themselves: see RunStore.appendEvents)
       case 'runStart':
-        this.enqueue(() => this.o.store.updateRun(this.o.runId, { config: e.config, backend: e.backend, status: 'running' }));
         if (e.resumedFrom === null) this.checkpoint('start');
         break;
       case 'error':
@@ -103,7 +103,6 @@ export class RunRecorder {
           if (e.state === 'paused' && !this.diverged) this.checkpoint('pause');
           if (e.state === 'finished' || e.state === 'stopped') this.ended = true;
         }
-        this.enqueue(() => this.o.store.updateRun(this.o.runId, { status: e.state === 'running' ? 'running' : e.state }));
         break;
       default:
         break;
