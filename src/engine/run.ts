@@ -1,6 +1,6 @@
 import type * as tfType from '@tensorflow/tfjs';
 import type { Checkpoint } from './checkpoint';
-import { LiveUpdateSchema, checkRunModes, parseRunConfig, type LiveUpdate, type RunConfig } from './config';
+import { LiveUpdateSchema, applyLiveUpdate, checkRunModes, parseRunConfig, type LiveUpdate, type RunConfig } from './config';
 import { limitSplit, strideSubset, type CifarSplit } from './data/cifar';
 import { EpochOrder, fillBatch, stepsPerEpoch } from './data/batcher';
 import type { EngineEvent, LayerInfo, LayerProjection } from './events';
@@ -264,23 +264,10 @@ class Trainer implements RunControls {
         this.event('error', { code: 'config', message: `change not applied: the ranks cannot change, ${what}`, iteration: this.iteration, epoch: this.epoch });
         continue;
       }
-      const next: RunConfig = structuredClone(this.config);
-      if (changes.lr !== undefined) next.lr = changes.lr;
-      const l = next.lrpet;
-      if (changes.interval !== undefined) l.interval = changes.interval;
-      if (changes.startEpoch !== undefined) l.startEpoch = changes.startEpoch;
-      if (changes.endEpoch !== undefined) l.endEpoch = changes.endEpoch;
-      if (changes.prune !== undefined) {
-        l.prune = changes.prune;
-        l.target = null;
-      }
-      if (changes.rankOverrides !== undefined) l.rankOverrides = changes.rankOverrides;
-      if (changes.energyTransfer !== undefined) l.energyTransfer = changes.energyTransfer;
-      if (changes.beta !== undefined) l.beta = changes.beta;
-      if (changes.bnRectification !== undefined) l.bnRectification = changes.bnRectification;
+      const next = applyLiveUpdate(this.config, changes);
       let plan = this.plan;
       try {
-        if (rankChange) plan = planModel(this.denseGraph, { ...l });
+        if (rankChange) plan = planModel(this.denseGraph, { ...next.lrpet });
       } catch (e) {
         this.event('error', { code: 'config', message: `change not applied: ${(e as Error).message}`, iteration: this.iteration, epoch: this.epoch });
         continue;
