@@ -124,6 +124,8 @@ export interface ConfigChangeEvent {
   iteration: number;
   epoch: number;
   changes: LiveUpdate;
+  /** The whole run config after the change. */
+  config: RunConfig;
   layers: LayerInfo[];
 }
 

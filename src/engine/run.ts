@@ -274,7 +274,7 @@ class Trainer implements RunControls {
       }
       this.config = next;
       this.plan = plan;
-      this.event('configChange', { iteration: this.iteration, epoch: this.epoch, changes, layers: plan.layers });
+      this.event('configChange', { iteration: this.iteration, epoch: this.epoch, changes, config: next, layers: plan.layers });
     }
   }
 

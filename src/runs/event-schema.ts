@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { LiveUpdateSchema, RunConfigSchema } from '../engine/config';
+import { LiveUpdateSchema, RunConfigSchema, applyLiveUpdate, type RunConfig } from '../engine/config';
 import type { EngineEvent, ErrorEvent } from '../engine/events';
 
 // Events are validated when a run file is imported. The objects are loose (unknown keys are kept) so a
@@ -106,6 +106,7 @@ export const ConfigChangeEventSchema = z.looseObject({
   iteration: count,
   epoch: count,
   changes: LiveUpdateSchema,
+  config: RunConfigSchema,
   layers: z.array(LayerInfoSchema),
 });
 
@@ -191,4 +192,17 @@ export function checkEvent(value: unknown): EventCheck {
   const issue = result.error.issues[0];
   const field = describePath(issue.path);
   return { ok: false, known: true, message: `${type} event${field ? `, field '${field}'` : ''}: ${issue.message}` };
+}
+
+/**
+ * Logs written before configChange events carried the run config lack it: it is the config before the
+ * change (`before`: the last runStart's or configChange's) with the change applied. Anything else is
+ * returned as it is, for checkEvent to judge.
+ */
+export function withConfigFilledIn(value: unknown, before: RunConfig | null): unknown {
+  if (!before || typeof value !== 'object' || value === null || Array.isArray(value)) return value;
+  const v = value as { type?: unknown; config?: unknown; changes?: unknown };
+  if (v.type !== 'configChange' || v.config !== undefined) return value;
+  const changes = LiveUpdateSchema.safeParse(v.changes);
+  return changes.success ? { ...v, config: applyLiveUpdate(before, changes.data) } : value;
 }

@@ -1,8 +1,8 @@
 import type * as tfType from '@tensorflow/tfjs';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { loadTf } from '../node/webgpu-node';
-import type { RunConfigInput } from './config';
-import type { EngineEvent } from './events';
+import { applyLiveUpdate, type RunConfigInput } from './config';
+import type { ConfigChangeEvent, EngineEvent, RunStartEvent } from './events';
 import { createRun, type RunControls } from './run';
 import { syntheticDataset } from './testing/synthetic';
 
@@ -59,5 +59,20 @@ describe('what start() resolves with', () => {
     expect(end).toEqual({ ended: 'error', message: 'the listener failed' });
     expect(events.find((e) => e.type === 'error')).toMatchObject({ code: 'internal', message: 'the listener failed' });
     expect(events.at(-1)).toMatchObject({ type: 'state', state: 'stopped' });
+  });
+});
+
+describe('a configChange event', () => {
+  it('carries the whole config after the change', async () => {
+    const events: EngineEvent[] = [];
+    const run = createRun({ tf, data, config: { ...dense, lrpet: { prune: 0.5 } }, onEvent: (e) => events.push(e) });
+    run.update({ lr: 0.01, prune: 0.75 });
+    await run.start();
+    run.dispose();
+    const start = events.find((e): e is RunStartEvent => e.type === 'runStart')!;
+    const change = events.find((e): e is ConfigChangeEvent => e.type === 'configChange')!;
+    expect(change.config).toEqual(applyLiveUpdate(start.config, { lr: 0.01, prune: 0.75 }));
+    expect(change.config).toMatchObject({ lr: 0.01, lrpet: { prune: 0.75 } });
+    expect(start.config).toMatchObject({ lr: 0.05, lrpet: { prune: 0.5 } });
   });
 });
