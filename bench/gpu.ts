@@ -1,5 +1,5 @@
 /**
- * WebGPU training benchmark, stock tfjs kernels vs ours (src/kernels):
+ * WebGPU training benchmark, stock tfjs kernels vs ours (src/webgpu-kernels):
  *  1. per-kernel GFLOP/s for the conv shapes of ResNet-20/56 and VGG-16 (CIFAR): forward
  *     (not replaced: tfjs's own), backprop-input and backprop-filter, stock vs fast;
  *  2. whole-step training images/s (bench/gpu-model.ts: the benchmark's own model and SGD step)
@@ -21,7 +21,7 @@
 import { writeFileSync } from 'node:fs';
 import type * as tfType from '@tensorflow/tfjs';
 import { installNodeWebGPU, loadTf } from '../src/node/webgpu-node';
-import { FAST_KERNEL_NAMES, kernelStats, useKernels } from '../src/kernels/index';
+import { FAST_KERNEL_NAMES, kernelStats, useKernels } from '../src/webgpu-kernels/index';
 import { BENCH_MODELS, buildModel, convLayers, makeTrainer, type BenchModelName, type ConvLayer } from './gpu-model';
 
 type Tf = typeof tfType;

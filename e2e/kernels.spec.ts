@@ -1,7 +1,7 @@
 /**
  * The fast webgpu kernels in Chromium (WebGPU on SwiftShader): a subset of the correctness sweep of
- * src/kernels (each replaced kernel vs tfjs's stock kernel and a float64 reference, within 1e-4 of
- * max|ref|). Self-contained: bundles e2e/kernels-page with esbuild, serves it from
+ * src/webgpu-kernels (each replaced kernel vs tfjs's stock kernel and a float64 reference, within
+ * 1e-4 of max|ref|). Self-contained: bundles e2e/kernels-page with esbuild, serves it from
  * http://127.0.0.1 (a secure context, so WebGPU is exposed) and launches Debian's Chromium itself.
  * Fails — never skips — when WebGPU is missing.
  */
