@@ -2,6 +2,7 @@
  * Plain float64 CPU references for the kernels we replace (NHWC activations, HWIO filters).
  * Used by the correctness sweep in Node (vitest) and in the browser page.
  */
+import { xorshiftUniform } from '../engine/linalg/xorshift';
 
 export interface ConvGeometry {
   strideH: number;
@@ -12,33 +13,28 @@ export interface ConvGeometry {
 
 type Shape4 = readonly [number, number, number, number];
 
-/** y[n, oy, ox, co] = Σ x[n, oy·sh + kh − pt, ox·sw + kw − pl, ci] · w[kh, kw, ci, co] */
-export function refConv2D(x: ArrayLike<number>, xs: Shape4, w: ArrayLike<number>, ws: Shape4, ys: Shape4, g: ConvGeometry): Float64Array {
+/**
+ * Calls tap(xo, wo, yo) for every (n, oy, ox, kh, kw) where input pixel (n, oy·sh + kh − pt,
+ * ox·sw + kw − pl) lies inside x: xo, wo and yo are the offsets of that input pixel's channels,
+ * of the filter tap's [ci][co] block and of the output pixel's channels.
+ */
+function forEachTap(xs: Shape4, ys: Shape4, kh: number, kw: number, g: ConvGeometry, tap: (xo: number, wo: number, yo: number) => void): void {
   const [N, H, W, CI] = xs;
-  const [KH, KW, , CO] = ws;
-  const [, OH, OW] = ys;
-  const y = new Float64Array(N * OH * OW * CO);
+  const [, OH, OW, CO] = ys;
   for (let n = 0; n < N; n++)
     for (let oy = 0; oy < OH; oy++)
       for (let ox = 0; ox < OW; ox++) {
         const yo = ((n * OH + oy) * OW + ox) * CO;
-        for (let kh = 0; kh < KH; kh++) {
-          const iy = oy * g.strideH + kh - g.padTop;
+        for (let i = 0; i < kh; i++) {
+          const iy = oy * g.strideH + i - g.padTop;
           if (iy < 0 || iy >= H) continue;
-          for (let kw = 0; kw < KW; kw++) {
-            const ix = ox * g.strideW + kw - g.padLeft;
+          for (let j = 0; j < kw; j++) {
+            const ix = ox * g.strideW + j - g.padLeft;
             if (ix < 0 || ix >= W) continue;
-            const xo = ((n * H + iy) * W + ix) * CI;
-            const wo = (kh * KW + kw) * CI * CO;
-            for (let ci = 0; ci < CI; ci++) {
-              const xv = x[xo + ci];
-              const wr = wo + ci * CO;
-              for (let co = 0; co < CO; co++) y[yo + co] += xv * w[wr + co];
-            }
+            tap(((n * H + iy) * W + ix) * CI, (i * kw + j) * CI * CO, yo);
           }
         }
       }
-  return y;
 }
 
 /** dW[kh, kw, ci, co] = Σ_{n, oy, ox} x[n, oy·sh + kh − pt, ox·sw + kw − pl, ci] · dy[n, oy, ox, co] */
@@ -50,30 +46,15 @@ export function refConv2DBackpropFilter(
   fs: Shape4,
   g: ConvGeometry,
 ): Float64Array {
-  const [N, H, W, CI] = xs;
-  const [, OH, OW, CO] = dys;
-  const [KH, KW] = fs;
+  const [KH, KW, CI, CO] = fs;
   const dw = new Float64Array(KH * KW * CI * CO);
-  for (let n = 0; n < N; n++)
-    for (let oy = 0; oy < OH; oy++)
-      for (let ox = 0; ox < OW; ox++) {
-        const dyo = ((n * OH + oy) * OW + ox) * CO;
-        for (let kh = 0; kh < KH; kh++) {
-          const iy = oy * g.strideH + kh - g.padTop;
-          if (iy < 0 || iy >= H) continue;
-          for (let kw = 0; kw < KW; kw++) {
-            const ix = ox * g.strideW + kw - g.padLeft;
-            if (ix < 0 || ix >= W) continue;
-            const xo = ((n * H + iy) * W + ix) * CI;
-            const wo = (kh * KW + kw) * CI * CO;
-            for (let ci = 0; ci < CI; ci++) {
-              const xv = x[xo + ci];
-              const wr = wo + ci * CO;
-              for (let co = 0; co < CO; co++) dw[wr + co] += xv * dy[dyo + co];
-            }
-          }
-        }
-      }
+  forEachTap(xs, dys, KH, KW, g, (xo, wo, dyo) => {
+    for (let ci = 0; ci < CI; ci++) {
+      const xv = x[xo + ci];
+      const wr = wo + ci * CO;
+      for (let co = 0; co < CO; co++) dw[wr + co] += xv * dy[dyo + co];
+    }
+  });
   return dw;
 }
 
@@ -86,31 +67,16 @@ export function refConv2DBackpropInput(
   xs: Shape4,
   g: ConvGeometry,
 ): Float64Array {
-  const [N, H, W, CI] = xs;
-  const [, OH, OW, CO] = dys;
-  const [KH, KW] = ws;
-  const dx = new Float64Array(N * H * W * CI);
-  for (let n = 0; n < N; n++)
-    for (let oy = 0; oy < OH; oy++)
-      for (let ox = 0; ox < OW; ox++) {
-        const dyo = ((n * OH + oy) * OW + ox) * CO;
-        for (let kh = 0; kh < KH; kh++) {
-          const iy = oy * g.strideH + kh - g.padTop;
-          if (iy < 0 || iy >= H) continue;
-          for (let kw = 0; kw < KW; kw++) {
-            const ix = ox * g.strideW + kw - g.padLeft;
-            if (ix < 0 || ix >= W) continue;
-            const xo = ((n * H + iy) * W + ix) * CI;
-            const wo = (kh * KW + kw) * CI * CO;
-            for (let ci = 0; ci < CI; ci++) {
-              const wr = wo + ci * CO;
-              let s = 0;
-              for (let co = 0; co < CO; co++) s += dy[dyo + co] * w[wr + co];
-              dx[xo + ci] += s;
-            }
-          }
-        }
-      }
+  const [KH, KW, CI, CO] = ws;
+  const dx = new Float64Array(xs[0] * xs[1] * xs[2] * CI);
+  forEachTap(xs, dys, KH, KW, g, (xo, wo, dyo) => {
+    for (let ci = 0; ci < CI; ci++) {
+      const wr = wo + ci * CO;
+      let s = 0;
+      for (let co = 0; co < CO; co++) s += dy[dyo + co] * w[wr + co];
+      dx[xo + ci] += s;
+    }
+  });
   return dx;
 }
 
@@ -144,17 +110,9 @@ export function relMaxError(a: ArrayLike<number>, ref: ArrayLike<number>): numbe
   return mr === 0 ? md : md / mr;
 }
 
-/** Deterministic pseudo-random values in [-1, 1) (xorshift32), so runs are reproducible. */
+/** Deterministic pseudo-random values in (−1, 1) (xorshift32), so runs are reproducible. */
 export function randomData(size: number, seed: number): Float32Array {
   const out = new Float32Array(size);
-  let s = (seed * 2654435761) >>> 0 || 1;
-  for (let i = 0; i < size; i++) {
-    s ^= s << 13;
-    s >>>= 0;
-    s ^= s >>> 17;
-    s ^= s << 5;
-    s >>>= 0;
-    out[i] = s / 2147483648 - 1;
-  }
+  xorshiftUniform(out, size, (seed * 2654435761) >>> 0 || 1);
   return out;
 }
