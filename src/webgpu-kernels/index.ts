@@ -13,10 +13,13 @@
  * NCHW, dilation ≠ 1, non-float32, innermost reductions — so switching is always safe):
  *  - Conv2DBackpropFilter: split-K implicit GEMM + slice reduction (conv2d-backprop-filter.ts)
  *  - Conv2DBackpropInput: implicit GEMM with CI-sized tiles, split-K for small outputs
+ *    (conv2d-backprop-input.ts; both GEMMs share tiled-gemm.ts)
  *  - Sum, Mean over leading/middle axes (batch-norm statistics and gradients): in-place column
  *    reduction without tfjs's transpose (reduce-channels.ts)
  * and two gradient functions with fewer full-size passes (gradients.ts; global registry, used only
  * while the webgpu backend is active): 'grad:FusedBatchNorm', 'grad:Mean'.
+ * Their launch heuristics (split-K, workgroup targets) are useKernels' `tuning` option, per call;
+ * reference.ts and sweep.ts are the float64 references and the correctness sweep.
  */
 import {
   getGradient,
