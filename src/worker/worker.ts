@@ -13,7 +13,7 @@ import type { CifarDataset } from '../engine/data/cifar';
 import type { EngineEvent } from '../engine/events';
 import { decodeCheckpoint, encodeCheckpoint } from '../engine/checkpoint';
 import { createRun } from '../engine/run';
-import { useKernels } from '../kernels';
+import { useKernels } from '../webgpu-kernels';
 import type { ExportedModel, RunControls } from '../engine/run-api';
 import { chooseBackend, type AdapterDescription, type BackendInfo, type BackendName, type BackendPreference } from './backend';
 import { Batcher } from './batcher';
