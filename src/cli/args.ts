@@ -1,5 +1,6 @@
 import { parseArgs } from 'node:util';
 import { MODEL_NAMES, type ModelName, type RunConfigInput } from '../engine/config';
+import { scheduleOfKind, type LrScheduleKind } from '../engine/train/schedule';
 
 export class UsageError extends Error {
   override name = 'UsageError';
@@ -128,12 +129,7 @@ export function trainConfig(v: ParsedArgs['values']): RunConfigInput {
     lr: num('lr', v.lr) ?? 0.1,
     momentum: num('momentum', v.momentum) ?? 0.9,
     weightDecay: num('weight-decay', v['weight-decay']) ?? 1e-4,
-    schedule:
-      schedule === 'step'
-        ? { kind: 'step', milestones: epochs >= 4 ? [Math.round(epochs / 2), Math.round((epochs * 3) / 4)] : [], gamma: 0.1 }
-        : schedule === 'cosine'
-          ? { kind: 'cosine', minLr: 0 }
-          : { kind: 'constant' },
+    schedule: scheduleOfKind(schedule as LrScheduleKind, epochs),
     seed: num('seed', v.seed, true) ?? 1,
     trainLimit: num('train-limit', v['train-limit'], true) ?? null,
     testLimit: num('test-limit', v['test-limit'], true) ?? null,

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { parseRunConfig } from '../../engine/config';
-import { liveDiff, milestones, planFor, presetById, PRESETS, toRunConfig } from './form';
+import { paperMilestones } from '../../engine/train/schedule';
+import { liveDiff, planFor, presetById, PRESETS, toRunConfig } from './form';
 
 describe('presets', () => {
   it('"Paper recipe" is the authors\' CIFAR-10 setup', () => {
@@ -49,8 +50,8 @@ describe('plan preview', () => {
     expect(planFor({ ...f, compression: 'flops', flopsTarget: 0.999 }).error).toMatch(/cannot be reached/);
   });
   it('the step schedule scales with the run', () => {
-    expect(milestones(400)).toEqual([200, 300]);
-    expect(milestones(6)).toEqual([3, 5]);
+    expect(paperMilestones(400)).toEqual([200, 300]);
+    expect(paperMilestones(6)).toEqual([3, 5]);
   });
 });
 

@@ -1,8 +1,9 @@
 import type { LiveUpdate, ModelName, RunConfigInput } from '../../engine/config';
 import { planModel, type ModelPlan } from '../../engine/plan';
+import { scheduleOfKind, type LrScheduleKind } from '../../engine/train/schedule';
 
 export type Compression = 'prune' | 'flops';
-export type LrScheduleKind = 'step' | 'cosine' | 'constant';
+export type { LrScheduleKind };
 
 /** Everything the controls edit. Plain data: presets and the URL are just values of this. */
 export interface FormState {
@@ -85,19 +86,13 @@ export const PRESETS: Preset[] = [
 
 export const presetById = (id: Preset['id']): Preset => PRESETS.find((p) => p.id === id)!;
 
-/** The paper's step schedule, scaled: ×0.1 at ½ and ¾ of the run (200 and 300 of 400 epochs). */
-export function milestones(epochs: number): number[] {
-  return [Math.round(epochs / 2), Math.round((epochs * 3) / 4)];
-}
-
 export function toRunConfig(f: FormState): RunConfigInput {
   return {
     model: f.model,
     epochs: f.epochs,
     batchSize: f.batchSize,
     lr: f.lr,
-    schedule:
-      f.schedule === 'step' ? { kind: 'step', milestones: milestones(f.epochs), gamma: 0.1 } : f.schedule === 'cosine' ? { kind: 'cosine', minLr: 0 } : { kind: 'constant' },
+    schedule: scheduleOfKind(f.schedule, f.epochs),
     seed: f.seed,
     trainLimit: f.trainLimit,
     testLimit: f.testLimit,
