@@ -1,6 +1,6 @@
 import { describe, expect, expectTypeOf, it } from 'vitest';
 import { z } from 'zod';
-import { applyLiveUpdate, describeChanges, LiveUpdateSchema, LrpetConfigSchema, parseRunConfig, RunConfigSchema, type LiveUpdate, type RunConfig, type RunConfigInput } from './config';
+import { describeChanges, LiveUpdateSchema, LrpetConfigSchema, RunConfigSchema, type LiveUpdate, type RunConfig, type RunConfigInput } from './config';
 import { boundsText, valueText, formIds, liveIds, MODEL_NAMES, pageRange, SETTINGS, settingIds, spec, LrScheduleSchema, cliFlags } from './settings';
 
 /**
@@ -144,22 +144,6 @@ describe('the settings table', () => {
     expect(boundsText({ int: true, min: 1 })).toBe('≥ 1');
     expect(boundsText({ gt: 0 })).toBe('> 0');
     expect(boundsText({ int: true, min: 1, max: 4096 })).toBe('in [1, 4096]');
-  });
-});
-
-describe('applyLiveUpdate', () => {
-  const base = parseRunConfig({ lrpet: { target: { metric: 'macs', reduction: 0.5 } } });
-  it('sets each changed setting at its place and leaves the input alone', () => {
-    const overrides = { 'stem/conv': 3 };
-    const next = applyLiveUpdate(base, { lr: 0.01, interval: null, endEpoch: 4, energyTransfer: false, rankOverrides: overrides });
-    expect(next).toEqual({ ...base, lr: 0.01, lrpet: { ...base.lrpet, endEpoch: 4, energyTransfer: false, rankOverrides: { 'stem/conv': 3 } } });
-    expect(next.lrpet.rankOverrides).not.toBe(overrides);
-    expect(base.lr).toBe(0.1);
-    expect(applyLiveUpdate(base, {})).toEqual(base);
-  });
-  it('a new p replaces a reduction target', () => {
-    expect(applyLiveUpdate(base, { beta: 0.2 }).lrpet.target).toEqual({ metric: 'macs', reduction: 0.5 });
-    expect(applyLiveUpdate(base, { prune: 0.4 }).lrpet).toMatchObject({ prune: 0.4, target: null });
   });
 });
 
