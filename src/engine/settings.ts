@@ -56,7 +56,7 @@ interface Common {
   name?: string;
   help?: string;
   unit?: string;
-  /** May change while a run is going (a config setting: part of the engine's LiveUpdate). */
+  /** May change while a run is going: a config setting is then part of the engine's LiveUpdate; a page field is turned into one (a FLOPs target into p). */
   live?: true;
   /** Not worth a mention in a comparison's subtitle while at its default (β 0, no rank overrides). */
   minor?: true;
