@@ -8,7 +8,7 @@ import { ConfigError, planModel } from '../engine/plan';
 import { createRun, type ExportedModel, type RunEnd } from '../engine/run';
 import { findDatasetDir, loadDatasetDir } from '../node/dataset';
 import { loadTf } from '../node/webgpu-node';
-import { USAGE, UsageError, backendOption, kernelsOption, parseCli, parseModel, parsePrune, parseRanks, parseTarget, trainConfig, type ParsedArgs } from './args';
+import { USAGE, UsageError, backendOption, kernelsOption, parseCli, settingFromFlags, trainConfig, type CliValues } from './args';
 import { formatEvent } from './progress';
 
 export async function main(argv: string[]): Promise<number> {
@@ -41,15 +41,9 @@ function errorLine(e: unknown): string {
   return e instanceof Error ? `${e.name}: ${e.message}` : String(e);
 }
 
-function flops(v: ParsedArgs['values']): number {
-  const model = parseModel(v.model);
-  const plan = planModel(model, {
-    prune: parsePrune(v.prune) ?? 0,
-    target: parseTarget(v['target-flops'], v['target-params']),
-    rankOverrides: parseRanks(v.rank),
-    rankFloors: !!v['rank-floors'],
-    projectDense: false,
-  });
+function flops(v: CliValues): number {
+  const { model, lrpet } = trainConfig(v);
+  const plan = planModel(model, lrpet);
   const result = {
     model,
     prune: plan.prune,
@@ -82,10 +76,10 @@ function writeModel(dir: string, model: ExportedModel): void {
   writeFileSync(join(dir, 'weights.bin'), model.weights);
 }
 
-async function train(v: ParsedArgs['values']): Promise<number> {
+async function train(v: CliValues): Promise<number> {
   const config = trainConfig(v);
   // Validate the plan (ranks, target) before loading anything heavy.
-  planModel(config.model!, { prune: 0.57, target: null, rankOverrides: {}, rankFloors: false, projectDense: false, ...config.lrpet });
+  planModel(config.model, config.lrpet);
   const dataDir = findDatasetDir(v.data);
   const data = loadDatasetDir(dataDir);
   const { tf, backend, note } = await loadTf(backendOption(v.backend), kernelsOption(v.kernels));
@@ -127,7 +121,7 @@ async function train(v: ParsedArgs['values']): Promise<number> {
   return 0;
 }
 
-async function evaluateSaved(v: ParsedArgs['values']): Promise<number> {
+async function evaluateSaved(v: CliValues): Promise<number> {
   if (!v['model-dir']) throw new UsageError('--model-dir is required');
   const dir = resolve(v['model-dir']);
   let json: { modelTopology: object; weightsManifest: { paths: string[]; weights: never[] }[]; format?: string };
@@ -147,7 +141,7 @@ async function evaluateSaved(v: ParsedArgs['values']): Promise<number> {
       format: json.format,
     }),
   });
-  const testLimit = v['test-limit'] ? Number(v['test-limit']) : null;
+  const testLimit = (settingFromFlags('testLimit', v) as number | undefined) ?? null;
   const test = strideSubset(loadDatasetDir(findDatasetDir(v.data)).test, testLimit);
   const batch = 250;
   const x = new Float32Array(batch * 3072);

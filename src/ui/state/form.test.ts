@@ -1,6 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { parseRunConfig } from '../../engine/config';
-import { liveDiff, milestones, planFor, presetById, PRESETS, toRunConfig } from './form';
+import { paperMilestones } from '../../engine/train/schedule';
+import { applyLiveUpdate } from '../../engine/config';
+import { defaultForm, formFromConfig, liveDiff, planFor, presetById, PRESETS, toRunConfig, type FormState } from './form';
 
 describe('presets', () => {
   it('"Paper recipe" is the authors\' CIFAR-10 setup', () => {
@@ -49,8 +51,8 @@ describe('plan preview', () => {
     expect(planFor({ ...f, compression: 'flops', flopsTarget: 0.999 }).error).toMatch(/cannot be reached/);
   });
   it('the step schedule scales with the run', () => {
-    expect(milestones(400)).toEqual([200, 300]);
-    expect(milestones(6)).toEqual([3, 5]);
+    expect(paperMilestones(400)).toEqual([200, 300]);
+    expect(paperMilestones(6)).toEqual([3, 5]);
   });
 });
 
@@ -73,5 +75,54 @@ describe('live changes', () => {
     const r = liveDiff(f, { ...f, compression: 'flops', flopsTarget: 0.999, lr: 0.02 });
     expect(r.error).toMatch(/cannot be reached/);
     expect(r.update).toEqual({ lr: 0.02 });
+  });
+});
+
+describe('live changes against the config the run reported', () => {
+  const f = presetById('quick').form;
+  const reported = (form: FormState) => parseRunConfig(toRunConfig(form));
+  it('sends what differs from the reported config, nothing once it is applied', () => {
+    const start = reported(f);
+    expect(liveDiff(start, f)).toEqual({ update: null, error: null });
+    const next = { ...f, lr: 0.01, interval: null, endEpoch: 4, rankOverrides: { 'stem/conv': 2 }, energyTransfer: false, beta: 0.1, prune: 0.6 };
+    const { update } = liveDiff(start, next);
+    expect(update).toEqual({ lr: 0.01, interval: null, endEpoch: 4, rankOverrides: { 'stem/conv': 2 }, energyTransfer: false, beta: 0.1, prune: 0.6 });
+    expect(liveDiff(applyLiveUpdate(start, update!), next)).toEqual({ update: null, error: null });
+  });
+  it('settings a run cannot change are not sent', () => {
+    expect(liveDiff(reported(f), { ...f, epochs: 9, batchSize: 8, seed: 3, model: 'vgg-tiny', checkpointMinutes: 5 }).update).toBeNull();
+  });
+  it('a FLOPs target: unchanged is nothing; a new one is solved into p once', () => {
+    const flops = { ...f, compression: 'flops' as const, flopsTarget: 0.5 };
+    const start = reported(flops);
+    expect(liveDiff(start, flops).update).toBeNull();
+    const { update } = liveDiff(start, { ...flops, flopsTarget: 0.6 });
+    expect(update?.prune).toBeGreaterThan(0.5);
+    const after = applyLiveUpdate(start, update!);
+    expect(after.lrpet.target).toBeNull();
+    expect(liveDiff(after, { ...flops, flopsTarget: 0.6 }).update).toBeNull();
+    // back to a prune ratio: that p, even if it equals the one the target was solved from
+    expect(liveDiff(start, { ...flops, compression: 'prune' }).update).toEqual({ prune: f.prune });
+  });
+});
+
+describe('formFromConfig', () => {
+  it('gives back the form a config came from (page-only settings from the base)', () => {
+    const base = { ...defaultForm(), checkpointMinutes: 7, flopsTarget: 0.3 };
+    for (const form of [...PRESETS.map((p) => p.form), { ...presetById('quick').form, compression: 'flops' as const, flopsTarget: 0.6, rankOverrides: { 'stem/conv': 2 }, schedule: 'cosine' as const }]) {
+      const back = formFromConfig(parseRunConfig(toRunConfig(form)), base);
+      expect(back).toEqual({ ...form, checkpointMinutes: 7, flopsTarget: form.compression === 'flops' ? form.flopsTarget : 0.3 });
+    }
+  });
+  it('a parameters target (CLI only) keeps the config\'s p', () => {
+    const c = parseRunConfig({ lrpet: { prune: 0.4, target: { metric: 'params', reduction: 0.5 } } });
+    expect(formFromConfig(c, defaultForm())).toMatchObject({ compression: 'prune', prune: 0.4 });
+  });
+});
+
+describe('the form\'s defaults are the engine\'s', () => {
+  it('a default form gives the engine\'s default config but for the step schedule scaled to the epochs', () => {
+    const c = parseRunConfig(toRunConfig(defaultForm()));
+    expect(c).toEqual({ ...parseRunConfig({}), schedule: { kind: 'step', milestones: [5, 8], gamma: 0.1 } });
   });
 });
