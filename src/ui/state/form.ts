@@ -1,4 +1,4 @@
-import type { LiveUpdate, ModelName, RunConfigInput } from '../../engine/config';
+import type { LiveUpdate, ModelName, RunConfig, RunConfigInput } from '../../engine/config';
 import { planModel, type ModelPlan } from '../../engine/plan';
 
 export type Compression = 'prune' | 'flops';
@@ -153,28 +153,65 @@ const sameRecord = (a: Record<string, number>, b: Record<string, number>) => {
   return ka.length === Object.keys(b).length && ka.every((k) => a[k] === b[k]);
 };
 
+/** The p a run config prunes with (a target is solved into p, as the engine does at the start). */
+function pruneOf(c: RunConfig): { p: number | null; error: string | null } {
+  if (!c.lrpet.target) return { p: c.lrpet.prune, error: null };
+  try {
+    return { p: planModel(c.model, c.lrpet).prune, error: null };
+  } catch (e) {
+    return { p: null, error: e instanceof Error ? e.message : String(e) };
+  }
+}
+
 /**
- * The LiveUpdate that turns the settings a run was last given (`applied`) into `next`, or null when
- * nothing live changed. A FLOPs target is solved here into p (the engine takes p mid-run).
+ * The LiveUpdate that turns the settings the engine reported for the run (`reported`: runStart, then
+ * each configChange) into the form's, or null when no live setting differs. A FLOPs target is solved
+ * here into p (the engine takes p mid-run).
  */
-export function liveDiff(applied: FormState, next: FormState): { update: LiveUpdate | null; error: string | null } {
+export function liveDiff(reported: RunConfig, next: FormState): { update: LiveUpdate | null; error: string | null } {
   const u: LiveUpdate = {};
-  if (next.lr !== applied.lr) u.lr = next.lr;
-  if (next.interval !== applied.interval) u.interval = next.interval;
-  if (next.startEpoch !== applied.startEpoch) u.startEpoch = next.startEpoch;
-  if (next.endEpoch !== applied.endEpoch) u.endEpoch = next.endEpoch;
-  if (next.energyTransfer !== applied.energyTransfer) u.energyTransfer = next.energyTransfer;
-  if (next.beta !== applied.beta) u.beta = next.beta;
-  if (next.bnRectification !== applied.bnRectification) u.bnRectification = next.bnRectification;
-  if (!sameRecord(next.rankOverrides, applied.rankOverrides)) u.rankOverrides = next.rankOverrides;
-  const pOf = (f: FormState): { p: number | null; error: string | null } => {
-    if (f.compression === 'prune') return { p: f.prune, error: null };
-    const r = planFor(f);
-    return r.plan ? { p: r.plan.prune, error: null } : { p: null, error: r.error };
-  };
-  const a = pOf(applied);
-  const b = pOf(next);
+  const l = reported.lrpet;
+  if (next.lr !== reported.lr) u.lr = next.lr;
+  if (next.interval !== l.interval) u.interval = next.interval;
+  if (next.startEpoch !== l.startEpoch) u.startEpoch = next.startEpoch;
+  if (next.endEpoch !== l.endEpoch) u.endEpoch = next.endEpoch;
+  if (next.energyTransfer !== l.energyTransfer) u.energyTransfer = next.energyTransfer;
+  if (next.beta !== l.beta) u.beta = next.beta;
+  if (next.bnRectification !== l.bnRectification) u.bnRectification = next.bnRectification;
+  if (!sameRecord(next.rankOverrides, l.rankOverrides)) u.rankOverrides = next.rankOverrides;
+  const b = next.compression === 'prune' ? { p: next.prune, error: null } : ((r) => (r.plan ? { p: r.plan.prune, error: null } : { p: null, error: r.error }))(planFor(next));
   if (b.error) return { update: Object.keys(u).length ? u : null, error: b.error };
-  if (b.p !== null && b.p !== a.p) u.prune = b.p;
+  if (b.p !== null && b.p !== pruneOf(reported).p) u.prune = b.p;
   return { update: Object.keys(u).length ? u : null, error: null };
+}
+
+/** The form for a run's settings (e.g. a resumed run's); what a RunConfig does not hold comes from `base`. */
+export function formFromConfig(config: RunConfig, base: FormState): FormState {
+  const l = config.lrpet;
+  const flops = l.target?.metric === 'macs';
+  const s = config.schedule;
+  return {
+    ...base,
+    model: config.model,
+    lrpet: l.enabled,
+    compression: flops ? 'flops' : 'prune',
+    prune: l.target && !flops ? (pruneOf(config).p ?? l.prune) : flops ? base.prune : l.prune,
+    flopsTarget: flops ? l.target!.reduction : base.flopsTarget,
+    rankFloors: l.rankFloors,
+    rankOverrides: { ...l.rankOverrides },
+    interval: l.interval,
+    startEpoch: l.startEpoch,
+    endEpoch: l.endEpoch,
+    energyTransfer: l.energyTransfer,
+    beta: l.beta,
+    bnRectification: l.bnRectification,
+    lr: config.lr,
+    schedule: s.kind === 'step' && !s.milestones.length ? 'constant' : s.kind,
+    batchSize: config.batchSize,
+    epochs: config.epochs,
+    seed: config.seed,
+    trainLimit: config.trainLimit,
+    testLimit: config.testLimit,
+    augment: config.augment,
+  };
 }
