@@ -1,4 +1,4 @@
-import { describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it, vi } from 'vitest';
 import type { DataInfo, Progress, ServerListing } from '../../worker/protocol';
 import { DataSource } from './data-source';
 
@@ -31,6 +31,17 @@ function source(o: { answers?: (() => Promise<Response>)[]; loadFiles?: (files: 
 }
 
 describe('DataSource', () => {
+  afterEach(() => vi.unstubAllGlobals());
+
+  it("asks the page's own server when no fetch is given (options left undefined are defaults)", async () => {
+    const urls: string[] = [];
+    vi.stubGlobal('fetch', async (url: string) => (urls.push(url), json(listing())));
+    const data = new DataSource({ fetch: undefined, sleep: undefined, loadFiles: () => Promise.reject(new Error('no files expected')) });
+    await data.refreshServer();
+    expect(urls).toEqual(['/api/dataset']);
+    expect(data.getSnapshot().effective).toBe('server');
+  });
+
   it("the local server's folder: found, not found, or no server at all", async () => {
     const found = source({ answers: [async () => json(listing())] });
     expect(found.data.getSnapshot()).toMatchObject({ server: { status: 'checking' }, effective: null });

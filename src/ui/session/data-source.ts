@@ -52,7 +52,11 @@ export class DataSource {
   private readonly o: Required<DataSourceOptions>;
 
   constructor(o: DataSourceOptions) {
-    this.o = { fetch: (url, init) => fetch(url, init), sleep: (ms) => new Promise((r) => setTimeout(r, ms)), ...o };
+    this.o = {
+      loadFiles: o.loadFiles,
+      fetch: o.fetch ?? ((url, init) => fetch(url, init)),
+      sleep: o.sleep ?? ((ms) => new Promise((r) => setTimeout(r, ms))),
+    };
   }
 
   readonly subscribe = this.state.subscribe;

@@ -334,6 +334,20 @@ describe('RunSession: worker and backend', () => {
     expect(h.worker.initWith?.preference).toBe('webgl');
   });
 
+  it('options left undefined take their defaults (the page gives no fetch, clock or timers)', async () => {
+    vi.stubGlobal('fetch', async () => new Response(JSON.stringify(listing), { status: 200 }));
+    try {
+      const worker = new FakeWorker();
+      const session = new RunSession({ createWorker: () => worker, preference: 'auto', kernels: 'fast', fetch: undefined, now: undefined, timers: undefined, save: undefined });
+      session.open();
+      await vi.waitFor(() => expect(session.data.getSnapshot().effective).toBe('server'));
+      await vi.waitFor(() => expect(session.getSnapshot().backend.status).toBe('ready'));
+      session.close();
+    } finally {
+      vi.unstubAllGlobals();
+    }
+  });
+
   it('close terminates the worker; open starts a new one', async () => {
     const h = await setup();
     const first = h.worker;

@@ -140,13 +140,18 @@ export class RunSession {
 
   constructor(o: RunSessionOptions) {
     this.o = {
-      now: () => Date.now(),
-      timers: defaultTimers,
-      save: () => {
-        throw new Error('no way to save files was given');
-      },
-      runName: (f) => runName(f, new Date()),
-      ...o,
+      createWorker: o.createWorker,
+      preference: o.preference,
+      kernels: o.kernels,
+      fetch: o.fetch,
+      now: o.now ?? (() => Date.now()),
+      timers: o.timers ?? defaultTimers,
+      save:
+        o.save ??
+        (() => {
+          throw new Error('no way to save files was given');
+        }),
+      runName: o.runName ?? ((f) => runName(f, new Date())),
     };
     this.preference = o.preference;
     this.data = new DataSource({
