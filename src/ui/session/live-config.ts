@@ -1,35 +1,11 @@
-import type { LiveUpdate, RunConfig } from '../../engine/config';
+import { applyLiveUpdate, type LiveUpdate, type RunConfig } from '../../engine/config';
 import type { EngineEvent } from '../../engine/events';
 
-/** The config after a live update, as the engine applies it (a new p replaces a FLOPs target). */
-export function withLiveUpdate(c: RunConfig, u: LiveUpdate): RunConfig {
-  const lrpet = { ...c.lrpet };
-  if (u.interval !== undefined) lrpet.interval = u.interval;
-  if (u.startEpoch !== undefined) lrpet.startEpoch = u.startEpoch;
-  if (u.endEpoch !== undefined) lrpet.endEpoch = u.endEpoch;
-  if (u.prune !== undefined) {
-    lrpet.prune = u.prune;
-    lrpet.target = null;
-  }
-  if (u.rankOverrides !== undefined) lrpet.rankOverrides = { ...u.rankOverrides };
-  if (u.energyTransfer !== undefined) lrpet.energyTransfer = u.energyTransfer;
-  if (u.beta !== undefined) lrpet.beta = u.beta;
-  if (u.bnRectification !== undefined) lrpet.bnRectification = u.bnRectification;
-  return { ...c, lr: u.lr ?? c.lr, lrpet };
-}
-
-/** The settings a configChange event leaves the run with. */
-function afterChange(c: RunConfig | null, e: Extract<EngineEvent, { type: 'configChange' }>): RunConfig | null {
-  const full = (e as { config?: RunConfig }).config;
-  return full ?? (c && withLiveUpdate(c, e.changes));
-}
-
-/** The settings a stored log ends with: its last runStart's config and the configChanges after it. */
+/** The settings a stored log ends with: the config its last runStart or configChange reported. */
 export function configFromEvents(events: readonly EngineEvent[]): RunConfig | null {
   let c: RunConfig | null = null;
   for (const e of events) {
-    if (e.type === 'runStart') c = e.config;
-    else if (e.type === 'configChange') c = afterChange(c, e);
+    if (e.type === 'runStart' || e.type === 'configChange') c = e.config;
   }
   return c;
 }
@@ -59,7 +35,7 @@ export class ReportedConfig {
   /** What the run will be using once the updates in flight are applied: the base of the next diff. */
   expected(): RunConfig | null {
     const base = this.reported ?? this.expectedBeforeStart;
-    return base && this.pending.reduce(withLiveUpdate, base);
+    return base && this.pending.reduce(applyLiveUpdate, base);
   }
 
   sent(u: LiveUpdate): void {
@@ -78,7 +54,7 @@ export class ReportedConfig {
     for (const e of events) {
       if (e.type === 'runStart') this.reported = e.config;
       else if (e.type === 'configChange') {
-        this.reported = afterChange(this.reported ?? this.expectedBeforeStart, e);
+        this.reported = e.config;
         this.pending.shift();
       } else if (e.type === 'error' && e.code === 'config') this.pending.shift();
     }

@@ -1,8 +1,7 @@
-import { parseRunConfig, type LiveUpdate, type RunConfig, type RunConfigInput } from '../../../engine/config';
+import { applyLiveUpdate, parseRunConfig, type LiveUpdate, type RunConfig, type RunConfigInput } from '../../../engine/config';
 import type { EngineEvent, LayerInfo } from '../../../engine/events';
 import type { BackendPreference, CheckpointReason, DataChoice, DataInfo, ModelDownload, Progress, WorkerMessage } from '../../../worker/protocol';
 import type { WorkerClient, WorkerRemote } from '../../worker-client';
-import { withLiveUpdate } from '../live-config';
 
 type Ended = { ended: 'finished' | 'stopped' | 'error'; message?: string };
 
@@ -97,11 +96,8 @@ export const ev = {
   },
   state: (state: 'running' | 'paused' | 'stopped' | 'finished', iteration = 0): EngineEvent => ({ type: 'state', time: 1, state, iteration, epoch: 0 }),
   step: (iteration: number, lr = 0.05): EngineEvent => ({ type: 'step', time: 1, iteration, epoch: 0, loss: 2, accuracy: 0.1, lr, imagesPerSec: 10, stepMs: 100, numTensors: 40 }),
-  /** The engine's answer to a live update (with the settings after it, whichever way the engine reports them). */
-  configChange: (before: RunConfig, changes: LiveUpdate, iteration = 1): EngineEvent => {
-    const after = { config: withLiveUpdate(before, changes) };
-    return { type: 'configChange', time: 1, iteration, epoch: 0, changes, layers, ...after };
-  },
+  /** The engine's answer to a live update, with the settings after it. */
+  configChange: (before: RunConfig, changes: LiveUpdate, iteration = 1): EngineEvent => ({ type: 'configChange', time: 1, iteration, epoch: 0, changes, config: applyLiveUpdate(before, changes), layers }),
   error: (code: 'nan' | 'exploding' | 'device' | 'config', message: string, iteration = 1): EngineEvent => ({ type: 'error', time: 1, code, message, iteration, epoch: 0 }),
 };
 
