@@ -34,6 +34,11 @@ let runBatcher: Batcher<WorkerMessage> | null = null;
 let stopRequested = false;
 let pendingUpdates: LiveUpdate[] = [];
 let downloads: { compact: ModelDownload | null; projected: ModelDownload | null } = { compact: null, projected: null };
+/**
+ * The page's one path for device trouble: a lost GPU device or GPU out-of-memory, whether the device
+ * said so or a run failed on it. Reported once: this worker's device is gone, the page replaces it.
+ */
+let reportDeviceProblem: (message: string) => void = () => {};
 
 async function adapterDescription(): Promise<AdapterDescription | null> {
   const adapter = await navigator.gpu.requestAdapter();
@@ -108,11 +113,17 @@ const api: WorkerApi = {
       },
       preference,
     );
+    let reported = false;
+    reportDeviceProblem = (m) => {
+      if (reported) return;
+      reported = true;
+      void onDeviceProblem(m);
+    };
     let used: 'fast' | 'stock' | null = null;
     if (backendInfo.backend === 'webgpu') {
       useKernels(kernels);
       used = kernels;
-      watchDevice((m) => void onDeviceProblem(m));
+      watchDevice(reportDeviceProblem);
     }
     return { ...backendInfo, kernels: used };
   },
@@ -131,7 +142,10 @@ const api: WorkerApi = {
     pendingUpdates = [...(updates ?? [])];
     downloads = { compact: null, projected: null };
     const batcher = new Batcher<WorkerMessage>((batch) => void onMessages(batch), BATCH_MS);
-    const onEvent = (event: EngineEvent) => batcher.push({ kind: 'event', event });
+    const onEvent = (event: EngineEvent) => {
+      if (event.type === 'error' && event.code === 'device') reportDeviceProblem(event.message);
+      batcher.push({ kind: 'event', event });
+    };
     let dataset: CifarDataset;
     try {
       dataset =
