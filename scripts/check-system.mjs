@@ -244,7 +244,7 @@ export function planSystem(facts) {
   if (aptFixable) {
     const as = !facts.root && facts.sudo ? 'sudo ' : '';
     lines.push('', facts.root || facts.sudo ? 'Install them with:' : 'Install them (as root) with:');
-    for (const cmd of aptCommands(install)) lines.push(`  ${as}${cmd.replace(/\n/g, `\n  `)}`);
+    for (const cmd of aptCommands(install, as)) lines.push(`  ${cmd}`);
     if (!facts.root) lines.push(`(or run \`${as}node scripts/check-system.mjs\`, which does exactly that)`);
   }
   if (manual.length) {
@@ -254,12 +254,14 @@ export function planSystem(facts) {
   return { action: 'stop', missing, message: lines.join('\n') };
 }
 
-/** The shell commands of an install plan, for messages (the installer runs the same steps). */
-export function aptCommands(install) {
-  const cmds = install.sources.map((s) => `tee ${s.path} >/dev/null <<'EOF'\n${s.text}EOF`);
-  cmds.push('apt-get update');
-  if (install.release.length) cmds.push(`apt-get install -y ${install.release.join(' ')}`);
-  if (install.backports) cmds.push(`apt-get install -y -t ${install.backports.suite} ${install.backports.packages.join(' ')}`);
+const shellQuote = (t) => `'${t.replace(/'/g, `'\\''`)}'`;
+
+/** The shell commands of an install plan, one line each, for messages (the installer runs the same steps). */
+export function aptCommands(install, sudo = '') {
+  const cmds = install.sources.map((s) => `printf '%s\\n' ${s.text.trimEnd().split('\n').map(shellQuote).join(' ')} | ${sudo}tee ${s.path} >/dev/null`);
+  cmds.push(`${sudo}apt-get update`);
+  if (install.release.length) cmds.push(`${sudo}apt-get install -y ${install.release.join(' ')}`);
+  if (install.backports) cmds.push(`${sudo}apt-get install -y -t ${install.backports.suite} ${install.backports.packages.join(' ')}`);
   return cmds;
 }
 

@@ -1,4 +1,7 @@
 import { spawnSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { aptCommands, backportsSource, majorVersion, parseOsRelease, planSystem, SCRIPT, type Facts } from '../../scripts/check-system.mjs';
 import { referencePython } from '../../scripts/python.mjs';
@@ -126,10 +129,24 @@ describe('planSystem', () => {
       backports: { suite: 'bookworm-backports', packages: ['mesa-vulkan-drivers'] },
     });
     expect(aptCommands(plan.install)).toEqual([
-      `tee /etc/apt/sources.list.d/lrpet-backports.sources >/dev/null <<'EOF'\n${BACKPORTS_FROM_DEB822}EOF`,
+      "printf '%s\\n' 'Types: deb' 'URIs: http://mirror.example.invalid/debian' 'Suites: bookworm-backports' 'Components: main' 'Signed-By: /usr/share/keyrings/debian-archive-keyring.gpg' | tee /etc/apt/sources.list.d/lrpet-backports.sources >/dev/null",
       'apt-get update',
       'apt-get install -y -t bookworm-backports mesa-vulkan-drivers',
     ]);
+  });
+
+  it('the printed source command writes exactly the derived source (quotes and key blocks too)', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'lrpet-apt-'));
+    try {
+      const text = "Types: deb\nURIs: http://mirror.example.invalid/debian\nSuites: bookworm-backports\nComponents: main\nSigned-By:\n -----BEGIN PGP PUBLIC KEY BLOCK-----\n .\n it's $HOME `x` \\n\n";
+      const path = join(dir, 'out.sources');
+      const [cmd] = aptCommands({ sources: [{ path, text }], release: [], backports: null });
+      const r = spawnSync('bash', ['-c', cmd], { encoding: 'utf8' });
+      expect(r.status, r.stderr).toBe(0);
+      expect(readFileSync(path, 'utf8')).toBe(text);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 
   it('a fresh bookworm as root: chromium, python3-numpy, python3-torch from the release, Mesa from backports', () => {
@@ -162,11 +179,11 @@ describe('planSystem', () => {
     if (plan.action !== 'stop') return;
     expect(plan.message).toContain('torch in /usr/bin/python3');
     expect(plan.message).toContain('mesa-vulkan-drivers is 22.3.6-1+deb12u1');
-    expect(plan.message).toContain(`sudo tee /etc/apt/sources.list.d/lrpet-backports.sources >/dev/null <<'EOF'\n  Types: deb\n  URIs: http://mirror.example.invalid/debian\n`);
+    expect(plan.message).toContain("\n  printf '%s\\n' 'Types: deb' 'URIs: http://mirror.example.invalid/debian' 'Suites: bookworm-backports' 'Components: main' 'Signed-By: /usr/share/keyrings/debian-archive-keyring.gpg' | sudo tee /etc/apt/sources.list.d/lrpet-backports.sources >/dev/null\n");
     expect(plan.message).toContain('  sudo apt-get update\n  sudo apt-get install -y python3-torch\n  sudo apt-get install -y -t bookworm-backports mesa-vulkan-drivers');
     expect(plan.message).toContain('sudo node scripts/check-system.mjs');
     const noSudo = planSystem(bookwormMesa22({ root: false, sudo: false }));
-    expect(noSudo.action === 'stop' && noSudo.message).toMatch(/Install them \(as root\) with:\n {2}tee /);
+    expect(noSudo.action === 'stop' && noSudo.message).toMatch(/Install them \(as root\) with:\n {2}printf .* \| tee /);
   });
 
   it('bookworm without a derivable source: stops and says what to add', () => {
