@@ -14,6 +14,8 @@ export interface DatasetOptions {
   url?: string;
   /** The MD5 the archive must have (default OFFICIAL_MD5). */
   md5?: string;
+  /** How long the download may go without data before it fails (default 60 s). */
+  stallMs?: number;
 }
 export function findDatasetDir(root?: string, env?: NodeJS.ProcessEnv): { dir: string | null; rule: string | null; tried: string[]; problem?: string };
 export function datasetListing(root?: string, env?: NodeJS.ProcessEnv): unknown;

@@ -194,7 +194,7 @@ export async function unpackCifarArchive(archive, dataDir) {
  * state()), its MD5 checked against the official one — a mismatch removes it — then unpacked with
  * unpackCifarArchive. An archive already in ./data is checked, never removed.
  */
-function createDownloader(root, url, md5) {
+function createDownloader(root, url, md5, stallMs) {
   let state = IDLE;
   const set = (patch) => (state = { ...state, ...patch });
   async function run() {
@@ -209,26 +209,43 @@ function createDownloader(root, url, md5) {
         const got = await md5OfFile(archive);
         if (got !== md5) throw new Error(`${archive} is not the official cifar-10-binary.tar.gz (MD5 ${got}, expected ${md5}): remove it and try again`);
       } else {
+        // 30 s to answer, then at most stallMs (60 s) without data: no bound on the whole 162 MB download
+        const abort = new AbortController();
+        let timer = setTimeout(() => abort.abort(new Error('no answer within 30 s')), 30_000);
         let res;
         try {
-          res = await fetch(url, { signal: AbortSignal.timeout(30_000) });
+          res = await fetch(url, { signal: abort.signal });
         } catch (e) {
+          clearTimeout(timer);
           const cause = e?.cause?.code ?? e?.cause?.message ?? e?.message ?? String(e);
           throw new Error(
             `could not reach ${url} (${cause}): this machine seems to be offline. Download cifar-10-binary.tar.gz on another machine, then drop it on the page or unpack it into ${dataDir}`,
             { cause: e },
           );
         }
-        if (!res.ok || !res.body) throw new Error(`${url} answered HTTP ${res.status}`);
-        set({ total: Number(res.headers.get('content-length')) || null });
-        const hash = createHash('md5');
-        const body = Readable.fromWeb(res.body);
-        body.on('data', (chunk) => {
-          hash.update(chunk);
-          set({ received: state.received + chunk.length });
-        });
-        await pipeline(body, createWriteStream(part));
-        const got = hash.digest('hex');
+        const stall = () => {
+          clearTimeout(timer);
+          timer = setTimeout(() => abort.abort(new Error(`the download from ${url} stalled (no data for ${stallMs / 1000} s)`)), stallMs);
+        };
+        stall();
+        let got;
+        try {
+          if (!res.ok || !res.body) throw new Error(`${url} answered HTTP ${res.status}`);
+          set({ total: Number(res.headers.get('content-length')) || null });
+          const hash = createHash('md5');
+          const body = Readable.fromWeb(res.body);
+          body.on('data', (chunk) => {
+            stall();
+            hash.update(chunk);
+            set({ received: state.received + chunk.length });
+          });
+          await pipeline(body, createWriteStream(part)).catch((e) => {
+            throw abort.signal.aborted && abort.signal.reason instanceof Error ? abort.signal.reason : e;
+          });
+          got = hash.digest('hex');
+        } finally {
+          clearTimeout(timer);
+        }
         if (got !== md5) {
           rmSync(part, { force: true });
           throw new Error(`${url} did not send the official cifar-10-binary.tar.gz (MD5 ${got}, expected ${md5}): the download was removed and nothing was unpacked`);
@@ -330,10 +347,11 @@ function sendFile(req, res, file, type, extraHeaders = {}) {
  *   POST /api/dataset/download   fetch the archive once into ./data (needs the internet); only from the page's own Origin
  *   GET  /api/dataset/download   progress of that download
  * Requests whose Host is not this server's get 403. options.url: where to download from ($CIFAR10_URL,
- * else the official URL); options.md5: the archive's MD5 (tests only).
+ * else the official URL); options.md5: the archive's MD5, options.stallMs: how long the download may go
+ * without data (tests only).
  */
-export function datasetMiddleware(root = REPO_ROOT, { env = process.env, url = env.CIFAR10_URL || OFFICIAL_URL, md5 = OFFICIAL_MD5 } = {}) {
-  const downloader = createDownloader(root, url, md5);
+export function datasetMiddleware(root = REPO_ROOT, { env = process.env, url = env.CIFAR10_URL || OFFICIAL_URL, md5 = OFFICIAL_MD5, stallMs = 60_000 } = {}) {
+  const downloader = createDownloader(root, url, md5, stallMs);
   return (req, res, next) => {
     const u = new URL(req.url ?? '/', 'http://localhost');
     if (u.pathname !== '/api/dataset' && !u.pathname.startsWith('/api/dataset/')) return next();

@@ -209,6 +209,11 @@ describe('the one-time download', () => {
 
   beforeAll(async () => {
     archiveServer = createServer((req, res) => {
+      if (req.url === '/stalls.tar.gz') {
+        res.writeHead(200, { 'content-length': 1000 });
+        res.write(Buffer.alloc(100)); // …and nothing more
+        return;
+      }
       const body = bodies.get(req.url ?? '');
       if (!body) {
         res.writeHead(404);
@@ -222,13 +227,14 @@ describe('the one-time download', () => {
   });
 
   afterAll(() => {
+    archiveServer.closeAllConnections();
     archiveServer.close();
   });
 
   /** A fresh repository root with no data, its server downloading `path` of the archive server. */
-  async function downloadFrom(path: string, expectedMd5: string) {
+  async function downloadFrom(path: string, expectedMd5: string, stallMs?: number) {
     const r = mkdtempSync(join(tmpdir(), 'lrpet-dl-'));
-    const app = createAppServer(join(r, 'repo'), { url: `http://127.0.0.1:${archivePort}${path}`, md5: expectedMd5 });
+    const app = createAppServer(join(r, 'repo'), { url: `http://127.0.0.1:${archivePort}${path}`, md5: expectedMd5, stallMs });
     mkdirSync(join(r, 'repo'));
     const p = await listen(app);
     const own = { host: `127.0.0.1:${p}`, origin: `http://127.0.0.1:${p}` };
@@ -301,6 +307,18 @@ describe('the one-time download', () => {
       expect(state.state).toBe('error');
       expect(state.message).toMatch(/did not send the official cifar-10-binary\.tar\.gz \(MD5 [0-9a-f]{32}, expected c32a1d4ab5d03f1284b67883e8d87530\): the download was removed and nothing was unpacked/);
       expect(state.received).toBe(body.length);
+      expect(readdirSync(data)).toEqual([]);
+    } finally {
+      cleanup();
+    }
+  });
+
+  it('a download that stalls fails with a clear message and leaves nothing', async () => {
+    const { state, data, cleanup } = await downloadFrom('/stalls.tar.gz', OFFICIAL_MD5, 300);
+    try {
+      expect(state.state).toBe('error');
+      expect(state.message).toBe(`the download from http://127.0.0.1:${archivePort}/stalls.tar.gz stalled (no data for 0.3 s)`);
+      expect(state).toMatchObject({ received: 100, total: 1000 });
       expect(readdirSync(data)).toEqual([]);
     } finally {
       cleanup();
