@@ -5,7 +5,7 @@ import { DataError, strideSubset } from '../engine/data/cifar';
 import { fillBatch } from '../engine/data/batcher';
 import type { EngineEvent } from '../engine/events';
 import { ConfigError, planModel } from '../engine/plan';
-import { createRun, type ExportedModel } from '../engine/run';
+import { createRun, type ExportedModel, type RunEnd } from '../engine/run';
 import { findDatasetDir, loadDatasetDir } from '../node/dataset';
 import { loadTf } from '../node/webgpu-node';
 import { USAGE, UsageError, backendOption, kernelsOption, parseCli, parseModel, parsePrune, parseRanks, parseTarget, trainConfig, type ParsedArgs } from './args';
@@ -93,25 +93,23 @@ async function train(v: ParsedArgs['values']): Promise<number> {
   if (!quiet) process.stderr.write(`backend: ${note}\ndata: ${dataDir} (${data.train.count} training, ${data.test.count} test images)\n`);
   let log: WriteStream | null = null;
   if (v.log) log = createWriteStream(resolve(v.log));
-  let failed: string | null = null;
   const run = createRun({
     tf,
     config,
     data,
     onEvent: (e: EngineEvent) => {
       log?.write(`${JSON.stringify(e)}\n`);
-      if (e.type === 'error') {
-        failed = e.message;
-        if (e.code === 'nan' || e.code === 'exploding') run.stop();
-      }
+      // Nobody is there to lower the learning rate and resume: a diverging run ends here.
+      if (e.type === 'error' && (e.code === 'nan' || e.code === 'exploding')) run.stop();
       if (!quiet) {
         const line = formatEvent(e, backend);
         if (line) process.stderr.write(`${line}\n`);
       }
     },
   });
+  let end: RunEnd;
   try {
-    await run.start();
+    end = await run.start();
     if (v.save) {
       const { projected, compact } = await run.exportModels();
       writeModel(join(resolve(v.save), 'projected'), projected);
@@ -122,8 +120,8 @@ async function train(v: ParsedArgs['values']): Promise<number> {
     run.dispose();
     if (log) await new Promise<void>((r) => log!.end(r));
   }
-  if (failed) {
-    process.stderr.write(`lrpet: the run ended with an error: ${failed}\n`);
+  if (end.message !== undefined) {
+    process.stderr.write(`lrpet: the run ended with an error: ${end.message}\n`);
     return 1;
   }
   return 0;

@@ -112,3 +112,22 @@ export const LiveUpdateSchema = z.object({
   bnRectification: z.boolean().optional(),
 });
 export type LiveUpdate = z.infer<typeof LiveUpdateSchema>;
+
+/** The run config after a live update (a new object; `config` is left as it is). Setting `prune` drops a FLOPs/params target. */
+export function applyLiveUpdate(config: RunConfig, changes: LiveUpdate): RunConfig {
+  const next = structuredClone(config);
+  if (changes.lr !== undefined) next.lr = changes.lr;
+  const l = next.lrpet;
+  if (changes.interval !== undefined) l.interval = changes.interval;
+  if (changes.startEpoch !== undefined) l.startEpoch = changes.startEpoch;
+  if (changes.endEpoch !== undefined) l.endEpoch = changes.endEpoch;
+  if (changes.prune !== undefined) {
+    l.prune = changes.prune;
+    l.target = null;
+  }
+  if (changes.rankOverrides !== undefined) l.rankOverrides = changes.rankOverrides;
+  if (changes.energyTransfer !== undefined) l.energyTransfer = changes.energyTransfer;
+  if (changes.beta !== undefined) l.beta = changes.beta;
+  if (changes.bnRectification !== undefined) l.bnRectification = changes.bnRectification;
+  return next;
+}

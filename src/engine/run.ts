@@ -1,6 +1,6 @@
 import type * as tfType from '@tensorflow/tfjs';
 import type { Checkpoint } from './checkpoint';
-import { LiveUpdateSchema, checkRunModes, parseRunConfig, type LiveUpdate, type RunConfig } from './config';
+import { LiveUpdateSchema, applyLiveUpdate, checkRunModes, parseRunConfig, type LiveUpdate, type RunConfig } from './config';
 import { limitSplit, strideSubset, type CifarSplit } from './data/cifar';
 import { EpochOrder, fillBatch, stepsPerEpoch } from './data/batcher';
 import type { EngineEvent, LayerInfo, LayerProjection } from './events';
@@ -14,12 +14,12 @@ import { disposeParams, initParams } from './models/params';
 import { compactGraph, plannedCompactLayers } from './models/split';
 import { ConfigError, planModel, type ModelPlan } from './plan';
 import { Rng, deriveSeed } from './rng';
-import type { ExportedModel, RunControls, RunOptions, Tf } from './run-api';
+import type { ExportedModel, RunControls, RunEnd, RunOptions, Tf } from './run-api';
 import { evaluate, type EvalResult } from './train/evaluate';
 import { learningRate } from './train/schedule';
 import { checkpointVariables, createTrainedModel, disposeTrainedModel, type TrainedModel } from './train/trained-model';
 
-export type { RunControls, RunOptions, ExportedModel } from './run-api';
+export type { RunControls, RunEnd, RunOptions, ExportedModel } from './run-api';
 export { evaluate, type EvalResult } from './train/evaluate';
 
 const now = () => (typeof performance !== 'undefined' ? performance.now() : Date.now());
@@ -81,6 +81,8 @@ class Trainer implements RunControls {
   private step = 0;
   private sums = { loss: 0, hits: 0, seen: 0 };
   private firstLoss: number | null = null;
+  /** The NaN/exploding error that paused the run, until a step is applied again. */
+  private divergedMessage: string | null = null;
   /** Post-hoc: test accuracy right after the one projection. */
   private posthocDenseAccuracy: number | null = null;
   private lastEval: { model: TrainedModel; iteration: number; projections: number; result: EvalResult } | null = null;
@@ -262,30 +264,17 @@ class Trainer implements RunControls {
         this.event('error', { code: 'config', message: `change not applied: the ranks cannot change, ${what}`, iteration: this.iteration, epoch: this.epoch });
         continue;
       }
-      const next: RunConfig = structuredClone(this.config);
-      if (changes.lr !== undefined) next.lr = changes.lr;
-      const l = next.lrpet;
-      if (changes.interval !== undefined) l.interval = changes.interval;
-      if (changes.startEpoch !== undefined) l.startEpoch = changes.startEpoch;
-      if (changes.endEpoch !== undefined) l.endEpoch = changes.endEpoch;
-      if (changes.prune !== undefined) {
-        l.prune = changes.prune;
-        l.target = null;
-      }
-      if (changes.rankOverrides !== undefined) l.rankOverrides = changes.rankOverrides;
-      if (changes.energyTransfer !== undefined) l.energyTransfer = changes.energyTransfer;
-      if (changes.beta !== undefined) l.beta = changes.beta;
-      if (changes.bnRectification !== undefined) l.bnRectification = changes.bnRectification;
+      const next = applyLiveUpdate(this.config, changes);
       let plan = this.plan;
       try {
-        if (rankChange) plan = planModel(this.denseGraph, { ...l });
+        if (rankChange) plan = planModel(this.denseGraph, { ...next.lrpet });
       } catch (e) {
         this.event('error', { code: 'config', message: `change not applied: ${(e as Error).message}`, iteration: this.iteration, epoch: this.epoch });
         continue;
       }
       this.config = next;
       this.plan = plan;
-      this.event('configChange', { iteration: this.iteration, epoch: this.epoch, changes, layers: plan.layers });
+      this.event('configChange', { iteration: this.iteration, epoch: this.epoch, changes, config: next, layers: plan.layers });
     }
   }
 
@@ -334,7 +323,7 @@ class Trainer implements RunControls {
     this.event('projection', { index: this.projections, iteration: this.iteration, epoch: this.epoch, layers: p.layers, projectionMs: p.ms, testAccuracy });
   }
 
-  async start(): Promise<void> {
+  async start(): Promise<RunEnd> {
     if (this.phase !== 'idle') throw new Error('a run can be started once');
     this.phase = 'running';
     const tf = this.tf;
@@ -361,7 +350,9 @@ class Trainer implements RunControls {
       else if (this.config.lrpet.enabled && this.config.buildCompact) await this.finishCompact();
       this.phase = 'finished';
       await this.serveCheckpointRequests();
-      this.setState(this.iteration >= cfg.epochs * this.steps ? 'finished' : 'stopped');
+      const finished = this.iteration >= cfg.epochs * this.steps;
+      this.setState(finished ? 'finished' : 'stopped');
+      return finished ? { ended: 'finished' } : { ended: 'stopped', ...(this.divergedMessage !== null && { message: this.divergedMessage }) };
     } catch (e) {
       this.phase = 'finished';
       await this.serveCheckpointRequests().catch(() => undefined);
@@ -369,6 +360,7 @@ class Trainer implements RunControls {
       const device = /device (was )?lost|GPUDevice|out of memory/i.test(message);
       this.event('error', { code: device ? 'device' : 'internal', message, iteration: this.iteration, epoch: this.epoch });
       this.setState('stopped');
+      return { ended: 'error', message };
     }
   }
 
@@ -389,11 +381,13 @@ class Trainer implements RunControls {
         const augState = this.augRng.state;
         const result = await this.trainStep(this.order.order.subarray(start, start + n), buf, cfg.augment ? this.augRng : null);
         if (!result) {
-          // Diverging loss: the update was not applied; wait for the user (e.g. a lower learning rate).
+          // Diverging loss: the update was not applied; wait for the user (e.g. a lower learning rate),
+          // unless the error event's listener already stopped the run.
           this.augRng.state = augState;
-          this.phase = 'paused';
+          if (this.currentPhase() === 'running') this.phase = 'paused';
           continue;
         }
+        this.divergedMessage = null;
         this.iteration++;
         this.step++;
         this.sums.loss += result.loss * n;
@@ -485,6 +479,7 @@ class Trainer implements RunControls {
     try {
       const diverged = this.divergence(loss, lr);
       if (diverged) {
+        this.divergedMessage = diverged.message;
         this.event('error', { ...diverged, iteration: this.iteration, epoch: this.epoch });
         return null;
       }

@@ -131,13 +131,7 @@ const api: WorkerApi = {
     pendingUpdates = [...(updates ?? [])];
     downloads = { compact: null, projected: null };
     const batcher = new Batcher<WorkerMessage>((batch) => void onMessages(batch), BATCH_MS);
-    let lastState: string | null = null;
-    let lastError: string | undefined;
-    const onEvent = (event: EngineEvent) => {
-      if (event.type === 'state') lastState = event.state;
-      if (event.type === 'error') lastError = event.message;
-      batcher.push({ kind: 'event', event });
-    };
+    const onEvent = (event: EngineEvent) => batcher.push({ kind: 'event', event });
     let dataset: CifarDataset;
     try {
       dataset =
@@ -154,7 +148,7 @@ const api: WorkerApi = {
     for (const u of pendingUpdates) controls.update(u);
     pendingUpdates = [];
     try {
-      await controls.start();
+      const end = await controls.start();
       try {
         const exported = await controls.exportModels();
         downloads = { projected: toDownload(exported.projected), compact: exported.compact ? toDownload(exported.compact) : null };
@@ -162,6 +156,7 @@ const api: WorkerApi = {
       } catch (e) {
         onEvent({ type: 'log', time: Date.now(), level: 'warn', message: `export failed: ${e instanceof Error ? e.message : String(e)}` });
       }
+      return end;
     } finally {
       controls.dispose();
       run = null;
@@ -170,7 +165,6 @@ const api: WorkerApi = {
       batcher.push({ kind: 'released', numTensors: mem.numTensors, numBytes: mem.numBytes });
       batcher.flush();
     }
-    return lastState === 'finished' ? { ended: 'finished' as const } : lastError && lastState !== 'stopped' ? { ended: 'error' as const, message: lastError } : { ended: 'stopped' as const, message: lastError };
   },
 
   pause() {
