@@ -34,7 +34,7 @@ describe('run zip export and import', () => {
     // A diverged step: JSON has no NaN, so it travels as null and comes back as NaN.
     events.splice(5, 0, { type: 'step', time: events[4].time, iteration: 3, epoch: 0, loss: NaN, accuracy: 0, lr: 0.1, imagesPerSec: 1, stepMs: 1, numTensors: 40 });
     const model = modelZip();
-    const run = await store.createRun({ name: 'sweep p=0.5', source: 'browser', batch: { id: 'b7', label: 'p sweep' } });
+    const run = await store.createRun({ name: 'sweep p=0.5', source: 'browser', batch: { id: 'b7', label: 'p sweep', arm: 'no-et', seed: 3, seeds: 2, data: 'local folder /data/cifar' } });
     await store.appendEvents(run.id, events.slice(0, 10));
     await store.appendEvents(run.id, events.slice(10));
     await store.putModel(run.id, model.zip);
@@ -43,10 +43,10 @@ describe('run zip export and import', () => {
     const bytes = await exportRun(store, run.id);
     const entries = unzipSync(bytes);
     expect(Object.keys(entries).sort()).toEqual(['compact/model.json', 'compact/weights.bin', 'events.jsonl', 'run.json']);
-    expect(JSON.parse(new TextDecoder().decode(entries['run.json']))).toMatchObject({ format: 'lrpet-run', version: 1, name: 'sweep p=0.5', status: 'finished', source: 'browser', batch: { id: 'b7', label: 'p sweep' } });
+    expect(JSON.parse(new TextDecoder().decode(entries['run.json']))).toMatchObject({ format: 'lrpet-run', version: 1, name: 'sweep p=0.5', status: 'finished', source: 'browser', batch: { id: 'b7', label: 'p sweep', arm: 'no-et', seed: 3, seeds: 2, data: 'local folder /data/cifar' } });
 
     const parsed = parseRunFile(bytes, 'sweep.lrpet.zip');
-    expect(parsed).toMatchObject({ name: 'sweep p=0.5', status: 'finished', source: 'file', batch: { id: 'b7', label: 'p sweep' } });
+    expect(parsed).toMatchObject({ name: 'sweep p=0.5', status: 'finished', source: 'file', batch: { id: 'b7', label: 'p sweep', arm: 'no-et', seed: 3, seeds: 2, data: 'local folder /data/cifar' } });
     expect(parsed.events).toEqual(events);
     expect(parsed.config).toEqual((await store.getRun(run.id))!.config);
     const m = unzipSync(parsed.model!);

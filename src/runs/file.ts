@@ -44,7 +44,16 @@ const RunJsonSchema = z.object({
   createdAt: z.number(),
   status: z.enum(RUN_STATUSES as [RunStatus, ...RunStatus[]]),
   source: z.enum(RUN_SOURCES as ['browser', 'file', 'jsonl']),
-  batch: z.object({ id: z.string(), label: z.string() }).nullable(),
+  batch: z
+    .object({
+      id: z.string(),
+      label: z.string(),
+      arm: z.string().max(100).optional(),
+      seed: z.number().int().min(0).optional(),
+      seeds: z.number().int().min(1).max(100).optional(),
+      data: z.string().max(2000).optional(),
+    })
+    .nullable(),
   config: RunConfigSchema.nullable(),
   summary: z.unknown(),
 });

@@ -9,9 +9,18 @@ export const RUN_STATUSES: readonly RunStatus[] = ['running', 'paused', 'interru
 export type RunSource = 'browser' | 'file' | 'jsonl';
 export const RUN_SOURCES: readonly RunSource[] = ['browser', 'file', 'jsonl'];
 
+/** The ablation batch a run belongs to (null for a run of its own). */
 export interface RunBatch {
   id: string;
+  /** The arm's label as the page showed it ('LRPET', 'No energy transfer', …). */
   label: string;
+  /** The arm (ui/state/ablations.ts AblationId); absent in runs stored before batches said it. */
+  arm?: string;
+  /** This run's seed, and how many seeds each arm of the batch runs. */
+  seed?: number;
+  seeds?: number;
+  /** Where the run's data came from, as the page knew it (the local folder's path, or the files picked). */
+  data?: string;
 }
 
 /** 'start' is the worker's checkpoint right after a fresh run begins (worker/protocol.ts). */

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { ablationBatch } from '../state/ablations';
 import { presetById } from '../state/form';
-import { afterRun, batchRef, beginBatch, cancelBatch } from './batch';
+import { afterRun, batchRef, beginBatch, cancelBatch, itemLabel, MAX_SEEDS_PER_ARM, seededItems } from './batch';
 
 const form = presetById('quick').form;
 const items = ablationBatch(form, ['lrpet', 'no-et', 'dense']);
@@ -9,7 +9,8 @@ const items = ablationBatch(form, ['lrpet', 'no-et', 'dense']);
 describe('ablation batch sequencing', () => {
   it('a finished run starts the next item; after the last the batch is done', () => {
     let b = beginBatch('b1', items, form);
-    expect(batchRef(b)).toEqual({ id: 'b1', label: 'LRPET' });
+    expect(batchRef(b)).toEqual({ id: 'b1', label: 'LRPET', arm: 'lrpet', seed: form.seed, seeds: 1 });
+    expect(batchRef(b, 'local folder /d')).toMatchObject({ data: 'local folder /d' });
     const seen: string[] = [];
     for (let i = 0; i < items.length; i++) {
       const r = afterRun(b, { id: `r${i}`, ended: 'finished', batch: batchRef(b) });
@@ -35,5 +36,39 @@ describe('ablation batch sequencing', () => {
     expect(afterRun(b, { id: 'r0', ended: 'finished', batch: batchRef(b) })).toMatchObject({ next: null, over: true, batch: { message: 'no further runs will start', runIds: ['r0'] } });
     expect(afterRun(b, { id: 'x', ended: 'finished', batch: { id: 'other', label: 'LRPET' } })).toEqual({ batch: b, next: null, over: false });
     expect(afterRun(b, { id: 'x', ended: 'finished', batch: null }).over).toBe(false);
+  });
+
+  it('seeds per arm: every arm with seed s, then every arm with s+1, …; only the seed changes', () => {
+    const arms = ablationBatch({ ...form, seed: 40 }, ['lrpet', 'no-et']);
+    const items = seededItems(arms, 3);
+    expect(items.map((i) => `${i.id}@${i.seed}`)).toEqual(['lrpet@40', 'no-et@40', 'lrpet@41', 'no-et@41', 'lrpet@42', 'no-et@42']);
+    for (const i of items) {
+      const arm = arms.find((a) => a.id === i.id)!;
+      expect(i.form).toEqual({ ...arm.form, seed: i.seed });
+      expect(i.config).toEqual({ ...arm.config, seed: i.seed });
+    }
+    expect(seededItems(arms, 1)).toEqual(arms.map((a) => ({ ...a, seed: 40 })));
+    for (const bad of [0, MAX_SEEDS_PER_ARM + 1, 1.5]) expect(() => seededItems(arms, bad)).toThrow(/seeds per arm must be a whole number from 1 to 5/);
+
+    let b = beginBatch('b2', arms, form, 3);
+    expect(b.items).toEqual(items);
+    expect(itemLabel(b, b.items[3])).toBe('No energy transfer · seed 41');
+    expect(itemLabel({ seeds: 1 }, items[2])).toBe('LRPET');
+    const refs = [];
+    for (let i = 0; i < items.length; i++) {
+      refs.push(batchRef(b));
+      b = afterRun(b, { id: `r${i}`, ended: 'finished', batch: batchRef(b) }).batch;
+    }
+    expect(refs.map((r) => [r.arm, r.seed, r.seeds])).toEqual([
+      ['lrpet', 40, 3],
+      ['no-et', 40, 3],
+      ['lrpet', 41, 3],
+      ['no-et', 41, 3],
+      ['lrpet', 42, 3],
+      ['no-et', 42, 3],
+    ]);
+    expect(b.status).toBe('done');
+    const stopped = afterRun(beginBatch('b4', arms, form, 2), { id: 'r', ended: 'stopped', batch: { id: 'b4', label: 'LRPET' } });
+    expect(stopped.batch.message).toBe('stopped: “LRPET · seed 40” ended early');
   });
 });

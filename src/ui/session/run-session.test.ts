@@ -39,6 +39,7 @@ async function setup() {
   const saved: { name: string; blob: Blob }[] = [];
   const loadedForms: FormState[] = [];
   const batchesDone: string[][] = [];
+  const batchIdsDone: string[] = [];
   const session = new RunSession({
     createWorker: () => {
       const w = new FakeWorker();
@@ -60,7 +61,10 @@ async function setup() {
       loadedForms.push(f);
       session.setForm(f);
     },
-    onBatchDone: (ids) => batchesDone.push(ids),
+    onBatchDone: (ids, batchId) => {
+      batchesDone.push(ids);
+      batchIdsDone.push(batchId);
+    },
   });
   let run: RunState = initialRunState();
   session.subscribeRun((a) => (run = runReducer(run, a)));
@@ -76,6 +80,7 @@ async function setup() {
     saved,
     loadedForms,
     batchesDone,
+    batchIdsDone,
     get worker() {
       return workers.at(-1)!;
     },
@@ -366,7 +371,14 @@ describe('RunSession: ablation batches', () => {
     await vi.waitFor(() => expect(h.worker.runs).toHaveLength(1));
     expect(h.worker.lastRun.req.config).toEqual(items[0].config);
     const firstId = h.session.getSnapshot().currentId!;
-    expect((await store.getRun(firstId))?.batch).toEqual({ id: h.session.getSnapshot().batch!.id, label: 'LRPET' });
+    expect((await store.getRun(firstId))?.batch).toEqual({
+      id: h.session.getSnapshot().batch!.id,
+      label: 'LRPET',
+      arm: 'lrpet',
+      seed: pageForm.seed,
+      seeds: 1,
+      data: `CIFAR-10 binary files in the local folder ${listing.source}`,
+    });
     h.worker.lastRun.end({ ended: 'finished' });
     await vi.waitFor(() => expect(h.worker.runs).toHaveLength(2));
     const second = h.worker.lastRun;
@@ -380,6 +392,7 @@ describe('RunSession: ablation batches', () => {
     second.end({ ended: 'finished' });
     await vi.waitFor(() => expect(h.batchesDone).toHaveLength(1));
     expect(h.batchesDone[0]).toEqual([firstId, h.session.getSnapshot().currentId]);
+    expect(h.batchIdsDone).toEqual([h.session.getSnapshot().batch!.id]);
     expect(h.session.getSnapshot().batch?.status).toBe('done');
     expect(h.loadedForms.at(-1)).toEqual(pageForm);
   });
@@ -401,5 +414,30 @@ describe('RunSession: ablation batches', () => {
     await vi.waitFor(() => expect(h.session.getSnapshot().busy).toBe(false));
     expect(h.worker.runs).toHaveLength(2);
     expect(h.batchesDone).toEqual([]);
+  });
+
+  it('seeds per arm: each arm runs with seed s, s+1, … (seed by seed), its record says arm and seed, and the batch is done after all', async () => {
+    const h = await setup();
+    const form = { ...pageForm, seed: 11 };
+    h.session.startBatch(form, ['lrpet', 'no-et'], 2);
+    const seen: { seed: unknown; batch: unknown; name: string }[] = [];
+    for (let i = 0; i < 4; i++) {
+      await vi.waitFor(() => expect(h.worker.runs).toHaveLength(i + 1));
+      const id = h.session.getSnapshot().currentId!;
+      const rec = (await store.getRun(id))!;
+      seen.push({ seed: h.worker.lastRun.req.config.seed, batch: { arm: rec.batch?.arm, seed: rec.batch?.seed, seeds: rec.batch?.seeds }, name: rec.name });
+      h.worker.lastRun.end({ ended: 'finished' });
+    }
+    await vi.waitFor(() => expect(h.batchesDone).toHaveLength(1));
+    expect(seen.map((s) => s.seed)).toEqual([11, 11, 12, 12]);
+    expect(seen.map((s) => s.batch)).toEqual([
+      { arm: 'lrpet', seed: 11, seeds: 2 },
+      { arm: 'no-et', seed: 11, seeds: 2 },
+      { arm: 'lrpet', seed: 12, seeds: 2 },
+      { arm: 'no-et', seed: 12, seeds: 2 },
+    ]);
+    expect(seen[3].name).toBe('No energy transfer · seed 12 · run of resnet8-tiny');
+    expect(h.batchesDone[0]).toHaveLength(4);
+    expect(h.loadedForms.at(-1)).toEqual(form);
   });
 });

@@ -7,7 +7,7 @@ import { EventLog } from '../state/eventlog';
 import { formFromConfig, liveDiff, presetById, toRunConfig, type FormState } from '../state/form';
 import type { RunAction } from '../state/store';
 import type { WorkerClient } from '../worker-client';
-import { afterRun, batchRef, beginBatch, cancelBatch, type BatchRef, type BatchState, type RunEnded } from './batch';
+import { afterRun, batchRef, beginBatch, cancelBatch, itemLabel, type BatchRef, type BatchState, type RunEnded } from './batch';
 import { DataSource, type DataSourceOptions } from './data-source';
 import { configFromEvents, ReportedConfig } from './live-config';
 import { Observable } from './observable';
@@ -62,7 +62,7 @@ export interface SessionCallbacks {
   /** The page should show these settings: a resumed run's, a batch run's, or the form a batch was made from. */
   onLoadForm?: (form: FormState) => void;
   /** Every run of an ablation batch finished. */
-  onBatchDone?: (runIds: string[]) => void;
+  onBatchDone?: (runIds: string[], batchId: string) => void;
 }
 
 /** A run this page records (and, after a device loss, restarts). */
@@ -534,12 +534,15 @@ export class RunSession {
 
   // ── ablation batches ────────────────────────────────────────────────────────
 
-  /** Runs the ablations of `form` one after another; the page shows each run's settings, then `form` again. */
-  startBatch(form: FormState, ids: readonly AblationId[]): void {
+  /**
+   * Runs the ablations of `form` one after another, each over `seeds` seeds (the form's, then the next
+   * ones); the page shows each run's settings, then `form` again.
+   */
+  startBatch(form: FormState, ids: readonly AblationId[], seeds = 1): void {
     if (this.isBusy()) return;
-    const items = ablationBatch(form, ids);
-    if (!items.length) return;
-    const b = beginBatch(`batch-${this.o.now().toString(36)}`, items, form);
+    const arms = ablationBatch(form, ids);
+    if (!arms.length) return;
+    const b = beginBatch(`batch-${this.o.now().toString(36)}`, arms, form, seeds);
     this.set({ batch: b });
     this.startBatchItem(b);
   }
@@ -552,12 +555,20 @@ export class RunSession {
   private startBatchItem(b: BatchState): void {
     const item = b.items[b.index];
     this.loadForm(item.form);
-    void this.start({ form: item.form, config: item.config, name: `${item.label} · ${this.o.runName(item.form)}`, batch: batchRef(b) }).then((ok) => {
+    void this.start({ form: item.form, config: item.config, name: `${itemLabel(b, item)} · ${this.o.runName(item.form)}`, batch: batchRef(b, this.dataNote()) }).then((ok) => {
       const now = this.state.get().batch;
       if (ok || now?.id !== b.id || now.status !== 'running') return;
-      this.set({ batch: { ...now, status: 'cancelled', message: `“${item.label}” could not start` } });
+      this.set({ batch: { ...now, status: 'cancelled', message: `“${itemLabel(b, item)}” could not start` } });
       this.loadForm(b.base);
     });
+  }
+
+  /** Where the data a run starts on now comes from (kept with batch runs, for the claims report). */
+  private dataNote(): string | undefined {
+    const d = this.data.getSnapshot();
+    if (d.effective === 'server') return d.server.listing?.source ? `CIFAR-10 binary files in the local folder ${d.server.listing.source}` : undefined;
+    if (d.effective === 'files') return d.user.info ? `CIFAR-10 loaded in the page from ${d.user.info.source}` : undefined;
+    return undefined;
   }
 
   private runEnded(r: RunEnded): void {
@@ -568,7 +579,7 @@ export class RunSession {
     if (next) this.startBatchItem(batch);
     else if (over) {
       this.loadForm(batch.base);
-      if (batch.status === 'done') this.cb.onBatchDone?.(batch.runIds);
+      if (batch.status === 'done') this.cb.onBatchDone?.(batch.runIds, batch.id);
     }
   }
 

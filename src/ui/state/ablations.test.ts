@@ -1,7 +1,7 @@
 import '../../worker/zod-setup'; // as on the page: zod without eval
 import { describe, expect, it } from 'vitest';
 import { RunConfigSchema } from '../../engine/config';
-import { ABLATION_IDS, ablationBatch, fineTuneEpochs, skippedAblations, type AblationConfigInput } from './ablations';
+import { ABLATION_IDS, ablationBatch, ablationIdOfLabel, ablationLabel, fineTuneEpochs, skippedAblations, type AblationConfigInput } from './ablations';
 import { describeDifferences, type ComparedConfig } from './config-diff';
 import { presetById, toRunConfig, type FormState } from './form';
 
@@ -73,5 +73,17 @@ describe('ablationBatch', () => {
     expect(ablationBatch(quick, ['scratch', 'dense']).map((a) => a.id)).toEqual(['dense', 'scratch']);
     expect(ablationBatch(quick, []).length).toBe(0);
     expect(ABLATION_IDS.length).toBe(6);
+  });
+});
+
+describe('ablation labels', () => {
+  it('from id to label and back; unknown ones are null', () => {
+    for (const a of ablationBatch(quick)) {
+      expect(ablationLabel(a.id)).toBe(a.label);
+      expect(ablationIdOfLabel(a.label)).toBe(a.id);
+    }
+    expect(ablationLabel('nope')).toBeNull();
+    expect(ablationLabel('toString')).toBeNull();
+    expect(ablationIdOfLabel('LRPET ')).toBeNull();
   });
 });

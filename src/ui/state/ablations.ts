@@ -110,3 +110,9 @@ export function skippedAblations(form: FormState, which?: readonly AblationId[])
     return reason === null ? [] : [{ id, label: SPECS[id].label, reason }];
   });
 }
+
+/** The label of an ablation id, or null for an id this page does not know. */
+export const ablationLabel = (id: string): string | null => (Object.hasOwn(SPECS, id) ? SPECS[id as AblationId].label : null);
+
+/** The ablation a label names (batch runs stored before their records named the arm carry only the label). */
+export const ablationIdOfLabel = (label: string): AblationId | null => ABLATION_IDS.find((id) => SPECS[id].label === label) ?? null;
