@@ -20,6 +20,10 @@ import { isLiveField, planFor, presetById, type FormState, type Preset } from '.
 import { formFromSearch, formToSearch, PAGE_KEYS } from './state/url';
 import { AblationPanel } from './components/AblationPanel';
 import { ComparePanel } from './compare/ComparePanel';
+import { ClaimsPanel } from './claims/ClaimsPanel';
+import { batchesIn } from './claims/claims';
+import { saveBlob } from './download';
+import { itemLabel } from './session/batch';
 import { useCompare } from './useCompare';
 import { isActive, stepPoints } from './state/store';
 import { useDataState, useRunSession, useRunState, useSessionState } from './useSession';
@@ -50,14 +54,17 @@ export function App() {
   const [preference, setPreference] = useState<BackendPreference>(initialPreference);
   const [compareIds, setCompareIds] = useState<string[]>([]);
   const [compareOpen, setCompareOpen] = useState(false);
+  /** The ablation batch whose claims panel is open. */
+  const [claimsBatch, setClaimsBatch] = useState<string | null>(null);
   const runs = useRuns();
   const [form, setForm] = useState<FormState>(fromUrl.form);
   const session = useRunSession(preference, kernelMode, runs.store, {
     onRunsChanged: runs.refresh,
     onLoadForm: setForm,
-    onBatchDone: (ids) => {
+    onBatchDone: (ids, batchId) => {
       setCompareIds(ids);
       setCompareOpen(true);
+      setClaimsBatch(batchId);
     },
   });
   const engine = useSessionState(session);
@@ -65,6 +72,7 @@ export function App() {
   const run = useRunState(session);
   const active = isActive(run.phase);
   const { batch } = engine;
+  const storedBatches = useMemo(() => batchesIn(runs.runs), [runs.runs]);
   // Live changes: during a run the session sends what the form changes (debounced), against the settings the engine reported.
   useEffect(() => session.setForm(form), [session, form]);
   const [urlNotes, setUrlNotes] = useState<string[]>(fromUrl.notes);
@@ -240,6 +248,15 @@ export function App() {
             <button type="button" className="small" onClick={() => setBatchOpen((o) => !o)} disabled={active || batch?.status === 'running'}>
               Ablation batch…
             </button>
+            <button
+              type="button"
+              className="small"
+              disabled={!storedBatches.length}
+              title="What the last ablation batch kept in this browser measured, claim by claim"
+              onClick={() => setClaimsBatch((b) => (b ? null : (storedBatches[0]?.id ?? null)))}
+            >
+              Ablation claims…
+            </button>
             {shareNote ? <span className="muted">{shareNote}</span> : null}
           </div>
           {!active ? (
@@ -290,9 +307,9 @@ export function App() {
             <AblationPanel
               form={form}
               disabled={!ready || active}
-              onRun={(ids) => {
+              onRun={(ids, seeds) => {
                 setBatchOpen(false);
-                session.startBatch(form, ids);
+                session.startBatch(form, ids, seeds);
               }}
               onClose={() => setBatchOpen(false)}
             />
@@ -300,7 +317,7 @@ export function App() {
           {batch ? (
             <div className={`callout ${batch.status === 'cancelled' ? 'warn' : 'info'}`} role="status" data-testid="batch-status">
               Ablation batch: {batch.status === 'done' ? `${batch.items.length} of ${batch.items.length} done` : `${Math.max(1, batch.index + 1)} of ${batch.items.length}`}
-              {batch.status === 'running' && batch.index >= 0 ? ` — ${batch.items[batch.index].label}` : ''}
+              {batch.status === 'running' && batch.index >= 0 ? ` — ${itemLabel(batch, batch.items[batch.index])}` : ''}
               {batch.message ? ` — ${batch.message}` : ''}{' '}
               {batch.status === 'running' ? (
                 <button type="button" className="small" onClick={() => session.cancelBatch()}>
@@ -308,6 +325,9 @@ export function App() {
                 </button>
               ) : null}
             </div>
+          ) : null}
+          {claimsBatch && storedBatches.some((b) => b.id === claimsBatch) ? (
+            <ClaimsPanel records={runs.runs} batchId={claimsBatch} onPickBatch={setClaimsBatch} onClose={() => setClaimsBatch(null)} save={saveBlob} />
           ) : null}
           {compareOpen && compareIds.length ? (
             <>
