@@ -2,7 +2,7 @@ import { memo, useMemo } from 'react';
 import type { RunRecord } from '../../runs/records';
 import '../compare/compare.css';
 import './claims.css';
-import { batchesIn, batchReport } from './claims';
+import { batchesIn, batchReport, PAPER } from './claims';
 import { armAccuracyText, costText, DATA_CAVEAT, reportCsv, reportMarkdown, seedsText, VERDICT_LABEL } from './report';
 import { NOISE_RULE, sampleText } from './stats';
 
@@ -64,7 +64,7 @@ export const ClaimsPanel = memo(function ClaimsPanel({ records, batchId, onPickB
           {seedsText(report)} · backend {report.backends.join(', ') || 'not recorded'} · data: {report.data.join('; ') || 'not recorded'}
         </p>
         <p className="muted small" data-testid="claims-noise-rule">
-          Noise rule: {NOISE_RULE}.
+          Claims from {PAPER}. Noise rule: {NOISE_RULE}.
         </p>
         {report.notCounted.length ? (
           <p className="callout warn">Not counted (did not finish): {report.notCounted.join('; ')}</p>

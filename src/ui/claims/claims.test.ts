@@ -20,7 +20,7 @@ describe('the claims of one ablation batch', () => {
     ]);
     const et = r.claims[0];
     expect(et.measured).toBe('Final test accuracy of the compact model: LRPET 45.00% (one seed) vs No energy transfer 41.00% (one seed); LRPET − No energy transfer: +4.00 points; one seed: no noise estimate.');
-    expect(et.conclusion).toBe('One seed: no noise estimate. LRPET is higher by 4.00 points here, which more seeds would have to confirm.');
+    expect(et.conclusion).toBe('LRPET is higher by 4.00 points here; with one seed this cannot be told from noise (run more seeds per arm).');
     expect(r.claims[1].conclusion).toBe('Not run in this batch (it needs the “Post-hoc SVD” arm).');
     expect(r).toMatchObject({ seeds: [7], seedsPerArm: 1, backends: ['webgpu'], data: ['CIFAR-10 binary files in the local folder /data/cifar'], notCounted: [] });
     expect(r.common).toContain('resnet8-tiny');

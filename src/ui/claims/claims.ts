@@ -44,7 +44,7 @@ export interface ClaimSpec {
   id: string;
   /** The claim in plain words. */
   statement: string;
-  /** Where the paper makes it. */
+  /** Where the paper makes it (PAPER). */
   reference: string;
   /** The arm the claim is for (LRPET) and the one it is measured against. */
   method: string;
@@ -55,7 +55,8 @@ export interface ClaimSpec {
   listWhenNotRun: boolean;
 }
 
-const PAPER = 'Guo et al., “Compact Model Training by Low-Rank Projection with Energy Transfer”, IEEE TNNLS 2024 (arXiv 2204.05566)';
+/** The paper the claims come from (each claim's `reference` says where in it). */
+export const PAPER = 'Guo et al., “Compact Model Training by Low-Rank Projection with Energy Transfer”, IEEE TNNLS 2024 (arXiv 2204.05566)';
 
 /** The paper's claims an ablation batch can test, each as a pair of arms. */
 export const CLAIMS: readonly ClaimSpec[] = [
@@ -63,7 +64,7 @@ export const CLAIMS: readonly ClaimSpec[] = [
     id: 'energy-transfer',
     statement:
       'Energy transfer helps: putting the energy each projection removes back onto the kept singular values gives a more accurate compact model than dropping it (without it every projection shrinks each layer’s norm and the gradients fade with depth).',
-    reference: `${PAPER}: energy transfer, and its ablation`,
+    reference: 'the paper’s energy transfer and its ablation',
     method: 'lrpet',
     alternative: 'no-et',
     expect: 'higher',
@@ -72,7 +73,7 @@ export const CLAIMS: readonly ClaimSpec[] = [
   {
     id: 'posthoc',
     statement: 'LRPET beats the usual route — train the dense model, cut it once by SVD, fine-tune the compact model — at the same total number of epochs.',
-    reference: `${PAPER}: LRPET against approximating a trained model and re-training`,
+    reference: 'the paper’s comparison with decomposing a trained model and re-training',
     method: 'lrpet',
     alternative: 'posthoc',
     expect: 'higher',
@@ -81,7 +82,7 @@ export const CLAIMS: readonly ClaimSpec[] = [
   {
     id: 'scratch',
     statement: 'LRPET beats training the compact architecture (the same ranks) from scratch: relaxing back to the full weight space between projections uses more of the model’s capacity.',
-    reference: `${PAPER}: LRPET against training the compact model directly`,
+    reference: 'the paper’s comparison with training the compact model directly',
     method: 'lrpet',
     alternative: 'scratch',
     expect: 'higher',
@@ -90,7 +91,7 @@ export const CLAIMS: readonly ClaimSpec[] = [
   {
     id: 'pretrained',
     statement: 'A pre-trained dense model is not a better initialisation for the low-rank model: LRPET from random initialisation does at least as well as LRPET started from the dense baseline’s trained weights.',
-    reference: `${PAPER}: abstract and introduction (a well pre-trained model is not a good initialisation for a low-rank model)`,
+    reference: 'the paper’s abstract: a well pre-trained model is not a good initialisation for a low-rank model',
     method: 'lrpet',
     // The ablation row "LRPET from the dense baseline" (ui/state/ablations.ts); shown only when the batch has such runs.
     alternative: 'pretrained',
@@ -200,7 +201,7 @@ function conclusion(spec: ClaimSpec, a: ArmResult, b: ArmResult, d: Difference):
   const higher = d.delta > 0;
   const by = points(d.delta, false);
   const lead = d.delta === 0 ? `${a.label} and ${b.label} are level` : higher ? `${a.label} is higher by ${by}` : `${b.label} is higher by ${by}`;
-  if (d.noise === 'none') return { verdict: 'no-estimate', text: `One seed: no noise estimate. ${lead} here, which more seeds would have to confirm.` };
+  if (d.noise === 'none') return { verdict: 'no-estimate', text: `${lead} here; with one seed this cannot be told from noise (run more seeds per arm).` };
   if (d.noise === 'within') {
     return spec.expect === 'not-lower'
       ? { verdict: 'within-noise', text: `Consistent with the claim: ${b.label} is no better here — the difference is within the noise.` }

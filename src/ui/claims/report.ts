@@ -1,5 +1,5 @@
 import { fmtCount, fmtReduction } from '../state/format';
-import type { ArmResult, BatchReport, ClaimResult } from './claims';
+import { PAPER, type ArmResult, type BatchReport, type ClaimResult } from './claims';
 import { NOISE_RULE, pct, sampleText } from './stats';
 
 /** What the numbers hold for: the runs' own data, never a benchmark. */
@@ -29,6 +29,8 @@ const cell = (s: string) => s.replace(/\|/g, '\\|').replace(/\s*\n\s*/g, ' ');
 export function reportMarkdown(r: BatchReport, now: Date = new Date()): string {
   const lines = [
     `# LRPET ablation batch: the paper's claims, measured`,
+    '',
+    `Claims from ${PAPER}, each tested by a pair of arms of one ablation batch run in this browser.`,
     '',
     `- Batch: ${r.batchId}, started ${new Date(r.createdAt).toISOString()}; report written ${now.toISOString()}`,
     `- Settings shared by all runs: ${r.common.join(' · ') || '–'}`,
