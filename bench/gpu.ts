@@ -1,5 +1,5 @@
 /**
- * WebGPU training benchmark, stock tfjs kernels vs ours (src/kernels):
+ * WebGPU training benchmark, stock tfjs kernels vs ours (src/webgpu-kernels):
  *  1. per-kernel GFLOP/s for the conv shapes of ResNet-20/56 and VGG-16 (CIFAR): forward
  *     (not replaced: tfjs's own), backprop-input and backprop-filter, stock vs fast;
  *  2. whole-step training images/s (bench/gpu-model.ts: the benchmark's own model and SGD step)
@@ -14,6 +14,7 @@
  *        --kernel-batch 128  --target-ms 250  --max-reps 50  --warmup 3  --iters 20  --max-seconds 15
  *        --steps 0  --mem-model resnet20  --mem-batch 128  --mem-mode fast  --mem-max-seconds ∞
  *        --skip-kernels  --skip-steps
+ *        --tuning '{"backpropFilter":{"targetThreads":524288}}'  (useKernels' KernelTuning for our kernels)
  *        --quick  --out bench-gpu.json
  * --quick = kernels of all three models at batch 2 (one timed call each), steps of resnet20 at
  * batch 4 (1 warm-up + 2 timed): a few minutes on a 2-core machine with software WebGPU.
@@ -21,7 +22,7 @@
 import { writeFileSync } from 'node:fs';
 import type * as tfType from '@tensorflow/tfjs';
 import { installNodeWebGPU, loadTf } from '../src/node/webgpu-node';
-import { FAST_KERNEL_NAMES, kernelStats, useKernels } from '../src/kernels/index';
+import { FAST_KERNEL_NAMES, kernelStats, useKernels, type KernelTuning } from '../src/webgpu-kernels/index';
 import { BENCH_MODELS, buildModel, convLayers, makeTrainer, type BenchModelName, type ConvLayer } from './gpu-model';
 
 type Tf = typeof tfType;
@@ -46,6 +47,8 @@ interface Args {
   skipKernels: boolean;
   skipSteps: boolean;
   quick: boolean;
+  /** Launch heuristics of our kernels (useKernels' tuning option); {} = their defaults. */
+  tuning: KernelTuning;
   out: string;
 }
 
@@ -70,6 +73,7 @@ function parseArgs(argv: string[]): Args {
     skipKernels: false,
     skipSteps: false,
     quick,
+    tuning: {},
     out: 'bench-gpu.json',
   };
   const list = (s: string) => s.split(',').map((x) => x.trim()).filter(Boolean);
@@ -141,6 +145,13 @@ function parseArgs(argv: string[]): Args {
       case '--skip-steps':
         a.skipSteps = true;
         break;
+      case '--tuning':
+        try {
+          a.tuning = JSON.parse(next()) as KernelTuning;
+        } catch (e) {
+          throw new Error(`--tuning needs a JSON object: ${e instanceof Error ? e.message : String(e)}`, { cause: e });
+        }
+        break;
       case '--out':
         a.out = next();
         break;
@@ -170,9 +181,9 @@ function parseMode(mode: string): { mode: 'stock' | 'fast'; only?: string[] } {
   return { mode: 'fast', only };
 }
 
-function applyMode(mode: string): void {
+function applyMode(mode: string, tuning: KernelTuning): void {
   const p = parseMode(mode);
-  useKernels(p.mode, p.only ? { only: p.only } : {});
+  useKernels(p.mode, { only: p.only, tuning });
 }
 
 const now = () => performance.now();
@@ -262,7 +273,7 @@ async function benchKernels(tf: Tf, args: Args, log: (s: string) => void): Promi
     useKernels('stock');
     const row: KernelRow = { shape: shapeLabel(l), layer: l, batch: B, count, flops, forward: await timeKernel(tf, fwd, flops, args), backpropInput: {}, backpropFilter: {} };
     for (const m of kernelModes) {
-      applyMode(m);
+      applyMode(m, args.tuning);
       row.backpropInput[m] = await timeKernel(tf, bpi, flops, args);
       row.backpropFilter[m] = await timeKernel(tf, bpf, flops, args);
     }
@@ -342,7 +353,7 @@ async function benchSteps(tf: Tf, args: Args, log: (s: string) => void, onRow?: 
   for (const model of args.stepModels) {
     for (const batch of args.batches) {
       for (const mode of args.modes) {
-        applyMode(mode);
+        applyMode(mode, args.tuning);
         const m = buildModel(tf, model);
         const tr = makeTrainer(tf, m, batch);
         try {
@@ -380,7 +391,7 @@ interface MemoryReport {
 }
 
 async function memoryCheck(tf: Tf, args: Args, log: (s: string) => void): Promise<MemoryReport> {
-  applyMode(args.memMode);
+  applyMode(args.memMode, args.tuning);
   const m = buildModel(tf, args.memModel);
   const tr = makeTrainer(tf, m, args.memBatch);
   const samples: MemSample[] = [];
@@ -439,6 +450,8 @@ async function main(): Promise<void> {
     console.log(s);
   };
   const { tf, note } = await loadTf('webgpu', 'stock'); // each part below picks its kernels
+  useKernels('fast', { tuning: args.tuning }); // a bad --tuning fails here, before any timing
+  useKernels('stock');
   const info = await installNodeWebGPU();
   const software = info.adapter?.software ?? false;
   log(`# WebGPU training benchmark (tfjs ${tf.version.tfjs}), ${note}`);

@@ -10,8 +10,16 @@ import { printRows, runProjectionBench } from './projection';
 import { timeTrainingStep } from './train-step';
 
 const { values } = parseArgs({
-  options: { batch: { type: 'string' }, backend: { type: 'string' }, js: { type: 'boolean' }, phases: { type: 'boolean' } },
+  options: { batch: { type: 'string' }, backend: { type: 'string' }, js: { type: 'boolean' }, phases: { type: 'boolean' }, help: { type: 'boolean', short: 'h' } },
 });
+if (values.help) {
+  console.log(`npm run bench [-- options]
+  --batch N       batch of the ResNet-20 training step (default 128)
+  --backend B     auto | webgpu | cpu for the training step (default auto)
+  --js            also time the projections on the plain-JavaScript linear algebra (slow)
+  --phases        print where the projection's time goes (fill, gram, tridiag, …)`);
+  process.exit(0);
+}
 const batch = Number(values.batch ?? 128);
 const rows = await runProjectionBench({ jsFallback: !!values.js, phases: !!values.phases });
 const step = await timeTrainingStep('resnet20', batch, 3, (values.backend ?? 'auto') as 'auto');

@@ -10,8 +10,7 @@
  * Other benchmarks can reuse runProjectionBench() and printRows() and add their own rows.
  */
 import { pathToFileURL } from 'node:url';
-import { linalgBackend, projectMatrix, setLinalgBackend } from '../src/engine/linalg';
-import { setPhaseTimes } from '../src/engine/linalg/kernels';
+import { linalgBackend, projectMatrix, type LinalgOptions } from '../src/engine/linalg';
 import { planModel } from '../src/engine/plan';
 import { numpyBench, type ContainerItem } from '../src/node/numpy-ref';
 
@@ -80,23 +79,19 @@ function median(xs: number[]): number {
 }
 
 /**
- * Median wall time (ms) of projecting every layer once, after `warmup` untimed passes. With
- * `phases`, the per-phase times of the timed passes are added into it (summed over repeats).
+ * Median wall time (ms) of projecting every layer once with the given linalg options, after
+ * `warmup` untimed passes. With `phases`, the per-phase times of the timed passes are added into
+ * it (summed over repeats).
  */
-function timeOurs(layers: Layer[], repeats: number, warmup: number, phases?: Record<string, number>): number {
-  const run = (): number => {
+function timeOurs(layers: Layer[], repeats: number, warmup: number, linalg: LinalgOptions, phases?: Record<string, number>): number {
+  const run = (opts: LinalgOptions): number => {
     const t0 = performance.now();
-    for (const L of layers) projectMatrix(L.wt, L.K, L.O, { rank: L.rank, scale: L.scale, beta: 0, energyTransfer: true });
+    for (const L of layers) projectMatrix(L.wt, L.K, L.O, { rank: L.rank, scale: L.scale, beta: 0, energyTransfer: true, ...opts });
     return performance.now() - t0;
   };
-  for (let i = 0; i < warmup; i++) run();
+  for (let i = 0; i < warmup; i++) run(linalg);
   const times: number[] = [];
-  setPhaseTimes(phases ?? null);
-  try {
-    for (let i = 0; i < repeats; i++) times.push(run());
-  } finally {
-    setPhaseTimes(null);
-  }
+  for (let i = 0; i < repeats; i++) times.push(run({ ...linalg, phases }));
   return median(times);
 }
 
@@ -126,7 +121,7 @@ export async function runProjectionBench(opts: BenchOptions = {}): Promise<Row[]
   const backend = linalgBackend();
   for (const m of models) {
     const phases: Record<string, number> = {};
-    const ours = timeOurs(m.layers, m.repeats, 2, phases);
+    const ours = timeOurs(m.layers, m.repeats, 2, {}, phases);
     const np = ref.groups[m.model].medianMs;
     const np1 = ref1.groups[m.model].medianMs;
     const notes = [`ours: full projection, 1 thread (${backend}); numpy ${ref.numpy} (${ref.blas}): Gram + eigh`];
@@ -149,26 +144,21 @@ export async function runProjectionBench(opts: BenchOptions = {}): Promise<Row[]
     });
   }
   if (opts.jsFallback ?? false) {
-    setLinalgBackend('js');
-    try {
-      for (const m of models) {
-        const ours = timeOurs(m.layers, Math.min(m.repeats, 3), 1);
-        const np = ref.groups[m.model].medianMs;
-        const np1 = ref1.groups[m.model].medianMs;
-        rows.push({
-          model: `${m.model} projection, plain JS`,
-          matrices: m.layers.length,
-          oursMs: ours,
-          numpyMs: np,
-          ratio: ours / np,
-          target: null,
-          numpy1Ms: np1,
-          ratio1: ours / np1,
-          note: 'fallback for runtimes without wasm SIMD (informational)',
-        });
-      }
-    } finally {
-      setLinalgBackend('auto');
+    for (const m of models) {
+      const ours = timeOurs(m.layers, Math.min(m.repeats, 3), 1, { backend: 'js' });
+      const np = ref.groups[m.model].medianMs;
+      const np1 = ref1.groups[m.model].medianMs;
+      rows.push({
+        model: `${m.model} projection, plain JS`,
+        matrices: m.layers.length,
+        oursMs: ours,
+        numpyMs: np,
+        ratio: ours / np,
+        target: null,
+        numpy1Ms: np1,
+        ratio1: ours / np1,
+        note: 'fallback for runtimes without wasm SIMD (informational)',
+      });
     }
   }
   return rows;

@@ -1,7 +1,7 @@
 /**
  * The fast webgpu kernels in Chromium (WebGPU on SwiftShader): a subset of the correctness sweep of
- * src/kernels (each replaced kernel vs tfjs's stock kernel and a float64 reference, within 1e-4 of
- * max|ref|). Self-contained: bundles e2e/kernels-page with esbuild, serves it from
+ * src/webgpu-kernels (each replaced kernel vs tfjs's stock kernel and a float64 reference, within
+ * 1e-4 of max|ref|). Self-contained: bundles e2e/kernels-page with esbuild, serves it from
  * http://127.0.0.1 (a secure context, so WebGPU is exposed) and launches Debian's Chromium itself.
  * Fails — never skips — when WebGPU is missing.
  */
@@ -12,20 +12,12 @@ import { tmpdir } from 'node:os';
 import { extname, join, normalize } from 'node:path';
 import { chromium, expect, test, type Browser } from '@playwright/test';
 import { build } from 'esbuild';
+import type { CheckResult } from '../src/webgpu-kernels/sweep';
 
 const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 const FLAGS = ['--no-sandbox', '--enable-unsafe-webgpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run'];
 const TOLERANCE = 1e-4;
 
-interface Result {
-  kernel: string;
-  label: string;
-  fastVsRef: number;
-  stockVsRef: number;
-  fastVsStock: number;
-  ranFast: boolean;
-  ok: boolean;
-}
 
 let dir = '';
 let server: Server;
@@ -74,7 +66,7 @@ test('fast webgpu kernels agree with stock and a float64 reference in Chromium',
     if (m.type() === 'error') console.log(`[page] ${m.text()}`);
   });
   await page.goto(`${origin}/index.html`);
-  type Outcome = { done: boolean; error?: string; adapter?: string; results: Result[] };
+  type Outcome = { done: boolean; error?: string; adapter?: string; results: CheckResult[] };
   const read = () => (window as unknown as { __kernelSweep?: Outcome }).__kernelSweep;
   await page.waitForFunction(() => (window as unknown as { __kernelSweep?: Outcome }).__kernelSweep?.done === true, undefined, {
     timeout: 7 * 60_000,

@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { expect, test, type Page } from '@playwright/test';
-import type { EngineEvent, StepEvent } from '../src/engine/events';
+import type { ConfigChangeEvent, EngineEvent, StepEvent } from '../src/engine/events';
 import { installProbes } from './helpers';
 
 // Tiny runs on SwiftShader: ResNet-8-tiny, 64 training images (4 steps an epoch), 50 test images.
@@ -147,4 +147,31 @@ test('a lost GPU device: the worker restarts and the run resumes from its checkp
   const events = await downloadLog(page);
   expectContinuousSteps(events, 12);
   expect(events.filter((e) => e.type === 'runStart')).toHaveLength(2);
+});
+
+test('a resumed run: the form shows its settings, and a live slider moved after the resume reaches the engine', async ({ page }) => {
+  await page.goto(`${TINY}&epochs=3&ckpt=0.05&lr=0.02`);
+  await started(page);
+  await expect.poll(() => checkpointIteration(page), { timeout: 120_000, intervals: [500] }).toBeGreaterThanOrEqual(2);
+  const at = await checkpointIteration(page);
+  // The page comes back with other settings than the run's (the run had p 0.5, lr 0.02).
+  await page.goto(`${TINY}&epochs=3&p=0.3&lr=0.1`);
+  await expect(page.getByTestId('backend-name')).toHaveText('WebGPU', { timeout: 60_000 });
+  await page.getByTestId('interrupted-banner').getByRole('button', { name: 'Resume' }).click();
+  await expect(page.getByLabel('Prune ratio (p)')).toHaveValue('0.5');
+  await expect(page.getByLabel('Learning rate')).toHaveValue('0.02');
+  await expect(page.getByTestId('run-phase')).toHaveText('training', { timeout: 120_000 });
+  await page.getByRole('button', { name: 'Pause' }).click();
+  await expect(page.getByTestId('run-phase')).toHaveText('paused', { timeout: 60_000 });
+  await page.getByLabel('Prune ratio (p)').fill('0.75');
+  await page.waitForTimeout(500); // the page sends changes after 250 ms of quiet
+  await page.getByRole('button', { name: 'Resume' }).click();
+  await expect(page.getByTestId('chart-accuracy')).toContainText('p 0.75', { timeout: 120_000 });
+  await expect(page.getByTestId('run-phase')).toHaveText('finished', { timeout: 300_000 });
+  const events = await downloadLog(page);
+  const resumedAt = events.findIndex((e) => e.type === 'runStart' && e.resumedFrom === at);
+  expect(resumedAt).toBeGreaterThan(0);
+  const changes = events.slice(resumedAt).filter((e): e is ConfigChangeEvent => e.type === 'configChange');
+  expect(changes.map((e) => e.changes)).toEqual([{ prune: 0.75 }]);
+  expectContinuousSteps(events, 12);
 });

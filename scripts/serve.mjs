@@ -1,9 +1,11 @@
 #!/usr/bin/env node
 // The playground's local server (`npm start`): serves the built page from dist/ and a CIFAR-10 folder
 // at /api/dataset. The dataset part is also used by Vite's dev server (see vite.config.ts).
-import { createReadStream, createWriteStream, existsSync, mkdirSync, readdirSync, renameSync, rmSync, statSync } from 'node:fs';
+import { createHash } from 'node:crypto';
+import { chmodSync, createReadStream, createWriteStream, existsSync, mkdirSync, mkdtempSync, readdirSync, renameSync, rmSync, statSync } from 'node:fs';
+import { open } from 'node:fs/promises';
 import { createServer } from 'node:http';
-import { spawn } from 'node:child_process';
+import { createGunzip } from 'node:zlib';
 import { dirname, extname, join, normalize, relative, resolve, sep } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { Readable } from 'node:stream';
@@ -11,6 +13,8 @@ import { pipeline } from 'node:stream/promises';
 
 export const REPO_ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 export const OFFICIAL_URL = 'https://www.cs.toronto.edu/~kriz/cifar-10-binary.tar.gz';
+/** MD5 of the official cifar-10-binary.tar.gz, as published with it. */
+export const OFFICIAL_MD5 = 'c32a1d4ab5d03f1284b67883e8d87530';
 export const DATASET_FILE = /^(data_batch_[1-9]\d*\.bin|test_batch\.bin|batches\.meta\.txt)$/;
 
 /**
@@ -55,9 +59,9 @@ export function findDatasetDir(root = REPO_ROOT, env = process.env) {
 }
 
 /** The dataset listing sent to the page: folder, rule, files with sizes, download state. */
-export function datasetListing(root = REPO_ROOT, env = process.env) {
+export function datasetListing(root = REPO_ROOT, env = process.env, download = IDLE) {
   const found = findDatasetDir(root, env);
-  const base = { source: found.dir, rule: found.rule, tried: found.tried, problem: found.problem ?? null, download: downloadState };
+  const base = { source: found.dir, rule: found.rule, tried: found.tried, problem: found.problem ?? null, download };
   if (!found.dir) return { ...base, files: [] };
   const files = readdirSync(found.dir)
     .filter((name) => DATASET_FILE.test(name))
@@ -68,48 +72,232 @@ export function datasetListing(root = REPO_ROOT, env = process.env) {
 
 // ---- optional one-time download of the official archive into ./data --------------------------------
 
-let downloadState = { state: 'idle', received: 0, total: null, message: null };
+const IDLE = Object.freeze({ state: 'idle', received: 0, total: null, message: null });
 
-async function downloadOfficial(root) {
-  const dataDir = resolve(root, 'data');
-  const part = join(dataDir, 'cifar-10-binary.tar.gz.part');
-  const archive = join(dataDir, 'cifar-10-binary.tar.gz');
-  downloadState = { state: 'downloading', received: 0, total: null, message: `downloading ${OFFICIAL_URL}` };
+/** The folder the archive unpacks to, and the only members it may have (besides that folder itself). */
+export const ARCHIVE_DIR = 'cifar-10-batches-bin';
+export const ARCHIVE_MEMBERS = new Set(['batches.meta.txt', 'data_batch_1.bin', 'data_batch_2.bin', 'data_batch_3.bin', 'data_batch_4.bin', 'data_batch_5.bin', 'test_batch.bin', 'readme.html']);
+const REQUIRED_MEMBERS = [...ARCHIVE_MEMBERS].filter((m) => m.endsWith('.bin'));
+/** Larger than any member of the official archive (30,730,000 bytes): a bound against a hostile archive. */
+const MAX_MEMBER_BYTES = 64 << 20;
+
+function md5OfFile(file) {
+  return new Promise((ok, fail) => {
+    const hash = createHash('md5');
+    createReadStream(file)
+      .on('data', (c) => hash.update(c))
+      .on('error', fail)
+      .on('end', () => ok(hash.digest('hex')));
+  });
+}
+
+const octal = (b) => {
+  const t = b.toString('latin1').replace(/\0.*$/s, '').trim();
+  return /^[0-7]+$/.test(t) ? parseInt(t, 8) : NaN;
+};
+
+/**
+ * Unpacks a verified cifar-10-binary.tar.gz into <dataDir>/cifar-10-batches-bin. Only the official
+ * members (regular files ARCHIVE_DIR/<one of ARCHIVE_MEMBERS>) are written, each to a name from that
+ * list — never to a path taken from the archive; anything else (another name, ../x, a link) is skipped
+ * and reported. It unpacks into a temporary folder first, so a refused or broken archive leaves nothing
+ * behind. Returns { skipped: member paths not unpacked }.
+ */
+export async function unpackCifarArchive(archive, dataDir) {
+  const target = join(dataDir, ARCHIVE_DIR);
+  const staging = mkdtempSync(join(dataDir, '.unpack-'));
+  const seen = new Set();
+  const skipped = [];
+  const source = createReadStream(archive);
+  const gunzip = createGunzip();
+  source.on('error', (e) => gunzip.destroy(e));
+  let file = null; // the member being written: { fh, remaining, padding }
+  let skip = 0;
+  let ended = false;
+  let buf = Buffer.alloc(0);
   try {
-    mkdirSync(dataDir, { recursive: true });
-    if (!existsSync(archive)) {
-      let res;
-      try {
-        res = await fetch(OFFICIAL_URL, { signal: AbortSignal.timeout(30_000) });
-      } catch (e) {
-        const cause = e?.cause?.code ?? e?.cause?.message ?? e?.message ?? String(e);
-        throw new Error(
-          `could not reach ${OFFICIAL_URL} (${cause}): this machine seems to be offline. Download cifar-10-binary.tar.gz on another machine, then drop it on the page or unpack it into ${dataDir}`,
-          { cause: e },
-        );
+    for await (const chunk of source.pipe(gunzip)) {
+      buf = buf.length ? Buffer.concat([buf, chunk]) : chunk;
+      let pos = 0;
+      for (;;) {
+        if (file) {
+          const n = Math.min(file.remaining, buf.length - pos);
+          if (n > 0) await file.fh.write(buf, pos, n);
+          pos += n;
+          file.remaining -= n;
+          if (file.remaining > 0) break;
+          await file.fh.close();
+          skip = file.padding;
+          file = null;
+        }
+        if (skip) {
+          const n = Math.min(skip, buf.length - pos);
+          pos += n;
+          skip -= n;
+          if (skip) break;
+        }
+        if (ended || buf.length - pos < 512) break;
+        const header = buf.subarray(pos, pos + 512);
+        pos += 512;
+        if (header.every((b) => b === 0)) {
+          ended = true;
+          break;
+        }
+        let sum = 0;
+        for (let i = 0; i < 512; i++) sum += i >= 148 && i < 156 ? 32 : header[i];
+        if (sum !== octal(header.subarray(148, 156))) throw new Error(`${archive} is not a valid tar.gz archive (bad header checksum)`);
+        const name = header.subarray(0, 100).toString('utf8').replace(/\0.*$/s, '');
+        // POSIX ustar has a name prefix at 345; old GNU headers ('ustar  ') keep other fields there.
+        const prefix = header.subarray(257, 263).toString('latin1') === 'ustar\0' ? header.subarray(345, 500).toString('utf8').replace(/\0.*$/s, '') : '';
+        const path = prefix ? `${prefix}/${name}` : name;
+        const type = String.fromCharCode(header[156] || 48);
+        const size = octal(header.subarray(124, 136));
+        if (!(size >= 0)) throw new Error(`${archive} is not a valid tar.gz archive (bad size field for ${JSON.stringify(path)})`);
+        const member = path.startsWith(`${ARCHIVE_DIR}/`) ? path.slice(ARCHIVE_DIR.length + 1) : null;
+        if (type === '5' && (path === ARCHIVE_DIR || path === `${ARCHIVE_DIR}/`)) continue;
+        if (type !== '0' || !member || !ARCHIVE_MEMBERS.has(member) || seen.has(member)) {
+          skipped.push(path);
+          // links, devices, folders and fifos carry no data whatever their size field says (POSIX)
+          skip = '123456'.includes(type) ? 0 : size + ((512 - (size % 512)) % 512);
+          continue;
+        }
+        if (size > MAX_MEMBER_BYTES) throw new Error(`${archive}: ${path} is ${size} bytes, larger than any CIFAR-10 file: refused, nothing was unpacked`);
+        seen.add(member);
+        file = { fh: await open(join(staging, member), 'wx'), remaining: size, padding: (512 - (size % 512)) % 512 };
       }
-      if (!res.ok || !res.body) throw new Error(`${OFFICIAL_URL} answered HTTP ${res.status}`);
-      const total = Number(res.headers.get('content-length')) || null;
-      downloadState = { ...downloadState, total };
-      const body = Readable.fromWeb(res.body);
-      body.on('data', (chunk) => (downloadState = { ...downloadState, received: downloadState.received + chunk.length }));
-      await pipeline(body, createWriteStream(part));
-      renameSync(part, archive);
+      buf = buf.subarray(pos);
+      if (ended) break;
     }
-    downloadState = { ...downloadState, state: 'extracting', message: `unpacking ${archive}` };
-    await new Promise((ok, fail) => {
-      const p = spawn('tar', ['xzf', archive, '-C', dataDir], { stdio: ['ignore', 'ignore', 'pipe'] });
-      let err = '';
-      p.stderr.on('data', (d) => (err += d));
-      p.on('error', (e) => fail(new Error(`could not run tar to unpack ${archive}: ${e.message}`)));
-      p.on('close', (code) => (code === 0 ? ok() : fail(new Error(`tar failed to unpack ${archive}: ${err.trim() || `exit ${code}`}`))));
-    });
-    if (!existsSync(join(dataDir, 'cifar-10-batches-bin', 'test_batch.bin'))) throw new Error(`${archive} did not contain cifar-10-batches-bin/test_batch.bin`);
-    downloadState = { ...downloadState, state: 'done', message: `CIFAR-10 is in ${join(dataDir, 'cifar-10-batches-bin')}` };
+    if (file || skip || (!ended && buf.length)) throw new Error(`${archive} is truncated: nothing was unpacked`);
+    const absent = REQUIRED_MEMBERS.filter((m) => !seen.has(m));
+    if (absent.length) throw new Error(`${archive} has no ${absent.map((m) => `${ARCHIVE_DIR}/${m}`).join(', ')}: nothing was unpacked`);
+    chmodSync(staging, 0o755);
+    try {
+      renameSync(staging, target);
+    } catch (e) {
+      if (e?.code === 'ENOTEMPTY' || e?.code === 'EEXIST') throw new Error(`${target} already exists: move it away to unpack the archive again`, { cause: e });
+      throw e;
+    }
+    return { skipped };
   } catch (e) {
-    rmSync(part, { force: true });
-    downloadState = { ...downloadState, state: 'error', message: e instanceof Error ? e.message : String(e) };
+    await file?.fh.close().catch(() => {});
+    rmSync(staging, { recursive: true, force: true });
+    if (e?.code === 'Z_DATA_ERROR' || e?.code === 'Z_BUF_ERROR') throw new Error(`${archive} is not a complete gzip archive (${e.message}): nothing was unpacked`, { cause: e });
+    throw e;
+  } finally {
+    source.destroy();
   }
+}
+
+/**
+ * The one-time download of the archive into <root>/data: fetched to a .part file (progress in
+ * state()), its MD5 checked against the official one — a mismatch removes it — then unpacked with
+ * unpackCifarArchive. An archive already in ./data is checked, never removed.
+ */
+function createDownloader(root, url, md5, stallMs) {
+  let state = IDLE;
+  const set = (patch) => (state = { ...state, ...patch });
+  async function run() {
+    const dataDir = resolve(root, 'data');
+    const part = join(dataDir, 'cifar-10-binary.tar.gz.part');
+    const archive = join(dataDir, 'cifar-10-binary.tar.gz');
+    state = { state: 'downloading', received: 0, total: null, message: `downloading ${url}` };
+    try {
+      mkdirSync(dataDir, { recursive: true });
+      if (existsSync(archive)) {
+        set({ state: 'extracting', message: `checking ${archive}` });
+        const got = await md5OfFile(archive);
+        if (got !== md5) throw new Error(`${archive} is not the official cifar-10-binary.tar.gz (MD5 ${got}, expected ${md5}): remove it and try again`);
+      } else {
+        // 30 s to answer, then at most stallMs (60 s) without data: no bound on the whole 162 MB download
+        const abort = new AbortController();
+        let timer = setTimeout(() => abort.abort(new Error('no answer within 30 s')), 30_000);
+        let res;
+        try {
+          res = await fetch(url, { signal: abort.signal });
+        } catch (e) {
+          clearTimeout(timer);
+          const cause = e?.cause?.code ?? e?.cause?.message ?? e?.message ?? String(e);
+          throw new Error(
+            `could not reach ${url} (${cause}): this machine seems to be offline. Download cifar-10-binary.tar.gz on another machine, then drop it on the page or unpack it into ${dataDir}`,
+            { cause: e },
+          );
+        }
+        const stall = () => {
+          clearTimeout(timer);
+          timer = setTimeout(() => abort.abort(new Error(`the download from ${url} stalled (no data for ${stallMs / 1000} s)`)), stallMs);
+        };
+        stall();
+        let got;
+        try {
+          if (!res.ok || !res.body) throw new Error(`${url} answered HTTP ${res.status}`);
+          set({ total: Number(res.headers.get('content-length')) || null });
+          const hash = createHash('md5');
+          const body = Readable.fromWeb(res.body);
+          body.on('data', (chunk) => {
+            stall();
+            hash.update(chunk);
+            set({ received: state.received + chunk.length });
+          });
+          await pipeline(body, createWriteStream(part)).catch((e) => {
+            throw abort.signal.aborted && abort.signal.reason instanceof Error ? abort.signal.reason : e;
+          });
+          got = hash.digest('hex');
+        } finally {
+          clearTimeout(timer);
+        }
+        if (got !== md5) {
+          rmSync(part, { force: true });
+          throw new Error(`${url} did not send the official cifar-10-binary.tar.gz (MD5 ${got}, expected ${md5}): the download was removed and nothing was unpacked`);
+        }
+        renameSync(part, archive);
+      }
+      set({ state: 'extracting', message: `unpacking ${archive}` });
+      const { skipped } = await unpackCifarArchive(archive, dataDir);
+      const note = skipped.length ? ` (skipped unexpected members: ${skipped.map((m) => JSON.stringify(m)).join(', ')})` : '';
+      set({ state: 'done', message: `CIFAR-10 is in ${join(dataDir, ARCHIVE_DIR)}${note}` });
+    } catch (e) {
+      rmSync(part, { force: true });
+      set({ state: 'error', message: e instanceof Error ? e.message : String(e) });
+    }
+  }
+  return {
+    state: () => state,
+    start() {
+      if (state.state !== 'downloading' && state.state !== 'extracting') void run();
+    },
+  };
+}
+
+// ---- who may talk to the server ---------------------------------------------------------------------
+
+/**
+ * The Host values this server answers to: 127.0.0.1, localhost, [::1] and the address the connection
+ * came in on, each with the connection's port. Any other Host means the browser was pointed at us
+ * under a foreign name (DNS rebinding), and that page must not read the listing (it holds local paths).
+ */
+export function ownHosts(req) {
+  const port = req.socket.localPort;
+  let local = req.socket.localAddress ?? '127.0.0.1';
+  if (local.startsWith('::ffff:')) local = local.slice(7);
+  const names = new Set(['127.0.0.1', 'localhost', '[::1]', local.includes(':') ? `[${local}]` : local]);
+  const hosts = [...names].map((n) => `${n}:${port}`);
+  if (port === 80) hosts.push(...names);
+  return hosts;
+}
+
+export function isOwnHost(req) {
+  return ownHosts(req).includes((req.headers.host ?? '').toLowerCase());
+}
+
+/** A state-changing request must come from the page itself: its Origin is this server's. */
+export function isOwnOrigin(req) {
+  const origin = (req.headers.origin ?? '').toLowerCase();
+  return isOwnHost(req) && origin === `http://${(req.headers.host ?? '').toLowerCase()}`;
+}
+
+function forbid(res, why) {
+  sendJson(res, 403, { error: why });
 }
 
 // ---- HTTP ------------------------------------------------------------------------------------------
@@ -156,24 +344,30 @@ function sendFile(req, res, file, type, extraHeaders = {}) {
  * Connect-style middleware for /api/dataset:
  *   GET  /api/dataset            listing (folder, how it was found, files and sizes, download state)
  *   GET  /api/dataset/<file>     one file of the folder (Range requests supported)
- *   POST /api/dataset/download   fetch the official archive once into ./data (needs the internet)
+ *   POST /api/dataset/download   fetch the archive once into ./data (needs the internet); only from the page's own Origin
  *   GET  /api/dataset/download   progress of that download
+ * Requests whose Host is not this server's get 403. options.url: where to download from ($CIFAR10_URL,
+ * else the official URL); options.md5: the archive's MD5, options.stallMs: how long the download may go
+ * without data (tests only).
  */
-export function datasetMiddleware(root = REPO_ROOT) {
+export function datasetMiddleware(root = REPO_ROOT, { env = process.env, url = env.CIFAR10_URL || OFFICIAL_URL, md5 = OFFICIAL_MD5, stallMs = 60_000 } = {}) {
+  const downloader = createDownloader(root, url, md5, stallMs);
   return (req, res, next) => {
-    const url = new URL(req.url ?? '/', 'http://localhost');
-    if (url.pathname !== '/api/dataset' && !url.pathname.startsWith('/api/dataset/')) return next();
-    if (url.pathname === '/api/dataset') return sendJson(res, 200, datasetListing(root));
-    if (url.pathname === '/api/dataset/download') {
+    const u = new URL(req.url ?? '/', 'http://localhost');
+    if (u.pathname !== '/api/dataset' && !u.pathname.startsWith('/api/dataset/')) return next();
+    if (!isOwnHost(req)) return forbid(res, `Host ${JSON.stringify(req.headers.host ?? '')} is not this server`);
+    if (u.pathname === '/api/dataset') return sendJson(res, 200, datasetListing(root, env, downloader.state()));
+    if (u.pathname === '/api/dataset/download') {
       if (req.method === 'POST') {
-        if (downloadState.state !== 'downloading' && downloadState.state !== 'extracting') void downloadOfficial(root);
-        return sendJson(res, 202, downloadState);
+        if (!isOwnOrigin(req)) return forbid(res, 'the download can only be started from the playground page itself');
+        downloader.start();
+        return sendJson(res, 202, downloader.state());
       }
-      return sendJson(res, 200, downloadState);
+      return sendJson(res, 200, downloader.state());
     }
-    const name = decodeURIComponent(url.pathname.slice('/api/dataset/'.length));
+    const name = decodeURIComponent(u.pathname.slice('/api/dataset/'.length));
     if (!DATASET_FILE.test(name)) return sendJson(res, 404, { error: `not a CIFAR-10 file name: ${name}` });
-    const found = findDatasetDir(root);
+    const found = findDatasetDir(root, env);
     const file = found.dir ? join(found.dir, name) : null;
     if (!file || !existsSync(file)) return sendJson(res, 404, { error: `${name} is not in the dataset folder` });
     sendFile(req, res, file, 'application/octet-stream', { 'cache-control': 'no-cache' });
@@ -215,15 +409,12 @@ export function staticMiddleware(distDir) {
   };
 }
 
-export function startServer({ port = Number(process.env.PORT) || 5173, host = process.env.HOST || '127.0.0.1', root = REPO_ROOT } = {}) {
-  const distDir = resolve(root, 'dist');
-  if (!existsSync(join(distDir, 'index.html'))) {
-    console.error(`error: ${distDir}/index.html is missing — run \`npm start\` (it builds first) or \`npx vite build\``);
-    process.exit(1);
-  }
-  const api = datasetMiddleware(root);
-  const files = staticMiddleware(distDir);
-  const server = createServer((req, res) => {
+/** The `npm start` server (not listening yet): dist/ and /api/dataset, only for its own Host. */
+export function createAppServer(root = REPO_ROOT, datasetOptions = {}) {
+  const api = datasetMiddleware(root, datasetOptions);
+  const files = staticMiddleware(resolve(root, 'dist'));
+  return createServer((req, res) => {
+    if (!isOwnHost(req)) return forbid(res, `Host ${JSON.stringify(req.headers.host ?? '')} is not this server`);
     if (req.method !== 'GET' && req.method !== 'HEAD' && !(req.method === 'POST' && req.url === '/api/dataset/download')) {
       res.writeHead(405);
       res.end();
@@ -231,6 +422,15 @@ export function startServer({ port = Number(process.env.PORT) || 5173, host = pr
     }
     api(req, res, () => files(req, res));
   });
+}
+
+export function startServer({ port = Number(process.env.PORT) || 5173, host = process.env.HOST || '127.0.0.1', root = REPO_ROOT } = {}) {
+  const distDir = resolve(root, 'dist');
+  if (!existsSync(join(distDir, 'index.html'))) {
+    console.error(`error: ${distDir}/index.html is missing — run \`npm start\` (it builds first) or \`npx vite build\``);
+    process.exit(1);
+  }
+  const server = createAppServer(root);
   server.on('error', (e) => {
     console.error(e.code === 'EADDRINUSE' ? `error: port ${port} is in use — set PORT to another one, e.g. PORT=5180 npm start` : `error: ${e.message}`);
     process.exit(1);

@@ -4,7 +4,7 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import '@tensorflow/tfjs-backend-webgpu';
-import { CONV_SWEEP_BROWSER, REDUCE_SWEEP_BROWSER, formatResult, runSweep, type CheckResult } from '../../src/kernels/sweep';
+import { CONV_SWEEP_BROWSER, REDUCE_SWEEP_BROWSER, formatResult, runSweep, type CheckResult } from '../../src/webgpu-kernels/sweep';
 
 interface SweepOutcome {
   done: boolean;

@@ -1,5 +1,5 @@
 #!/usr/bin/env node
-// Bundles the WebGPU benchmark (bench/gpu.ts, with tfjs and src/kernels) into one file that runs
+// Bundles the WebGPU benchmark (bench/gpu.ts, with tfjs and src/webgpu-kernels) into one file that runs
 // with a bare `node` on the lent GPU machine (no node_modules there):
 //   esbuild --bundle --platform=node --format=esm --external:*.node  →  .gpubundle/gpu-bench.mjs
 // Dawn's binary is not bundled: src/node/webgpu-node.ts loads it from $WEBGPU_DAWN_NODE, which

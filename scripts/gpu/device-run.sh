@@ -15,6 +15,8 @@
 #   MODELS=resnet20,resnet56,vgg16  BATCHES=128,512  MODES=stock,fast  KERNEL_BATCH=128
 #   MEM_STEPS=1000  EXTRA_MODE=fast:…  TFJS_TIMEOUT=200  EXTRA_TIMEOUT=45  MEM_TIMEOUT=75
 #   TORCH_TIMEOUT=60  QUICK=1 (tiny sizes)
+#   TUNING='{"backpropFilter":{"targetThreads":524288}}' (our kernels' launch heuristics, stages 1–3;
+#   see KernelTuning in src/webgpu-kernels/index.ts)
 #   SETUP=.gpu/device-setup.sh (a local dry run can point this at a script that only sets
 #   WEBGPU_DAWN_NODE; see README)
 # Planned wall time: at most ≈ 6.5 minutes (the sum of the timeouts plus set-up); typically less.
@@ -37,6 +39,7 @@ TFJS_TIMEOUT=${TFJS_TIMEOUT:-200}
 EXTRA_TIMEOUT=${EXTRA_TIMEOUT:-45}
 MEM_TIMEOUT=${MEM_TIMEOUT:-75}
 TORCH_TIMEOUT=${TORCH_TIMEOUT:-60}
+TUNING=${TUNING:-'{}'}
 SETUP=${SETUP:-.gpu/device-setup.sh}
 SIZES=(--kernel-batch "$KERNEL_BATCH" --target-ms 150 --max-reps 30 --warmup 2 --iters 20 --max-seconds 6)
 TORCH_SIZES=(--warmup 5 --iters 60 --max-seconds 4)
@@ -63,19 +66,19 @@ python3 -c 'import torch; print("torch", torch.__version__, "cuda", torch.versio
 
 stage "1/5 tfjs WebGPU: per-kernel GFLOP/s and training images/s (timeout ${TFJS_TIMEOUT}s)"
 timeout -k 10 "$TFJS_TIMEOUT" node .gpubundle/gpu-bench.mjs \
-  --models "$MODELS" --batches "$BATCHES" --modes "$MODES" "${SIZES[@]}" \
+  --models "$MODELS" --batches "$BATCHES" --modes "$MODES" "${SIZES[@]}" --tuning "$TUNING" \
   --out "$OUT/bench-gpu.json"
 echo "tfjs benchmark exit status $?"
 
 stage "2/5 tfjs ResNet-20 with ${EXTRA_MODE} (timeout ${EXTRA_TIMEOUT}s)"
 timeout -k 10 "$EXTRA_TIMEOUT" node .gpubundle/gpu-bench.mjs \
-  --skip-kernels --models resnet20 --batches "$BATCHES" --modes "$EXTRA_MODE" "${SIZES[@]}" \
+  --skip-kernels --models resnet20 --batches "$BATCHES" --modes "$EXTRA_MODE" "${SIZES[@]}" --tuning "$TUNING" \
   --out "$OUT/bench-gpu-extra.json"
 echo "extra-mode run exit status $?"
 
 stage "3/5 tfjs memory check: ${MEM_STEPS} steps (timeout ${MEM_TIMEOUT}s)"
 timeout -k 10 "$MEM_TIMEOUT" node .gpubundle/gpu-bench.mjs \
-  --skip-kernels --skip-steps --steps "$MEM_STEPS" --mem-model resnet20 --mem-batch "$MEM_BATCH" --mem-mode fast \
+  --skip-kernels --skip-steps --steps "$MEM_STEPS" --mem-model resnet20 --mem-batch "$MEM_BATCH" --mem-mode fast --tuning "$TUNING" \
   --mem-max-seconds $((MEM_TIMEOUT - 20)) --out "$OUT/bench-gpu-memory.json"
 echo "memory check exit status $?"
 

@@ -1,37 +1,86 @@
 import { parseArgs } from 'node:util';
-import { MODEL_NAMES, type ModelName, type RunConfigInput } from '../engine/config';
+import { parseRunConfig, type RunConfig } from '../engine/config';
+import { boundsText, cliFlags, inBounds, setAt, SETTINGS, settingIds, spec, type Bounds, type CliFlag, type Setting, type SettingId } from '../engine/settings';
+import { scheduleOfKind, type LrScheduleKind } from '../engine/train/schedule';
 
 export class UsageError extends Error {
   override name = 'UsageError';
 }
 
+/** Options of the runner itself, not run settings (those come from the settings table). */
+const RUNNER_OPTIONS = {
+  json: { type: 'boolean' },
+  data: { type: 'string' },
+  backend: { type: 'string' },
+  kernels: { type: 'string' },
+  log: { type: 'string' },
+  save: { type: 'string' },
+  quiet: { type: 'boolean' },
+  'model-dir': { type: 'string' },
+  help: { type: 'boolean', short: 'h' },
+} as const;
+
+type Option = { type: 'string' | 'boolean'; multiple?: boolean };
+const optionOf = (f: CliFlag): Option => ('sets' in f ? { type: 'boolean' } : f.multiple ? { type: 'string', multiple: true } : { type: 'string' });
+const SETTING_OPTIONS: Record<string, Option> = Object.fromEntries(settingIds.flatMap((id) => cliFlags(spec(id)).map((f) => [f.flag, optionOf(f)])));
+
+/** The parsed flags: the runner's own typed, the settings' by flag name. */
+export type CliValues = { [K in keyof typeof RUNNER_OPTIONS]?: (typeof RUNNER_OPTIONS)[K]['type'] extends 'boolean' ? boolean : string } & {
+  readonly [flag: string]: string | boolean | string[] | undefined;
+};
+
+const usageOf = (f: CliFlag) => ('sets' in f ? `--${f.flag}` : `--${f.flag} ${f.arg}${f.multiple ? ' ...' : ''}`);
+const shownDefault = (s: Setting) =>
+  s.kind === 'boolean' ? (s.default ? 'on' : 'off') : s.default === null ? (s.kind === 'number' ? s.nullLabel : 'none') : typeof s.default === 'object' ? '' : String(s.default);
+
+/** One line per flag of the settings table: what it sets, its bounds or choices, its default. */
+function settingLine(s: Setting, f: CliFlag): string {
+  let what: string;
+  if (!('sets' in f) && f.help) what = f.help;
+  else if ('sets' in f) what = `${s.name ?? s.label} ${f.sets ? 'on' : 'off'}`;
+  else if (s.kind === 'number') what = `${s.label}, ${s.bounds.int ? 'an integer ' : ''}${boundsText(s.bounds)}`;
+  else if (s.kind === 'choice') what = `${s.label}: ${s.values.join(', ')}`;
+  else what = `${s.label}${s.help ? `: ${s.help}` : ''}`;
+  const required = !('sets' in f) && f.required;
+  const dflt = shownDefault(s);
+  return wrap(`  ${usageOf(f).padEnd(26)} ${what}${required ? ' (required)' : dflt ? `  [${dflt}]` : ''}`, 100, 29);
+}
+
+/** Breaks a line at spaces before `width` columns, indenting the rest by `indent`. */
+function wrap(line: string, width: number, indent: number): string {
+  const out: string[] = [];
+  let rest = line;
+  while (rest.length > width) {
+    const cut = rest.lastIndexOf(' ', width);
+    if (cut <= indent) break;
+    out.push(rest.slice(0, cut));
+    rest = ' '.repeat(indent) + rest.slice(cut + 1);
+  }
+  return [...out, rest].join('\n');
+}
+
+const settingLines = settingIds.flatMap((id) => cliFlags(spec(id)).map((f) => settingLine(spec(id), f))).join('\n');
+
 export const USAGE = `usage: lrpet <command> [options]
 
 commands:
   flops     ranks, MACs and parameters of a model, dense vs compact
-            --model M (${MODEL_NAMES.join(', ')})  --prune P | --target-flops F | --target-params F
-            [--rank-floors] [--rank LAYER=R ...] [--json]
-  train     train with LRPET and write the event log
-            --model M --prune P --epochs E --batch B [--interval I] [--lr L] [--no-energy-transfer]
-            [--beta X] [--no-bn-rect] [--no-lrpet] [--rank-floors] [--rank LAYER=R ...]
-            [--target-flops F] [--start-epoch S] [--end-epoch S] [--schedule step|cosine|constant]
-            [--train-limit N] [--test-limit N] [--seed S] [--data DIR] [--backend auto|webgpu|cpu]
-            [--kernels fast|stock] [--log run.jsonl] [--save DIR] [--quiet]
+            --model M  [--prune P | --target-flops F | --target-params F] [--rank-floors] [--rank LAYER=R ...] [--json]
+  train     train with LRPET and write the event log: --model M and any of the settings below, and
+            [--data DIR] [--backend auto|webgpu|cpu] [--kernels fast|stock] [--log run.jsonl] [--save DIR] [--quiet]
   evaluate  load a saved model (model.json) with tf.loadGraphModel and report its test accuracy
             --model-dir DIR [--test-limit N] [--data DIR] [--backend auto|webgpu|cpu]
+
+settings [default]:
+${settingLines}
 `;
 
-function num(name: string, v: string | undefined, integer = false): number | undefined {
-  if (v === undefined) return undefined;
-  const x = Number(v);
-  if (!Number.isFinite(x) || (integer && !Number.isInteger(x))) throw new UsageError(`--${name} must be ${integer ? 'an integer' : 'a number'}, got '${v}'`);
+function numberFlag(flag: string, raw: string, b: Bounds): number {
+  const x = Number(raw);
+  if (raw.trim() === '' || !Number.isFinite(x)) throw new UsageError(`--${flag} must be a number, got '${raw}'`);
+  if (b.int && !Number.isInteger(x)) throw new UsageError(`--${flag} must be an integer, got '${raw}'`);
+  if (!inBounds(x, b)) throw new UsageError(`--${flag} must be ${boundsText(b)}, got ${raw}`);
   return x;
-}
-
-export function parseModel(v: string | undefined): ModelName {
-  if (!v) throw new UsageError('--model is required');
-  if (!(MODEL_NAMES as readonly string[]).includes(v)) throw new UsageError(`unknown model '${v}' (choose from ${MODEL_NAMES.join(', ')})`);
-  return v as ModelName;
 }
 
 export function parseRanks(list: string[] | undefined): Record<string, number> {
@@ -44,12 +93,6 @@ export function parseRanks(list: string[] | undefined): Record<string, number> {
   return out;
 }
 
-export function parsePrune(v: string | undefined): number | undefined {
-  const p = num('prune', v);
-  if (p !== undefined && !(p >= 0 && p < 1)) throw new UsageError(`--prune must be in [0, 1), got ${v}`);
-  return p;
-}
-
 export function parseTarget(flops: string | undefined, params: string | undefined): { metric: 'macs' | 'params'; reduction: number } | null {
   if (flops !== undefined && params !== undefined) throw new UsageError('give --target-flops or --target-params, not both');
   const v = flops ?? params;
@@ -59,46 +102,40 @@ export function parseTarget(flops: string | undefined, params: string | undefine
   return { metric: flops !== undefined ? 'macs' : 'params', reduction: f };
 }
 
-const TRAIN_OPTIONS = {
-  model: { type: 'string' },
-  prune: { type: 'string' },
-  'target-flops': { type: 'string' },
-  'target-params': { type: 'string' },
-  'rank-floors': { type: 'boolean' },
-  rank: { type: 'string', multiple: true },
-  json: { type: 'boolean' },
-  epochs: { type: 'string' },
-  batch: { type: 'string' },
-  interval: { type: 'string' },
-  lr: { type: 'string' },
-  momentum: { type: 'string' },
-  'weight-decay': { type: 'string' },
-  schedule: { type: 'string' },
-  'no-energy-transfer': { type: 'boolean' },
-  beta: { type: 'string' },
-  'no-bn-rect': { type: 'boolean' },
-  'no-lrpet': { type: 'boolean' },
-  'no-augment': { type: 'boolean' },
-  'start-epoch': { type: 'string' },
-  'end-epoch': { type: 'string' },
-  'train-limit': { type: 'string' },
-  'test-limit': { type: 'string' },
-  seed: { type: 'string' },
-  data: { type: 'string' },
-  backend: { type: 'string' },
-  kernels: { type: 'string' },
-  log: { type: 'string' },
-  save: { type: 'string' },
-  quiet: { type: 'boolean' },
-  'model-dir': { type: 'string' },
-  help: { type: 'boolean', short: 'h' },
-} as const;
+const text = (v: CliValues, flag: string) => v[flag] as string | undefined;
+
+/** Settings whose flags need more than one value read: by setting. */
+const CUSTOM_READERS: Partial<Record<SettingId, (v: CliValues) => unknown>> = {
+  rankOverrides: (v) => parseRanks(v.rank as string[] | undefined),
+  target: (v) => parseTarget(text(v, 'target-flops'), text(v, 'target-params')),
+};
+
+/** A setting's value from its flag(s), checked against the table; undefined when not given. */
+export function settingFromFlags(id: SettingId, v: CliValues): unknown {
+  const custom = CUSTOM_READERS[id];
+  if (custom) return custom(v);
+  const s = spec(id);
+  const [f] = cliFlags(s);
+  if ('sets' in f) return v[f.flag] ? f.sets : undefined;
+  const raw = text(v, f.flag);
+  if (raw === undefined) {
+    if (f.required) throw new UsageError(`--${f.flag} is required`);
+    return undefined;
+  }
+  if (s.kind === 'number') return numberFlag(f.flag, raw, s.bounds);
+  if (s.kind === 'choice') {
+    if (!s.values.includes(raw)) throw new UsageError(`unknown ${f.flag} '${raw}' (choose from ${s.values.join(', ')})`);
+    return raw;
+  }
+  throw new Error(`setting ${id} has a command-line flag but no reader`);
+}
 
 export type ParsedArgs = ReturnType<typeof parseCli>;
 
-export function parseCli(argv: string[]) {
+export function parseCli(argv: string[]): { values: CliValues; positionals: string[] } {
   try {
-    return parseArgs({ args: argv, options: TRAIN_OPTIONS, allowPositionals: true, strict: true });
+    const { values, positionals } = parseArgs({ args: argv, options: { ...SETTING_OPTIONS, ...RUNNER_OPTIONS }, allowPositionals: true, strict: true });
+    return { values: values as CliValues, positionals };
   } catch (e) {
     throw new UsageError((e as Error).message.split('\n')[0]);
   }
@@ -116,40 +153,22 @@ export function kernelsOption(v: string | undefined): 'fast' | 'stock' {
   return k;
 }
 
-/** The run config the train command's flags describe. */
-export function trainConfig(v: ParsedArgs['values']): RunConfigInput {
-  const epochs = num('epochs', v.epochs, true) ?? 1;
-  const schedule = v.schedule ?? 'step';
-  if (!['step', 'cosine', 'constant'].includes(schedule)) throw new UsageError(`--schedule must be step, cosine or constant, got '${schedule}'`);
-  return {
-    model: parseModel(v.model),
-    epochs,
-    batchSize: num('batch', v.batch, true) ?? 128,
-    lr: num('lr', v.lr) ?? 0.1,
-    momentum: num('momentum', v.momentum) ?? 0.9,
-    weightDecay: num('weight-decay', v['weight-decay']) ?? 1e-4,
-    schedule:
-      schedule === 'step'
-        ? { kind: 'step', milestones: epochs >= 4 ? [Math.round(epochs / 2), Math.round((epochs * 3) / 4)] : [], gamma: 0.1 }
-        : schedule === 'cosine'
-          ? { kind: 'cosine', minLr: 0 }
-          : { kind: 'constant' },
-    seed: num('seed', v.seed, true) ?? 1,
-    trainLimit: num('train-limit', v['train-limit'], true) ?? null,
-    testLimit: num('test-limit', v['test-limit'], true) ?? null,
-    augment: !v['no-augment'],
-    lrpet: {
-      enabled: !v['no-lrpet'],
-      prune: parsePrune(v.prune) ?? 0.57,
-      target: parseTarget(v['target-flops'], v['target-params']),
-      rankOverrides: parseRanks(v.rank),
-      rankFloors: !!v['rank-floors'],
-      interval: num('interval', v.interval, true) ?? null,
-      startEpoch: num('start-epoch', v['start-epoch'], true) ?? 0,
-      endEpoch: num('end-epoch', v['end-epoch'], true) ?? null,
-      energyTransfer: !v['no-energy-transfer'],
-      beta: num('beta', v.beta) ?? 0,
-      bnRectification: !v['no-bn-rect'],
-    },
-  };
+/**
+ * The run config the flags describe (the flops command reads its model and compression settings from it).
+ * What no flag gives is the settings table's default; the schedule is given as a kind and scaled to the epochs.
+ */
+export function trainConfig(v: CliValues): RunConfig {
+  const input: Record<string, unknown> = {};
+  let schedule: LrScheduleKind = SETTINGS.schedule.default;
+  for (const id of settingIds) {
+    if (spec(id).cli === undefined) continue;
+    const value = settingFromFlags(id, v);
+    if (value === undefined) continue;
+    const path = spec(id).path;
+    if (id === 'schedule') schedule = value as LrScheduleKind;
+    else if (path !== null) setAt(input, path, value);
+    else throw new Error(`setting ${id} has a command-line flag but no place in the config`);
+  }
+  const config = parseRunConfig(input);
+  return { ...config, schedule: scheduleOfKind(schedule, config.epochs) };
 }

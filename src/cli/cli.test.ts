@@ -66,6 +66,19 @@ describe('lrpet train and evaluate on the CIFAR-10 copy', () => {
     expect(truncated.stderr.trim().split('\n')).toHaveLength(1);
   });
 
+  it('ends a diverging run after the NaN, with exit code 1 and the reason', async () => {
+    const out = mkdtempSync(join(tmpdir(), 'lrpet-nan-'));
+    const log = join(out, 'run.jsonl');
+    const r = await lrpet([
+      'train', '--model', 'resnet8-tiny', '--no-lrpet', '--lr', '1e30', '--epochs', '2', '--batch', '8',
+      '--train-limit', '16', '--test-limit', '16', '--backend', 'webgpu', '--log', log,
+    ]);
+    expect(r.code, r.stderr).toBe(1);
+    expect(r.stderr).toMatch(/lrpet: the run ended with an error: the loss became NaN at iteration 2/);
+    const events = readFileSync(log, 'utf8').trim().split('\n').map((l) => JSON.parse(l));
+    expect(events.at(-1)).toMatchObject({ type: 'state', state: 'stopped', iteration: 1 });
+  }, 120_000);
+
   it('trains, logs every event as JSON lines, saves models that load and reproduce their accuracy', async () => {
     const out = mkdtempSync(join(tmpdir(), 'lrpet-run-'));
     mkdirSync(out, { recursive: true });

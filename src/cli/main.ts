@@ -5,10 +5,10 @@ import { DataError, strideSubset } from '../engine/data/cifar';
 import { fillBatch } from '../engine/data/batcher';
 import type { EngineEvent } from '../engine/events';
 import { ConfigError, planModel } from '../engine/plan';
-import { createRun, type ExportedModel } from '../engine/run';
+import { createRun, type ExportedModel, type RunEnd } from '../engine/run';
 import { findDatasetDir, loadDatasetDir } from '../node/dataset';
 import { loadTf } from '../node/webgpu-node';
-import { USAGE, UsageError, backendOption, kernelsOption, parseCli, parseModel, parsePrune, parseRanks, parseTarget, trainConfig, type ParsedArgs } from './args';
+import { USAGE, UsageError, backendOption, kernelsOption, parseCli, settingFromFlags, trainConfig, type CliValues } from './args';
 import { formatEvent } from './progress';
 
 export async function main(argv: string[]): Promise<number> {
@@ -41,15 +41,9 @@ function errorLine(e: unknown): string {
   return e instanceof Error ? `${e.name}: ${e.message}` : String(e);
 }
 
-function flops(v: ParsedArgs['values']): number {
-  const model = parseModel(v.model);
-  const plan = planModel(model, {
-    prune: parsePrune(v.prune) ?? 0,
-    target: parseTarget(v['target-flops'], v['target-params']),
-    rankOverrides: parseRanks(v.rank),
-    rankFloors: !!v['rank-floors'],
-    projectDense: false,
-  });
+function flops(v: CliValues): number {
+  const { model, lrpet } = trainConfig(v);
+  const plan = planModel(model, lrpet);
   const result = {
     model,
     prune: plan.prune,
@@ -82,10 +76,10 @@ function writeModel(dir: string, model: ExportedModel): void {
   writeFileSync(join(dir, 'weights.bin'), model.weights);
 }
 
-async function train(v: ParsedArgs['values']): Promise<number> {
+async function train(v: CliValues): Promise<number> {
   const config = trainConfig(v);
   // Validate the plan (ranks, target) before loading anything heavy.
-  planModel(config.model!, { prune: 0.57, target: null, rankOverrides: {}, rankFloors: false, projectDense: false, ...config.lrpet });
+  planModel(config.model, config.lrpet);
   const dataDir = findDatasetDir(v.data);
   const data = loadDatasetDir(dataDir);
   const { tf, backend, note } = await loadTf(backendOption(v.backend), kernelsOption(v.kernels));
@@ -93,25 +87,23 @@ async function train(v: ParsedArgs['values']): Promise<number> {
   if (!quiet) process.stderr.write(`backend: ${note}\ndata: ${dataDir} (${data.train.count} training, ${data.test.count} test images)\n`);
   let log: WriteStream | null = null;
   if (v.log) log = createWriteStream(resolve(v.log));
-  let failed: string | null = null;
   const run = createRun({
     tf,
     config,
     data,
     onEvent: (e: EngineEvent) => {
       log?.write(`${JSON.stringify(e)}\n`);
-      if (e.type === 'error') {
-        failed = e.message;
-        if (e.code === 'nan' || e.code === 'exploding') run.stop();
-      }
+      // Nobody is there to lower the learning rate and resume: a diverging run ends here.
+      if (e.type === 'error' && (e.code === 'nan' || e.code === 'exploding')) run.stop();
       if (!quiet) {
         const line = formatEvent(e, backend);
         if (line) process.stderr.write(`${line}\n`);
       }
     },
   });
+  let end: RunEnd;
   try {
-    await run.start();
+    end = await run.start();
     if (v.save) {
       const { projected, compact } = await run.exportModels();
       writeModel(join(resolve(v.save), 'projected'), projected);
@@ -122,14 +114,14 @@ async function train(v: ParsedArgs['values']): Promise<number> {
     run.dispose();
     if (log) await new Promise<void>((r) => log!.end(r));
   }
-  if (failed) {
-    process.stderr.write(`lrpet: the run ended with an error: ${failed}\n`);
+  if (end.message !== undefined) {
+    process.stderr.write(`lrpet: the run ended with an error: ${end.message}\n`);
     return 1;
   }
   return 0;
 }
 
-async function evaluateSaved(v: ParsedArgs['values']): Promise<number> {
+async function evaluateSaved(v: CliValues): Promise<number> {
   if (!v['model-dir']) throw new UsageError('--model-dir is required');
   const dir = resolve(v['model-dir']);
   let json: { modelTopology: object; weightsManifest: { paths: string[]; weights: never[] }[]; format?: string };
@@ -149,7 +141,7 @@ async function evaluateSaved(v: ParsedArgs['values']): Promise<number> {
       format: json.format,
     }),
   });
-  const testLimit = v['test-limit'] ? Number(v['test-limit']) : null;
+  const testLimit = (settingFromFlags('testLimit', v) as number | undefined) ?? null;
   const test = strideSubset(loadDatasetDir(findDatasetDir(v.data)).test, testLimit);
   const batch = 250;
   const x = new Float32Array(batch * 3072);

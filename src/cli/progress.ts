@@ -1,3 +1,4 @@
+import { describeChanges } from '../engine/config';
 import type { EngineEvent } from '../engine/events';
 
 const pct = (x: number) => `${(x * 100).toFixed(2)}%`;
@@ -21,7 +22,7 @@ export function formatEvent(e: EngineEvent, backend: string): string | null {
     case 'compact':
       return `compact model: test acc ${pct(e.testAccuracy)} (projected dense ${pct(e.denseTestAccuracy)}), MACs ${M(e.macsDense)} → ${M(e.macsCompact)}, params ${M(e.paramsDense)} → ${M(e.paramsCompact)}`;
     case 'configChange':
-      return `  settings changed at step ${e.iteration}: ${JSON.stringify(e.changes)}`;
+      return `  settings changed at step ${e.iteration}: ${describeChanges(e.changes)}`;
     case 'error':
       return `error (${e.code}): ${e.message}`;
     case 'log':

@@ -1,84 +1,17 @@
 import { z } from 'zod';
 import { ConfigError } from './errors';
+import { getAt, liveIds, setAt, SETTINGS, shapeAt, valueText, type LiveId, type ShapeAt } from './settings';
 
-export const MODEL_NAMES = [
-  'resnet20',
-  'resnet32',
-  'resnet44',
-  'resnet56',
-  'resnet110',
-  'vgg16',
-  // Small variants for tests and quick looks: same structure, fewer blocks / narrower.
-  'resnet8-tiny',
-  'resnet14-narrow',
-  'vgg-tiny',
-] as const;
-export type ModelName = (typeof MODEL_NAMES)[number];
+export { MODEL_NAMES, LrScheduleSchema, type ModelName, type LrSchedule } from './settings';
 
-export const LrScheduleSchema = z.discriminatedUnion('kind', [
-  z.object({ kind: z.literal('constant') }),
-  /** lr × gamma at each milestone epoch (official CIFAR recipe: [200, 300], gamma 0.1). */
-  z.object({ kind: z.literal('step'), milestones: z.array(z.number().int().min(0)), gamma: z.number().positive().max(1) }),
-  z.object({ kind: z.literal('cosine'), minLr: z.number().min(0).default(0) }),
-]);
-export type LrSchedule = z.infer<typeof LrScheduleSchema>;
+// The schemas are derived from the settings table (settings.ts): bounds, defaults and field order live there.
 
-export const LrpetConfigSchema = z.object({
-  enabled: z.boolean().default(true),
-  /** Fraction of each layer's singular values removed, p ∈ [0, 1). Ignored when `target` is set. */
-  prune: z.number().min(0).lt(1).default(0.57),
-  /** Solve p so that this fraction of MACs (or parameters) is removed. */
-  target: z
-    .object({ metric: z.enum(['macs', 'params']), reduction: z.number().gt(0).lt(1) })
-    .nullable()
-    .default(null),
-  /** Per-layer rank overrides, by conv layer name. */
-  rankOverrides: z.record(z.string(), z.number().int().min(1)).default({}),
-  /** The official VGG-16 floors: ≥18 for the first conv and ≥43 for the others. */
-  rankFloors: z.boolean().default(false),
-  /** Projection interval in iterations; null = one epoch. */
-  interval: z.number().int().min(1).nullable().default(null),
-  /** First epoch (0-based, inclusive) in which projections happen. */
-  startEpoch: z.number().int().min(0).default(0),
-  /** Last epoch (0-based, inclusive) in which projections happen; null = the last epoch. */
-  endEpoch: z.number().int().min(0).nullable().default(null),
-  energyTransfer: z.boolean().default(true),
-  beta: z.number().min(0).lt(1).default(0),
-  bnRectification: z.boolean().default(true),
-  /** Also project dense layers (off in the paper). */
-  projectDense: z.boolean().default(false),
-});
+export const LrpetConfigSchema = z.object(shapeAt('lrpet.') as ShapeAt<'lrpet.'>);
 export type LrpetConfig = z.infer<typeof LrpetConfigSchema>;
 
-export const RunConfigSchema = z.object({
-  model: z.enum(MODEL_NAMES).default('resnet20'),
-  epochs: z.number().int().min(1).default(10),
-  batchSize: z.number().int().min(1).max(4096).default(128),
-  lr: z.number().positive().default(0.1),
-  momentum: z.number().min(0).lt(1).default(0.9),
-  weightDecay: z.number().min(0).default(1e-4),
-  schedule: LrScheduleSchema.default({ kind: 'step', milestones: [], gamma: 0.1 }),
-  seed: z.number().int().min(0).default(1),
-  /** Use only the first N training / test images (null = all). */
-  trainLimit: z.number().int().min(1).nullable().default(null),
-  testLimit: z.number().int().min(1).nullable().default(null),
-  augment: z.boolean().default(true),
-  /** Build and evaluate the compact model at the end of an LRPET run (the two baselines below always report theirs). */
-  buildCompact: z.boolean().default(true),
-  /** Emit a step event every N iterations (1 = every step). */
-  stepEventEvery: z.number().int().min(1).default(1),
-  lrpet: LrpetConfigSchema.default(LrpetConfigSchema.parse({})),
-  /**
-   * Post-hoc baseline: train dense without projections for epochs − fineTuneEpochs epochs, project
-   * once (with the lrpet settings), then fine-tune the compact model for the last fineTuneEpochs.
-   */
-  posthoc: z
-    .object({ fineTuneEpochs: z.number().int().min(1) })
-    .nullable()
-    .default(null),
-  /** Baseline: train the compact architecture (the plan's ranks) from random initialisation, no projections. */
-  compactFromScratch: z.boolean().default(false),
-});
+const lrpetDefault = LrpetConfigSchema.default(LrpetConfigSchema.parse({}));
+
+export const RunConfigSchema = z.object(shapeAt('', () => lrpetDefault) as ShapeAt<''> & { lrpet: typeof lrpetDefault });
 export type RunConfig = z.infer<typeof RunConfigSchema>;
 export type RunConfigInput = z.input<typeof RunConfigSchema>;
 
@@ -99,16 +32,33 @@ export function checkRunModes(c: RunConfig): void {
   }
 }
 
-/** The settings that may change while a run is going (they apply at the next step or projection). */
-export const LiveUpdateSchema = z.object({
-  lr: z.number().positive().optional(),
-  interval: z.number().int().min(1).nullable().optional(),
-  startEpoch: z.number().int().min(0).optional(),
-  endEpoch: z.number().int().min(0).nullable().optional(),
-  prune: z.number().min(0).lt(1).optional(),
-  rankOverrides: z.record(z.string(), z.number().int().min(1)).optional(),
-  energyTransfer: z.boolean().optional(),
-  beta: z.number().min(0).lt(1).optional(),
-  bnRectification: z.boolean().optional(),
-});
+type LiveShape = { [K in LiveId]: z.ZodOptional<(typeof SETTINGS)[K]['type']> };
+
+/** The settings that may change while a run is going (they apply at the next step or projection): those marked `live`. */
+export const LiveUpdateSchema = z.object(Object.fromEntries(liveIds.map((id) => [id, SETTINGS[id].type.optional()])) as LiveShape);
 export type LiveUpdate = z.infer<typeof LiveUpdateSchema>;
+
+/** The config after a live update. A new p replaces a reduction target (the engine takes p mid-run). */
+export function applyLiveUpdate(config: RunConfig, changes: LiveUpdate): RunConfig {
+  const next = structuredClone(config);
+  for (const id of liveIds) {
+    const value = changes[id];
+    const path = SETTINGS[id].path;
+    if (value !== undefined && path !== null) setAt(next, path, structuredClone(value));
+  }
+  if (changes.prune !== undefined) next.lrpet.target = null;
+  return next;
+}
+
+/** The config's value of a live setting (to compare with what a form or a change says). */
+export const liveValue = <K extends LiveId>(config: RunConfig, id: K): LiveUpdate[K] => {
+  const path = SETTINGS[id].path;
+  return (path === null ? undefined : getAt(config, path)) as LiveUpdate[K];
+};
+
+/** A live update in a few words, in the table's order: "lr 0.01, p 0.75, ET off". */
+export const describeChanges = (changes: LiveUpdate): string =>
+  liveIds
+    .filter((id) => changes[id] !== undefined)
+    .map((id) => valueText(id, changes[id]))
+    .join(', ');

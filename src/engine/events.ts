@@ -1,171 +1,203 @@
-import type { RunConfig, LiveUpdate } from './config';
+import { z } from 'zod';
+import { LiveUpdateSchema, RunConfigSchema } from './config';
+
+// The engine's events, declared once: each as a zod schema, its type inferred from it. The engine emits
+// these types; run files are validated against the schemas when imported (src/runs/event-schema.ts).
+
+/**
+ * An object schema that keeps unknown keys (a log written by a newer engine with extra fields still
+ * imports and round-trips unchanged), typed by its known keys only — the type a value with more keys is
+ * assignable to anyway.
+ */
+const extensible = <T extends z.core.$ZodLooseShape>(shape: T): z.ZodObject<z.core.util.Writeable<T>, z.core.$strip> => z.looseObject(shape);
+
+/** A float the engine may emit as NaN or ±Infinity: JSON writes those as null, read back as NaN. */
+const real = z
+  .number()
+  .nullable()
+  .transform((v) => v ?? NaN);
+const reals = z.array(z.number().nullable()).transform((a) => (a.includes(null) ? a.map((v) => v ?? NaN) : (a as number[])));
+const count = z.number().int().min(0);
+const time = z.number();
+
+const costShape = { macsDense: real, macsCompact: real, paramsDense: real, paramsCompact: real };
+export const CostSummarySchema = extensible(costShape);
+export type CostSummary = z.output<typeof CostSummarySchema>;
 
 /** One conv (or dense) layer as LRPET sees it: its matrix view O × (I·kh·kw) and the rank it is cut to. */
-export interface LayerInfo {
-  name: string;
-  kind: 'conv' | 'dense';
+export const LayerInfoSchema = extensible({
+  name: z.string(),
+  kind: z.enum(['conv', 'dense']),
   /** [O, I·kh·kw]: rows are output filters. */
-  shape: [number, number];
+  shape: z.tuple([count, count]),
   /** Kernel shape [kh, kw, I, O] (dense: [1, 1, in, out]). */
-  kernel: [number, number, number, number];
+  kernel: z.tuple([count, count, count, count]),
   /** min(O, I·kh·kw). */
-  n: number;
-  rank: number;
+  n: count,
+  rank: count,
   /** Whether this layer is projected at all. */
-  projected: boolean;
+  projected: z.boolean(),
   /** Name of the BN that consumes this conv's output, if any. */
-  bn: string | null;
-  macsDense: number;
-  macsCompact: number;
-  paramsDense: number;
-  paramsCompact: number;
+  bn: z.string().nullable(),
   /** Splitting would not reduce cost (r·(K+O) ≥ O·K): kept dense in the compact model. */
-  keptDense: boolean;
-}
+  keptDense: z.boolean(),
+  ...costShape,
+});
+export type LayerInfo = z.output<typeof LayerInfoSchema>;
 
-export interface CostSummary {
-  macsDense: number;
-  macsCompact: number;
-  paramsDense: number;
-  paramsCompact: number;
-}
-
-export interface RunStartEvent extends CostSummary {
-  type: 'runStart';
-  time: number;
+export const RunStartEventSchema = extensible({
+  type: z.literal('runStart'),
+  time,
   /** The iteration a resumed run continues from (null for a fresh run). */
-  resumedFrom: number | null;
-  config: RunConfig;
+  resumedFrom: count.nullable(),
+  config: RunConfigSchema,
   /** The prune ratio actually used (solved when a target was given). */
-  prune: number;
-  backend: string;
-  trainSize: number;
-  testSize: number;
-  stepsPerEpoch: number;
-  layers: LayerInfo[];
-}
+  prune: real,
+  backend: z.string(),
+  trainSize: count,
+  testSize: count,
+  stepsPerEpoch: count,
+  layers: z.array(LayerInfoSchema),
+  ...costShape,
+});
+export type RunStartEvent = z.output<typeof RunStartEventSchema>;
 
-export interface StepEvent {
-  type: 'step';
-  time: number;
+export const StepEventSchema = extensible({
+  type: z.literal('step'),
+  time,
   /** Global iteration, 1-based: the number of optimiser steps done. */
-  iteration: number;
-  epoch: number;
-  loss: number;
-  accuracy: number;
-  lr: number;
-  imagesPerSec: number;
-  stepMs: number;
-  numTensors: number;
-}
+  iteration: count,
+  epoch: count,
+  loss: real,
+  accuracy: real,
+  lr: real,
+  imagesPerSec: real,
+  stepMs: real,
+  numTensors: count,
+});
+export type StepEvent = z.output<typeof StepEventSchema>;
 
-export interface EpochEvent {
-  type: 'epoch';
-  time: number;
-  epoch: number;
-  iteration: number;
-  trainLoss: number;
-  trainAccuracy: number;
-  testLoss: number;
-  testAccuracy: number;
+export const EpochEventSchema = extensible({
+  type: z.literal('epoch'),
+  time,
+  epoch: count,
+  iteration: count,
+  trainLoss: real,
+  trainAccuracy: real,
+  testLoss: real,
+  testAccuracy: real,
   /** True when the weights tested were just projected (test accuracy is after projection). */
-  afterProjection: boolean;
-  epochMs: number;
-  numTensors: number;
-}
+  afterProjection: z.boolean(),
+  epochMs: real,
+  numTensors: count,
+});
+export type EpochEvent = z.output<typeof EpochEventSchema>;
 
-export interface LayerProjection {
-  name: string;
-  shape: [number, number];
-  rank: number;
+export const LayerProjectionSchema = extensible({
+  name: z.string(),
+  shape: z.tuple([count, count]),
+  rank: count,
   /** All n singular values of the (BN-merged) matrix before the projection, descending. */
-  sigmaBefore: number[];
+  sigmaBefore: reals,
   /** After energy transfer: √α·σ for i ≤ r, β·σ for i > r. */
-  sigmaAfter: number[];
+  sigmaAfter: reals,
   /** E_K / E: fraction of energy in the kept singular values before the projection. */
-  energyKeptBefore: number;
+  energyKeptBefore: real,
   /** Same fraction after the projection (1 when β = 0). */
-  energyKeptAfter: number;
-  alpha: number;
+  energyKeptAfter: real,
+  alpha: real,
   /** True when σ1 < 1e-4 and the layer was left as it is. */
-  skipped: boolean;
-}
+  skipped: z.boolean(),
+});
+export type LayerProjection = z.output<typeof LayerProjectionSchema>;
 
-export interface ProjectionEvent {
-  type: 'projection';
-  time: number;
+export const ProjectionEventSchema = extensible({
+  type: z.literal('projection'),
+  time,
   /** 1-based count of projections in this run. */
-  index: number;
-  iteration: number;
-  epoch: number;
-  layers: LayerProjection[];
-  projectionMs: number;
-  /** Test accuracy after the projection, when it was evaluated right away (end of epoch). */
-  testAccuracy: number | null;
-}
+  index: count,
+  iteration: count,
+  epoch: count,
+  layers: z.array(LayerProjectionSchema),
+  projectionMs: real,
+  /** Test accuracy after the projection, when it was evaluated right away (end of epoch); null otherwise. */
+  testAccuracy: z.number().nullable(),
+});
+export type ProjectionEvent = z.output<typeof ProjectionEventSchema>;
 
-export interface CompactEvent extends CostSummary {
-  type: 'compact';
-  time: number;
-  testAccuracy: number;
-  testLoss: number;
+export const CompactEventSchema = extensible({
+  type: z.literal('compact'),
+  time,
+  testAccuracy: real,
+  testLoss: real,
   /**
    * Accuracy of the projected dense model on the same test data, for comparison. Post-hoc runs: the
    * accuracy right after their one projection (before fine-tuning); compact-from-scratch runs: the
    * compact model's own accuracy.
    */
-  denseTestAccuracy: number;
-  layers: { name: string; rank: number; split: boolean; zero: boolean }[];
-}
+  denseTestAccuracy: real,
+  layers: z.array(extensible({ name: z.string(), rank: count, split: z.boolean(), zero: z.boolean() })),
+  ...costShape,
+});
+export type CompactEvent = z.output<typeof CompactEventSchema>;
 
-export interface ConfigChangeEvent {
-  type: 'configChange';
-  time: number;
-  iteration: number;
-  epoch: number;
-  changes: LiveUpdate;
-  layers: LayerInfo[];
-}
+export const ConfigChangeEventSchema = extensible({
+  type: z.literal('configChange'),
+  time,
+  iteration: count,
+  epoch: count,
+  changes: LiveUpdateSchema,
+  /** The whole run config after the change. */
+  config: RunConfigSchema,
+  layers: z.array(LayerInfoSchema),
+});
+export type ConfigChangeEvent = z.output<typeof ConfigChangeEventSchema>;
 
-export interface StateEvent {
-  type: 'state';
-  time: number;
-  state: 'running' | 'paused' | 'stopped' | 'finished';
-  iteration: number;
-  epoch: number;
-}
+export const StateEventSchema = extensible({
+  type: z.literal('state'),
+  time,
+  state: z.enum(['running', 'paused', 'stopped', 'finished']),
+  iteration: count,
+  epoch: count,
+});
+export type StateEvent = z.output<typeof StateEventSchema>;
 
-export interface ErrorEvent {
-  type: 'error';
-  time: number;
+export const ErrorEventSchema = extensible({
+  type: z.literal('error'),
+  time,
   /**
    * 'nan' — the loss went NaN/inf; 'exploding' — the loss rose above max(20, 10 × the run's first
    * step loss). Both pause the run before that step is applied. 'device' — GPU device lost; 'data',
    * 'config', 'internal'.
    */
-  code: 'nan' | 'exploding' | 'device' | 'data' | 'config' | 'internal';
-  message: string;
-  iteration: number;
-  epoch: number;
-}
+  code: z.enum(['nan', 'exploding', 'device', 'data', 'config', 'internal']),
+  message: z.string(),
+  iteration: count,
+  epoch: count,
+});
+export type ErrorEvent = z.output<typeof ErrorEventSchema>;
 
-export interface LogEvent {
-  type: 'log';
-  time: number;
-  level: 'info' | 'warn';
-  message: string;
-}
+export const LogEventSchema = extensible({
+  type: z.literal('log'),
+  time,
+  level: z.enum(['info', 'warn']),
+  message: z.string(),
+});
+export type LogEvent = z.output<typeof LogEventSchema>;
 
-export type EngineEvent =
-  | RunStartEvent
-  | StepEvent
-  | EpochEvent
-  | ProjectionEvent
-  | CompactEvent
-  | ConfigChangeEvent
-  | StateEvent
-  | ErrorEvent
-  | LogEvent;
+/** One schema per event type. */
+export const EVENT_SCHEMAS = {
+  runStart: RunStartEventSchema,
+  step: StepEventSchema,
+  epoch: EpochEventSchema,
+  projection: ProjectionEventSchema,
+  compact: CompactEventSchema,
+  configChange: ConfigChangeEventSchema,
+  state: StateEventSchema,
+  error: ErrorEventSchema,
+  log: LogEventSchema,
+} as const;
 
-export type EngineEventType = EngineEvent['type'];
+export type EngineEventType = keyof typeof EVENT_SCHEMAS;
+export type EngineEvent = z.output<(typeof EVENT_SCHEMAS)[EngineEventType]>;
 export type EventListener = (event: EngineEvent) => void;

@@ -9,6 +9,6 @@ export * from './models/graph';
 export { graphCosts, costSummary, weightNodeCosts } from './models/cost';
 export { compactGraph, plannedCompactLayers, splitLayer, basisName, type CompactLayer } from './models/split';
 export { rankForPrune, vggRankFloor } from './lrpet/rank';
-export { learningRate, paperMilestones } from './train/schedule';
+export { learningRate, paperMilestones, scheduleOfKind, type LrScheduleKind } from './train/schedule';
 export { exportGraphModel } from './export/graph-model';
 export * from './checkpoint';

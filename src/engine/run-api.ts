@@ -23,9 +23,19 @@ export interface ExportedModel {
   weights: Uint8Array;
 }
 
+/**
+ * How a run ended. 'finished': every epoch was trained. 'stopped': stop() ended it early (also after a
+ * NaN or exploding loss paused it; `message` is then that error's). 'error': an error ended it (a lost
+ * device, an internal error); `message` says what.
+ */
+export interface RunEnd {
+  ended: 'finished' | 'stopped' | 'error';
+  message?: string;
+}
+
 export interface RunControls {
-  /** Trains to the end (or until stop()); resolves after the final events. Rejects only on internal bugs: errors are events. */
-  start(): Promise<void>;
+  /** Trains to the end (or until stop()); resolves after the final events with how the run ended. Rejects only on internal bugs: errors are events. */
+  start(): Promise<RunEnd>;
   /** Pauses between steps: no GPU work is queued while paused. */
   pause(): void;
   resume(): void;

@@ -7,9 +7,10 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { PYTHON_ENV, referencePython } from '../../scripts/python.mjs';
 
 export const NUMPY_SCRIPT = fileURLToPath(new URL('../../bench/numpy_ref.py', import.meta.url));
-export const NUMPY_MISSING = 'numpy is required: apt-get install python3-numpy';
+export const NUMPY_MISSING = `numpy is required: apt-get install python3-numpy (for /usr/bin/python3), or set ${PYTHON_ENV} to a python3 that has numpy`;
 
 export interface ContainerItem {
   meta: Record<string, unknown>;
@@ -62,16 +63,13 @@ export function readContainer(path: string): { header: Record<string, unknown>; 
 
 let python: string | null = null;
 
-/** The first of `python3` (PATH) and Debian's /usr/bin/python3 that has numpy; throws Error(NUMPY_MISSING) if neither. */
+/** The reference python (scripts/python.mjs: $LRPET_PYTHON, else /usr/bin/python3, else python3) if it has numpy; throws Error(NUMPY_MISSING) if not. */
 function pythonWithNumpy(): string {
   if (python) return python;
-  const tried: string[] = [];
-  for (const candidate of ['python3', '/usr/bin/python3']) {
-    const r = spawnSync(candidate, ['-c', 'import numpy'], { encoding: 'utf8' });
-    if (!r.error && r.status === 0) return (python = candidate);
-    tried.push(`${candidate}: ${r.error?.message ?? r.stderr.trim().split('\n').at(-1)}`);
-  }
-  throw new Error(`${NUMPY_MISSING} (${tried.join('; ')})`);
+  const { path, rule } = referencePython();
+  const r = spawnSync(path, ['-c', 'import numpy'], { encoding: 'utf8' });
+  if (!r.error && r.status === 0) return (python = path);
+  throw new Error(`${NUMPY_MISSING} (${path}, chosen by ${rule}: ${r.error?.message ?? r.stderr.trim().split('\n').at(-1)})`);
 }
 
 /** Throws Error(NUMPY_MISSING) unless a python3 with numpy is found. */

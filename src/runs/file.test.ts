@@ -107,6 +107,15 @@ describe('JSON-lines logs', () => {
     expect(await store.getEvents(rec.id)).toEqual(raw);
   }, 120_000);
 
+  it('fills in the config of configChange events from logs written before they carried it', () => {
+    const events = sampleEvents(2, 2);
+    const change = events.findIndex((e) => e.type === 'configChange');
+    const legacy = events.map((e, i) => (i === change ? { ...e, config: undefined } : e));
+    const parsed = parseRunFile(new TextEncoder().encode(toJsonLines(legacy as EngineEvent[])), 'old.jsonl');
+    expect(parsed.events).toEqual(events);
+    expect(parsed.events[change]).toMatchObject({ type: 'configChange', config: { lrpet: { prune: 0.75 } } });
+  });
+
   it('an interrupted or failed log keeps that status (imported / failed)', async () => {
     const events = sampleEvents(2, 2);
     const cut = parseRunFile(new TextEncoder().encode(toJsonLines(events.slice(0, 5))), 'cut.jsonl');

@@ -1,5 +1,6 @@
+import type { RunConfig } from '../engine/config';
 import type { EngineEvent } from '../engine/events';
-import { checkEvent } from './event-schema';
+import { checkEvent, withConfigFilledIn } from './event-schema';
 
 export const MAX_EVENTS = 5_000_000;
 export const MAX_LINE_BYTES = 16 * 1024 * 1024;
@@ -91,6 +92,7 @@ export function parseEventLines(bytes: Uint8Array, o: ParseLinesOptions): Engine
   };
   let pos = 0;
   let line = 0;
+  let config: RunConfig | null = null;
   while (pos < bytes.length) {
     line++;
     let end = bytes.indexOf(LF, pos);
@@ -113,13 +115,14 @@ export function parseEventLines(bytes: Uint8Array, o: ParseLinesOptions): Engine
       if (!events.length) throw new RunFileError(`not an LRPET run file: ${o.label}line ${line} is not JSON (${(e as Error).message})`);
       return fail(line, `not valid JSON (${(e as Error).message}; was the file cut short?)`);
     }
-    const checked = checkEvent(value);
+    const checked = checkEvent(withConfigFilledIn(value, config));
     if (!checked.ok) {
       if (!events.length && !checked.known) throw new RunFileError(`not an LRPET run file: ${o.label}line ${line} is not an LRPET event (${checked.message})`);
       return fail(line, checked.message);
     }
     if (!events.length && checked.event.type !== 'runStart') fail(line, `a run log starts with a runStart event, but this one starts with a '${checked.event.type}' event (is the start of the log missing?)`);
     events.push(checked.event);
+    if (checked.event.type === 'runStart' || checked.event.type === 'configChange') config = checked.event.config;
   }
   if (!events.length && !o.allowEmpty) throw new RunFileError(`not an LRPET run file: ${o.label ? `${o.label}has` : 'it has'} no events`);
   return events;

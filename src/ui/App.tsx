@@ -1,5 +1,5 @@
-import { useCallback, useEffect, useMemo, useRef, useState } from 'react';
-import type { BackendPreference, DataChoice } from '../worker/protocol';
+import { useCallback, useEffect, useMemo, useState } from 'react';
+import type { BackendPreference } from '../worker/protocol';
 import { AccuracyChart, LossChart } from './charts/LossAccuracy';
 import { CostChart } from './charts/Cost';
 import { EnergyChart } from './charts/Energy';
@@ -16,15 +16,13 @@ import { RunBar } from './components/RunBar';
 import { RunsPanel } from './components/RunsPanel';
 import { Section } from './components/fields';
 import { estimateImagesPerSec, estimateSeconds } from './state/estimate';
-import { isLiveField, liveDiff, planFor, presetById, toRunConfig, type FormState, type Preset } from './state/form';
+import { isLiveField, planFor, presetById, type FormState, type Preset } from './state/form';
 import { formFromSearch, formToSearch, PAGE_KEYS } from './state/url';
 import { AblationPanel } from './components/AblationPanel';
-import type { AblationRun } from './state/ablations';
 import { ComparePanel } from './compare/ComparePanel';
-import { useBatch } from './useBatch';
 import { useCompare } from './useCompare';
-import { stepPoints } from './state/store';
-import { useEngine } from './useEngine';
+import { isActive, stepPoints } from './state/store';
+import { useDataState, useRunSession, useRunState, useSessionState } from './useSession';
 import { useRuns } from './useRuns';
 import { useTitleProgress } from './useTitleProgress';
 
@@ -48,24 +46,27 @@ function urlFor(form: FormState): string {
   return `?${formToSearch(form)}${own ? `&${own}` : ''}`;
 }
 
-const runName = (f: FormState) =>
-  `${f.model}${f.lrpet ? ` p=${f.compression === 'flops' ? `FLOPs −${Math.round(f.flopsTarget * 100)}%` : f.prune}` : ' dense'} · ${new Date().toLocaleString(undefined, { month: 'short', day: 'numeric', hour: '2-digit', minute: '2-digit' })}`;
-
 export function App() {
   const [preference, setPreference] = useState<BackendPreference>(initialPreference);
   const [compareIds, setCompareIds] = useState<string[]>([]);
   const [compareOpen, setCompareOpen] = useState(false);
-  const startRunRef = useRef((_item: AblationRun, _b: { id: string; label: string }) => {});
   const runs = useRuns();
-  const startBatchRun = useCallback((item: AblationRun, b: { id: string; label: string }) => startRunRef.current(item, b), []);
-  const onBatchDone = useCallback((ids: string[]) => {
-    setCompareIds(ids);
-    setCompareOpen(true);
-  }, []);
-  const { batch, begin: beginBatch, cancel: cancelBatch, runEnded } = useBatch(startBatchRun, onBatchDone);
-  const engine = useEngine(preference, kernelMode, runs.store, runs.refresh, runEnded);
-  const { run, active } = engine;
   const [form, setForm] = useState<FormState>(fromUrl.form);
+  const session = useRunSession(preference, kernelMode, runs.store, {
+    onRunsChanged: runs.refresh,
+    onLoadForm: setForm,
+    onBatchDone: (ids) => {
+      setCompareIds(ids);
+      setCompareOpen(true);
+    },
+  });
+  const engine = useSessionState(session);
+  const data = useDataState(session);
+  const run = useRunState(session);
+  const active = isActive(run.phase);
+  const { batch } = engine;
+  // Live changes: during a run the session sends what the form changes (debounced), against the settings the engine reported.
+  useEffect(() => session.setForm(form), [session, form]);
   const [urlNotes, setUrlNotes] = useState<string[]>(fromUrl.notes);
   const [shareNote, setShareNote] = useState<string | null>(null);
   const [batchOpen, setBatchOpen] = useState(false);
@@ -84,11 +85,9 @@ export function App() {
     }
   }, [form]);
   const [presetNote, setPresetNote] = useState<string | null>(null);
-  const [choice, setChoice] = useState<DataChoice | null>(null);
   const [layer, setLayer] = useState<string | null>(null);
-  const [scrub, setScrub] = useState<number | null>(null);
-  const [liveError, setLiveError] = useState<string | null>(null);
-  const applied = useRef<FormState | null>(null);
+  // The scrubber's position belongs to one run (a new run, a resume or a restart starts at the latest projection).
+  const [scrubbed, setScrubbed] = useState<{ run: number | null; at: number | null }>({ run: null, at: null });
 
   const set = useCallback(<K extends keyof FormState>(key: K, value: FormState[K]) => {
     setForm((f) => (key === 'model' && value !== f.model ? { ...f, model: value as FormState['model'], rankOverrides: {} } : { ...f, [key]: value }));
@@ -100,8 +99,7 @@ export function App() {
   }, []);
 
   // Data: the local folder unless the user loaded files (then theirs).
-  const effectiveChoice: DataChoice | null =
-    choice ?? (engine.user.status === 'ready' ? 'files' : engine.server.status === 'ready' ? 'server' : null);
+  const effectiveChoice = data.effective;
 
   const plan = useMemo(
     () => planFor(form),
@@ -118,84 +116,41 @@ export function App() {
           ? 'fix the compression settings first'
           : null;
 
-  const sendUpdate = engine.update;
-  // Live changes: while a run is going, send what changed (debounced) — it applies at the next step / projection.
-  useEffect(() => {
-    if (!active || !applied.current) return;
-    const t = setTimeout(() => {
-      if (!applied.current) return;
-      const { update, error } = liveDiff(applied.current, form);
-      setLiveError(error);
-      if (update) {
-        sendUpdate(update);
-        applied.current = { ...applied.current, ...form };
-      }
-    }, 250);
-    return () => clearTimeout(t);
-  }, [form, active, sendUpdate]);
-
-  const { loadFiles, requestServerDownload, downloadModel, downloadModelFiles, downloadLog } = engine;
-  const onFiles = useCallback(
-    (f: File[]) => {
-      setChoice(null);
-      void loadFiles(f).then((ok) => ok && setChoice('files'));
-    },
-    [loadFiles],
-  );
-  const onServerDownload = useCallback(() => void requestServerDownload(), [requestServerDownload]);
+  const onFiles = useCallback((f: File[]) => void session.data.loadFiles(f), [session]);
+  const onServerDownload = useCallback(() => void session.data.requestServerDownload(), [session]);
+  const setChoice = useCallback((c: 'server' | 'files') => session.data.choose(c), [session]);
   const modelName = run.start?.config.model ?? 'model';
-  const onDownloadModel = useCallback((w: 'compact' | 'projected') => void downloadModel(w, `lrpet-${modelName}-${w}.zip`), [downloadModel, modelName]);
-  const onDownloadFiles = useCallback((w: 'compact' | 'projected') => void downloadModelFiles(w), [downloadModelFiles]);
-  const onDownloadLog = useCallback(() => void downloadLog(`lrpet-${modelName}-events.jsonl`), [downloadLog, modelName]);
+  const onDownloadModel = useCallback((w: 'compact' | 'projected') => void session.downloadModel(w, `lrpet-${modelName}-${w}.zip`), [session, modelName]);
+  const onDownloadFiles = useCallback((w: 'compact' | 'projected') => void session.downloadModelFiles(w), [session]);
+  const onDownloadLog = useCallback(() => void session.downloadLog(`lrpet-${modelName}-events.jsonl`), [session, modelName]);
 
   // A stable element, so the memoised controls do not re-render with every batch of events.
   const dataSection = useMemo(
     () => (
       <Section title="Data">
-        <DataPanel server={engine.server} user={engine.user} choice={effectiveChoice} setChoice={setChoice} onFiles={onFiles} onDownload={onServerDownload} disabled={active} />
+        <DataPanel server={data.server} user={data.user} choice={effectiveChoice} setChoice={setChoice} onFiles={onFiles} onDownload={onServerDownload} disabled={active} />
       </Section>
     ),
-    [engine.server, engine.user, effectiveChoice, onFiles, onServerDownload, active],
+    [data.server, data.user, effectiveChoice, setChoice, onFiles, onServerDownload, active],
   );
 
   const start = () => {
     if (!effectiveChoice || plan.error) return;
-    applied.current = form;
-    setScrub(null);
-    setLiveError(null);
     runs.dismissInterrupted();
-    void engine.start(toRunConfig(form), effectiveChoice, { name: runName(form), checkpointMinutes: form.checkpointMinutes });
+    void session.start({ form });
   };
 
-  const { resumeRun, restoreLastGood } = engine;
   const { dismissInterrupted } = runs;
   const resumeStored = useCallback(
     (id: string) => {
       if (!effectiveChoice) return;
       dismissInterrupted();
-      applied.current = null;
-      setScrub(null);
-      void resumeRun(id, effectiveChoice, { checkpointMinutes: form.checkpointMinutes });
+      void session.resumeStored(id);
     },
-    [effectiveChoice, dismissInterrupted, resumeRun, form.checkpointMinutes],
+    [effectiveChoice, dismissInterrupted, session],
   );
-  const onRestore = useCallback(
-    (lr: number) => {
-      setForm((f) => ({ ...f, lr }));
-      if (applied.current) applied.current = { ...applied.current, lr };
-      restoreLastGood({ lr });
-    },
-    [restoreLastGood],
-  );
+  const onRestore = useCallback((lr: number) => session.restoreLastGood(lr), [session]);
   const ready = !startHint && !engine.busy;
-  useEffect(() => {
-    startRunRef.current = (item, b) => {
-      if (!effectiveChoice) return;
-      applied.current = item.form;
-      setScrub(null);
-      void engine.start(item.config, effectiveChoice, { name: `${item.label} · ${runName(item.form)}`, batch: b, checkpointMinutes: form.checkpointMinutes });
-    };
-  });
   const compare = useCompare({ store: runs.store, ids: compareIds, open: compareOpen, records: runs.runs, liveId: active ? engine.currentId : null, live: run });
   const divergedError = engine.diverged ? ([...run.errors].reverse().find((e) => e.code === 'nan' || e.code === 'exploding') ?? null) : null;
 
@@ -207,6 +162,8 @@ export function App() {
     return () => clearInterval(t);
   }, [active]);
 
+  const scrub = scrubbed.run === run.startedAt ? scrubbed.at : null;
+  const setScrub = useCallback((at: number | null) => setScrubbed({ run: run.startedAt, at }), [run.startedAt]);
   const steps = useMemo(() => stepPoints(run), [run]);
   const lastStep = steps.length ? steps[steps.length - 1] : null;
   const layerNames = run.layerNames.length ? run.layerNames : (plan.plan?.layers.filter((l) => l.projected).map((l) => l.name) ?? []);
@@ -262,9 +219,9 @@ export function App() {
             canStart={!startHint}
             startHint={startHint}
             onStart={start}
-            onPause={engine.pause}
-            onResume={engine.resume}
-            onStop={engine.stop}
+            onPause={() => session.pause()}
+            onResume={() => session.resume()}
+            onStop={() => session.stop()}
             now={now}
             lastStep={lastStep}
           />
@@ -305,9 +262,9 @@ export function App() {
           ) : null}
           {divergedError && run.phase === 'paused' ? <DivergedCallout error={divergedError} checkpoint={engine.lastCheckpoint} lr={form.lr} onRestore={onRestore} /> : null}
           {presetNote && !showRun ? <div className="callout info">{presetNote}</div> : null}
-          {liveError ? (
+          {engine.liveError ? (
             <div className="callout error" role="alert">
-              Not applied: {liveError}
+              Not applied: {engine.liveError}
             </div>
           ) : null}
           {run.failure ? (
@@ -335,7 +292,7 @@ export function App() {
               disabled={!ready || active}
               onRun={(ids) => {
                 setBatchOpen(false);
-                beginBatch(form, ids);
+                session.startBatch(form, ids);
               }}
               onClose={() => setBatchOpen(false)}
             />
@@ -346,7 +303,7 @@ export function App() {
               {batch.status === 'running' && batch.index >= 0 ? ` — ${batch.items[batch.index].label}` : ''}
               {batch.message ? ` — ${batch.message}` : ''}{' '}
               {batch.status === 'running' ? (
-                <button type="button" className="small" onClick={cancelBatch}>
+                <button type="button" className="small" onClick={() => session.cancelBatch()}>
                   Stop after this run
                 </button>
               ) : null}

@@ -1,8 +1,13 @@
 import * as Comlink from 'comlink';
 import type { WorkerApi } from '../worker/protocol';
 
+/** The worker's API as the page calls it: every call answers with a promise. */
+export type WorkerRemote = { [K in keyof WorkerApi]: (...args: Parameters<WorkerApi[K]>) => Promise<Awaited<ReturnType<WorkerApi[K]>>> };
+
 export interface WorkerClient {
-  api: Comlink.Remote<WorkerApi>;
+  api: WorkerRemote;
+  /** Wraps a callback so the worker can call it (comlink passes functions by proxy). */
+  proxy<T extends object>(value: T): T;
   terminate(): void;
 }
 
@@ -12,11 +17,10 @@ export function createWorkerClient(): WorkerClient {
   const api = Comlink.wrap<WorkerApi>(worker);
   return {
     api,
+    proxy: (value) => Comlink.proxy(value),
     terminate: () => {
       api[Comlink.releaseProxy]();
       worker.terminate();
     },
   };
 }
-
-export { Comlink };

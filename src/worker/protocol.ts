@@ -65,7 +65,7 @@ export interface WorkerApi {
   init(
     preference: BackendPreference,
     kernels: 'fast' | 'stock',
-    /** Called when the GPU device is lost or runs out of memory (tfjs has no handler: the page restarts the worker). */
+    /** Called once when the GPU device is lost or runs out of memory, or a run failed on it (tfjs has no handler: the page replaces the worker). */
     onDeviceProblem: (message: string) => void,
   ): Promise<BackendInfo & { kernels: 'fast' | 'stock' | null }>;
   /** Parses cifar-10-binary.tar.gz / .tar / .bin files in the worker; rejects with a clear message on bad files. */

@@ -13,7 +13,7 @@ import type { CifarDataset } from '../engine/data/cifar';
 import type { EngineEvent } from '../engine/events';
 import { decodeCheckpoint, encodeCheckpoint } from '../engine/checkpoint';
 import { createRun } from '../engine/run';
-import { useKernels } from '../kernels';
+import { useKernels } from '../webgpu-kernels';
 import type { ExportedModel, RunControls } from '../engine/run-api';
 import { chooseBackend, type AdapterDescription, type BackendInfo, type BackendName, type BackendPreference } from './backend';
 import { Batcher } from './batcher';
@@ -34,6 +34,11 @@ let runBatcher: Batcher<WorkerMessage> | null = null;
 let stopRequested = false;
 let pendingUpdates: LiveUpdate[] = [];
 let downloads: { compact: ModelDownload | null; projected: ModelDownload | null } = { compact: null, projected: null };
+/**
+ * The page's one path for device trouble: a lost GPU device or GPU out-of-memory, whether the device
+ * said so or a run failed on it. Reported once: this worker's device is gone, the page replaces it.
+ */
+let reportDeviceProblem: (message: string) => void = () => {};
 
 async function adapterDescription(): Promise<AdapterDescription | null> {
   const adapter = await navigator.gpu.requestAdapter();
@@ -108,11 +113,17 @@ const api: WorkerApi = {
       },
       preference,
     );
+    let reported = false;
+    reportDeviceProblem = (m) => {
+      if (reported) return;
+      reported = true;
+      void onDeviceProblem(m);
+    };
     let used: 'fast' | 'stock' | null = null;
     if (backendInfo.backend === 'webgpu') {
       useKernels(kernels);
       used = kernels;
-      watchDevice((m) => void onDeviceProblem(m));
+      watchDevice(reportDeviceProblem);
     }
     return { ...backendInfo, kernels: used };
   },
@@ -131,11 +142,8 @@ const api: WorkerApi = {
     pendingUpdates = [...(updates ?? [])];
     downloads = { compact: null, projected: null };
     const batcher = new Batcher<WorkerMessage>((batch) => void onMessages(batch), BATCH_MS);
-    let lastState: string | null = null;
-    let lastError: string | undefined;
     const onEvent = (event: EngineEvent) => {
-      if (event.type === 'state') lastState = event.state;
-      if (event.type === 'error') lastError = event.message;
+      if (event.type === 'error' && event.code === 'device') reportDeviceProblem(event.message);
       batcher.push({ kind: 'event', event });
     };
     let dataset: CifarDataset;
@@ -154,7 +162,7 @@ const api: WorkerApi = {
     for (const u of pendingUpdates) controls.update(u);
     pendingUpdates = [];
     try {
-      await controls.start();
+      const end = await controls.start();
       try {
         const exported = await controls.exportModels();
         downloads = { projected: toDownload(exported.projected), compact: exported.compact ? toDownload(exported.compact) : null };
@@ -162,6 +170,7 @@ const api: WorkerApi = {
       } catch (e) {
         onEvent({ type: 'log', time: Date.now(), level: 'warn', message: `export failed: ${e instanceof Error ? e.message : String(e)}` });
       }
+      return end;
     } finally {
       controls.dispose();
       run = null;
@@ -170,7 +179,6 @@ const api: WorkerApi = {
       batcher.push({ kind: 'released', numTensors: mem.numTensors, numBytes: mem.numBytes });
       batcher.flush();
     }
-    return lastState === 'finished' ? { ended: 'finished' as const } : lastError && lastState !== 'stopped' ? { ended: 'error' as const, message: lastError } : { ended: 'stopped' as const, message: lastError };
   },
 
   pause() {

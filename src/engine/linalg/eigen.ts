@@ -2,7 +2,7 @@
  * Dense symmetric eigenproblem, tuned for "all eigenvalues, a few eigenvectors":
  *  1. Householder reduction to tridiagonal form T = Qᵀ A Q. The rank-2 update of step k is fused
  *     with the symmetric matrix-vector product of step k+1, so every step makes one pass over the
- *     trailing triangle (the pass runs in wasm SIMD when available, see kernels.ts).
+ *     trailing triangle (the pass runs in wasm SIMD when available, see dispatch.ts).
  *  2. All eigenvalues of T by the implicit QL algorithm with Wilkinson shifts (values only, O(n²)),
  *     on each unreduced diagonal block separately.
  *  3. Eigenvectors of T only for the wanted eigenvalues, by inverse iteration on the pivoted LU of
@@ -10,12 +10,14 @@
  *  4. Back-transformation u = Q z of just those vectors.
  * Cost ≈ (2/3)n³ multiply-adds for step 1; the rest is O(n²) plus O(n²·k) for k vectors.
  */
-import { applyReflector, mark, triPass } from './kernels';
+import type { Kernels } from './dispatch';
+import { xorshiftUniform } from './xorshift';
 
 export const EPS = 2.220446049250313e-16;
 
-/** Work buffers, in the workspace so the kernels can run in wasm. */
+/** Work buffers, in the workspace of `kernels` so that the kernels can run in wasm. */
 export interface EigenWork {
+  kernels: Kernels;
   /** Four vectors of length n. */
   vp: Float64Array;
   wp: Float64Array;
@@ -25,6 +27,15 @@ export interface EigenWork {
   z: Float64Array;
 }
 
+/** Doubles of the buffer eigenWork() splits into the four work vectors. */
+export const eigenWorkSize = (n: number): number => 4 * (n + 8);
+
+/** The work vectors in `w` (eigenWorkSize(n) doubles; kept apart to avoid cache aliasing) and z. */
+export function eigenWork(kernels: Kernels, w: Float64Array, z: Float64Array, n: number): EigenWork {
+  const s = n + 8;
+  return { kernels, vp: w.subarray(0, n), wp: w.subarray(s, s + n), v: w.subarray(2 * s, 2 * s + n), y: w.subarray(3 * s, 3 * s + n), z };
+}
+
 /**
  * Reduces the symmetric n×n row-major matrix a (upper triangle read, destroyed) to tridiagonal
  * form: diagonal d (n), off-diagonal e (n−1). Reflector k (k < n−2) is H_k = I − tau[k]·v vᵀ with
@@ -32,7 +43,7 @@ export interface EigenWork {
  * Q = H_0 H_1 ⋯ H_{n−3}.
  */
 export function tridiagonalize(a: Float64Array, n: number, d: Float64Array, e: Float64Array, tau: Float64Array, work: EigenWork): void {
-  const { vp, wp, v, y } = work;
+  const { kernels, vp, wp, v, y } = work;
   vp.fill(0, 0, n);
   wp.fill(0, 0, n);
   if (n === 1) {
@@ -70,7 +81,7 @@ export function tridiagonalize(a: Float64Array, n: number, d: Float64Array, e: F
     tau[k] = t;
     // (c) one pass over the trailing triangle: apply the pending update and form y = A v
     y.fill(0, k + 1, n);
-    triPass(a, n, k, vp, wp, v, y);
+    kernels.triPass(a, n, k, vp, wp, v, y);
     // (d) w = τ y − (τ²/2)(yᵀv) v; the update A −= v wᵀ + w vᵀ is left pending
     if (t !== 0) {
       let yv = 0;
@@ -146,15 +157,7 @@ function qlValues(d: Float64Array, e: Float64Array, lo: number, hi: number, out:
 
 /** Deterministic uniform numbers in (−1, 1) for inverse-iteration start vectors. */
 function startVector(x: Float64Array, len: number, seed: number): void {
-  let s = (seed * 2654435761 + 0x9e3779b9) >>> 0;
-  for (let i = 0; i < len; i++) {
-    s ^= s << 13;
-    s >>>= 0;
-    s ^= s >>> 17;
-    s ^= s << 5;
-    s >>>= 0;
-    x[i] = s / 2147483648 - 1;
-  }
+  xorshiftUniform(x, len, (seed * 2654435761 + 0x9e3779b9) >>> 0);
 }
 
 /**
@@ -355,9 +358,9 @@ export function tridiagEigen(
 }
 
 /** z (k rows of length n) ← Q z, with the reflectors left in a by tridiagonalize. */
-export function backTransform(a: Float64Array, n: number, tau: Float64Array, z: Float64Array, k: number): void {
+export function backTransform(a: Float64Array, n: number, tau: Float64Array, z: Float64Array, k: number, kernels: Kernels): void {
   if (k === 0) return;
-  for (let r = n - 3; r >= 0; r--) if (tau[r] !== 0) applyReflector(a, n, r, tau[r], z, k);
+  for (let r = n - 3; r >= 0; r--) if (tau[r] !== 0) kernels.applyReflector(a, n, r, tau[r], z, k);
 }
 
 /**
@@ -371,6 +374,7 @@ export function symEig(
   work: EigenWork,
   select: (valuesDesc: Float64Array) => number[],
 ): { values: Float64Array; want: number[]; vectors: Float64Array } {
+  const { kernels } = work;
   if (n === 0) return { values: new Float64Array(0), want: [], vectors: new Float64Array(0) };
   // scale to max |a_ij| = 1
   let mx = 0;
@@ -389,13 +393,13 @@ export function symEig(
   const d = new Float64Array(n);
   const e = new Float64Array(Math.max(n - 1, 1));
   const tau = new Float64Array(Math.max(n - 2, 1));
-  mark(null);
+  kernels.mark(null);
   tridiagonalize(a, n, d, e, tau, work);
-  mark('tridiag');
+  kernels.mark('tridiag');
   const { values, want, z } = tridiagEigen(d, e, n, (vals) => select(vals.map((v) => v * mx)), work.z);
-  mark('tridiag-eig');
-  backTransform(a, n, tau, z, want.length);
-  mark('backtransform');
+  kernels.mark('tridiag-eig');
+  backTransform(a, n, tau, z, want.length, kernels);
+  kernels.mark('backtransform');
   for (let i = 0; i < n; i++) values[i] *= mx;
   return { values, want, vectors: z };
 }

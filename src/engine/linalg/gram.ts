@@ -14,13 +14,15 @@
  * only matters below σ_i ≈ 1e-6·σ1. Values below ≈ √ε·σ1 ≈ 1e-8·σ1 cannot be resolved from a
  * Gram matrix at all (the rounding of G hides them); their absolute error stays ≲ 1e-7·σ1.
  */
-import { EPS, symEig, type EigenWork } from './eigen';
-import { Arena, fillScaledWasm, gemmNN, gemmNT, mark } from './kernels';
+import type { Arena } from './arena';
+import type { Kernels } from './dispatch';
+import { EPS, eigenWork, eigenWorkSize, symEig } from './eigen';
 
 /** Eigenvalues below this fraction of λ1 get a Ritz refinement when their σ is needed accurately. */
 export const REFINE_REL = 1e-6;
 
 export interface Prepared {
+  kernels: Kernels;
   arena: Arena;
   K: number;
   O: number;
@@ -61,68 +63,37 @@ export function paddedStride(x: number): number {
   return ld;
 }
 
-/** Eigen work views (vectors kept apart to avoid cache aliasing). */
-export function eigenWork(p: Prepared, v: Float64Array[]): EigenWork {
-  const W = v[p.hWork];
-  const s = p.n + 8;
-  return { vp: W.subarray(0, p.n), wp: W.subarray(s, s + p.n), v: W.subarray(2 * s, 2 * s + p.n), y: W.subarray(3 * s, 3 * s + p.n), z: v[p.hZ] };
-}
-
-function fill(wt: Float32Array | Float64Array, K: number, O: number, scale: Float64Array | null, WA: Float64Array, ld: number): number {
-  let e0 = 0;
-  let e1 = 0;
-  for (let k = 0; k < K; k++) {
-    const src = k * O;
-    const dst = k * ld;
-    if (scale) {
-      for (let o = 0; o < O; o++) {
-        const x = wt[src + o] * scale[o];
-        WA[dst + o] = x;
-        e0 += x * x;
-      }
-    } else {
-      for (let o = 0; o < O; o++) {
-        const x = wt[src + o];
-        WA[dst + o] = x;
-        e1 += x * x;
-      }
-    }
-    for (let o = O; o < ld; o++) WA[dst + o] = 0;
-  }
-  return e0 + e1;
-}
-
 /** Allocates the buffers, fills WA = wt·diag(a) and forms G = X Xᵀ. */
-export function prepare(wt: Float32Array | Float64Array, K: number, O: number, scale: Float64Array | null): Prepared {
+export function prepare(wt: Float32Array | Float64Array, K: number, O: number, scale: Float64Array | null, kernels: Kernels): Prepared {
   checkShape(wt, K, O);
   const tall = O <= K;
   const n = tall ? O : K;
   const l = tall ? K : O;
   const ldWA = paddedStride(O);
   const n4 = roundUp4(n);
-  const arena = new Arena();
+  const arena = kernels.arena();
   const hWA = arena.add(K * ldWA);
   const hT = arena.add(Math.max(K * ldWA, n4 * n4));
   const hG = arena.add(n * n);
-  const hWork = arena.add(4 * (n + 8));
+  const hWork = arena.add(eigenWorkSize(n));
   const hZ = arena.add(n * n);
   const hStage = arena.add(Math.ceil((K * O) / 2));
   const hScale = arena.add(O);
   const v = arena.views();
   const WA = v[hWA];
   const G = v[hG];
-  const energy = fillScaledWasm(wt, K, O, scale, v[hScale], WA, ldWA, v[hStage]) ?? fill(wt, K, O, scale, WA, ldWA);
-  mark('fill');
+  const energy = kernels.fillScaled(wt, K, O, scale, v[hScale], WA, ldWA, v[hStage]);
+  kernels.mark('fill');
   if (tall) {
     // G = WAᵀ WA: upper 4-blocks into the padded scratch, then copied out
     const Gp = v[hT];
-    gemmNN(WA, 1, ldWA, WA, ldWA, Gp, n4, n4, n4, K, false, true);
+    kernels.gemmNN(WA, 1, ldWA, WA, ldWA, Gp, n4, n4, n4, K, false, true);
     for (let i = 0; i < n; i++) G.set(Gp.subarray(i * n4 + i, i * n4 + n), i * n + i);
   } else {
-    gemmNT(WA, ldWA, WA, ldWA, G, n, n, n, l, true);
+    kernels.gemmNT(WA, ldWA, WA, ldWA, G, n, n, n, l, true);
   }
-  mark('gram');
-  return { arena, K, O, n, l, tall, hWA, ldWA, hT, hStage, hG, hWork, hZ, energy };
+  kernels.mark('gram');
+  return { kernels, arena, K, O, n, l, tall, hWA, ldWA, hT, hStage, hG, hWork, hZ, energy };
 }
 
 export interface GramDecomposition {
@@ -147,10 +118,10 @@ export interface GramDecomposition {
  * y_q = Xᵀ u_q and the Ritz values.
  */
 export function decompose(p: Prepared, select: (lambdaDesc: Float64Array) => number[]): GramDecomposition {
-  const { arena, n, l, tall } = p;
+  const { kernels, arena, n, l, tall } = p;
   let v = arena.views();
-  const { values, want } = symEig(v[p.hG], n, eigenWork(p, v), select);
-  mark('eigen');
+  const { values, want } = symEig(v[p.hG], n, eigenWork(kernels, v[p.hWork], v[p.hZ], n), select);
+  kernels.mark('eigen');
   const k = want.length;
   const k4 = roundUp4(k);
   const ritz = new Float64Array(k);
@@ -165,26 +136,26 @@ export function decompose(p: Prepared, select: (lambdaDesc: Float64Array) => num
     const Y = v[hY];
     U.fill(0);
     for (let q = 0; q < k; q++) for (let i = 0; i < n; i++) U[i * k4 + q] = UT[q * n + i];
-    gemmNN(v[p.hWA], p.ldWA, 1, U, k4, Y, k4, l, k4, n, false);
+    kernels.gemmNN(v[p.hWA], p.ldWA, 1, U, k4, Y, k4, l, k4, n, false);
     for (let i = 0; i < l; i++) {
       const row = i * k4;
       for (let q = 0; q < k; q++) ritz[q] += Y[row + q] * Y[row + q];
     }
     for (let q = 0; q < k; q++) ritz[q] = Math.sqrt(ritz[q]);
-    mark('project-Y');
+    kernels.mark('project-Y');
     return { lambda: values, want, hUT: p.hZ, hY, ldY: k4, ritz };
   }
   // Y (k × ldWA) = Uᵀ (k × n) · WA (n × O)
   const hY = arena.add(k * p.ldWA);
   v = arena.views();
   const Y = v[hY];
-  gemmNN(v[p.hZ], n, 1, v[p.hWA], p.ldWA, Y, p.ldWA, k, roundUp4(l), n, false);
+  kernels.gemmNN(v[p.hZ], n, 1, v[p.hWA], p.ldWA, Y, p.ldWA, k, roundUp4(l), n, false);
   for (let q = 0; q < k; q++) {
     let s = 0;
     for (let j = 0; j < l; j++) s += Y[q * p.ldWA + j] * Y[q * p.ldWA + j];
     ritz[q] = Math.sqrt(s);
   }
-  mark('project-Y');
+  kernels.mark('project-Y');
   return { lambda: values, want, hUT: p.hZ, hY, ldY: p.ldWA, ritz };
 }
 

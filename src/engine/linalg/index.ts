@@ -12,6 +12,11 @@
  * eigenvectors only for the top r (or the bottom n−r, whichever is fewer) by inverse iteration;
  * M' = c1·M + c2·U(UᵀM) applied without forming V.
  *
+ * The hot loops (dispatch.ts) run in wasm SIMD or plain JavaScript (js-kernels.ts) per call, as
+ * LinalgOptions say (every entry point takes them; defaults: wasm where available, 256 KiB cache
+ * chunks, no phase timing). The wasm module is written at runtime by wasm-asm.ts from
+ * wasm-gemm.ts, wasm-eigen.ts and wasm-convert.ts; its memory holds the workspace (arena.ts).
+ *
  * Accuracy (tests compare with numpy.linalg.svd): singular values ≥ 1e-6·σ1 to ≲ 1e-8 relative
  * (kept values are Ritz values ‖Mᵀu‖), smaller ones (below what a Gram matrix resolves) to
  * ≲ 1e-7·σ1 absolute; projected weights to ≲ 1e-13 relative (float32 output: its rounding,
@@ -23,8 +28,8 @@ export { singularValues, truncatedSvd, symmetricEigen } from './svd';
 export type { TruncatedSvd } from './svd';
 export {
   initKernels as initLinalg,
-  setBackend as setLinalgBackend,
-  activeBackend as linalgBackend,
+  resolveBackend as linalgBackend,
   releaseWorkspace as releaseLinalgMemory,
-} from './kernels';
-export type { Backend as LinalgBackend } from './kernels';
+  DEFAULT_CACHE_BYTES,
+} from './dispatch';
+export type { Backend as LinalgBackend, LinalgOptions } from './dispatch';

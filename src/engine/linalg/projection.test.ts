@@ -2,14 +2,13 @@
  * LRPET projection (spec §3–§4) against a float64 LAPACK reference (numpy.linalg.svd via
  * bench/numpy_ref.py). numpy is required: the suite fails (it never skips) without it.
  */
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import {
   initLinalg,
   linalgBackend,
   projectMatrix,
   projectMatrix64,
   releaseLinalgMemory,
-  setLinalgBackend,
   transferEnergy,
   type ProjectResult,
   type ProjectResult64,
@@ -140,8 +139,6 @@ const computed = memo((): Computed => {
 });
 const report: string[] = [];
 
-afterEach(() => setLinalgBackend('auto'));
-
 describe('numpy reference', () => {
   it('python3 with numpy is available (required, never skipped)', () => {
     expect(() => requireNumpy()).not.toThrow();
@@ -226,10 +223,9 @@ describe('JavaScript fallback', () => {
   it('gives the same projections as the wasm kernels', () => {
     const picked = cases.filter((c) => c.K * c.O <= 200_000);
     const wasm = picked.map((c) => projectMatrix64(c.wt, c.K, c.O, { rank: c.rank, scale: c.scale, beta: c.beta, energyTransfer: c.et }));
-    setLinalgBackend('js');
-    expect(linalgBackend()).toBe('js');
+    expect(linalgBackend('js')).toBe('js');
     picked.forEach((c, i) => {
-      const js = projectMatrix64(c.wt, c.K, c.O, { rank: c.rank, scale: c.scale, beta: c.beta, energyTransfer: c.et });
+      const js = projectMatrix64(c.wt, c.K, c.O, { rank: c.rank, scale: c.scale, beta: c.beta, energyTransfer: c.et, backend: 'js' });
       // kept values to 1e-8 (those taken from √λ, when r ≥ n, carry ≈ ε·σ1²/σ_i absolute error)
       const n = Math.min(c.K, c.O);
       const s1 = wasm[i].sigmaBefore[0];

@@ -6,10 +6,10 @@
  * applied through whichever of the top-r or the bottom-(n−r) eigenvectors of the Gram is the
  * smaller set:  X' = β X + (s−β)·U_r(U_rᵀX)  or  X' = s X + (β−s)·U_t(U_tᵀX).
  */
+import { Kernels, type LinalgOptions } from './dispatch';
 import { decompose, prepare, roundUp4, sigmaFrom, smallPositions } from './gram';
-import { copyOut, gemmNN, mark } from './kernels';
 
-export interface ProjectOptions {
+export interface ProjectOptions extends LinalgOptions {
   /** r, 1 ≤ r; r ≥ n means nothing is truncated. */
   rank: number;
   /** BN rectification factors a_j (length O); null/undefined = all ones. */
@@ -115,8 +115,9 @@ function project(
   checkRankBeta(opts.rank, beta);
   const scale = opts.scale ?? null;
   if (scale && scale.length !== O) throw new Error(`linalg: scale has length ${scale.length}, expected O = ${O}`);
-  mark(null);
-  const p = prepare(wt, K, O, scale);
+  const kernels = new Kernels(opts);
+  kernels.mark(null);
+  const p = prepare(wt, K, O, scale, kernels);
   const { n, tall } = p;
   const rr = Math.min(Math.floor(opts.rank), n);
 
@@ -200,7 +201,7 @@ function project(
         for (let o = 0; o < O; o++) B[row + o] = c2 * cw[o] * UT[q * n + o];
         for (let o = O; o < O4; o++) B[row + o] = 0;
       }
-      gemmNN(Y, dec.ldY, 1, B, O4, T, ldWA, K, O4, nS, c1 !== 0);
+      kernels.gemmNN(Y, dec.ldY, 1, B, O4, T, ldWA, K, O4, nS, c1 !== 0);
     } else {
       // T (K × O) += U_S (K × nS) · B,  B[s][o] = c2·cw[o]·y_s[o]
       for (let q = 0; q < nS; q++) {
@@ -208,12 +209,12 @@ function project(
         for (let o = 0; o < O; o++) B[row + o] = c2 * cw[o] * Y[q * dec.ldY + o];
         for (let o = O; o < ldWA; o++) B[row + o] = 0;
       }
-      gemmNN(UT, 1, n, B, ldWA, T, ldWA, K, O4, nS, c1 !== 0);
+      kernels.gemmNN(UT, 1, n, B, ldWA, T, ldWA, K, O4, nS, c1 !== 0);
     }
-    mark('project-T');
-    copyOut(out, T, K, O, ldWA, v[p.hStage]);
+    kernels.mark('project-T');
+    kernels.copyOut(out, T, K, O, ldWA, v[p.hStage]);
   }
-  mark('output');
+  kernels.mark('output');
   return {
     weights: out,
     sigmaBefore,

@@ -2,9 +2,9 @@
  * Public SVD / eigen entry points built on the Gram route (gram.ts) and the symmetric eigensolver
  * (eigen.ts).
  */
-import { EPS, symEig } from './eigen';
+import { Kernels, workspace, type LinalgOptions } from './dispatch';
+import { EPS, eigenWork, eigenWorkSize, symEig } from './eigen';
 import { checkShape, decompose, prepare, sigmaFrom, smallPositions, yVector } from './gram';
-import { workspace } from './kernels';
 
 export interface TruncatedSvd {
   /** O×r row-major. */
@@ -16,8 +16,8 @@ export interface TruncatedSvd {
 }
 
 /** All n = min(O, K) singular values of W = wtᵀ, descending. */
-export function singularValues(wt: Float32Array | Float64Array, K: number, O: number): Float64Array {
-  const p = prepare(wt, K, O, null);
+export function singularValues(wt: Float32Array | Float64Array, K: number, O: number, opts: LinalgOptions = {}): Float64Array {
+  const p = prepare(wt, K, O, null, new Kernels(opts));
   const dec = decompose(p, (lam) => (lam[0] > 0 ? smallPositions(lam, 0, p.n) : []));
   return sigmaFrom(dec);
 }
@@ -28,10 +28,10 @@ export function singularValues(wt: Float32Array | Float64Array, K: number, O: nu
  * always has r columns. Singular vectors of (numerically) zero singular values are an arbitrary
  * orthonormal completion.
  */
-export function truncatedSvd(wt: Float32Array | Float64Array, K: number, O: number, r: number): TruncatedSvd {
+export function truncatedSvd(wt: Float32Array | Float64Array, K: number, O: number, r: number, opts: LinalgOptions = {}): TruncatedSvd {
   checkShape(wt, K, O);
   if (!Number.isInteger(r) || r < 1) throw new Error(`linalg: rank must be an integer ≥ 1, got ${r}`);
-  const p = prepare(wt, K, O, null);
+  const p = prepare(wt, K, O, null, new Kernels(opts));
   const { n, l, tall } = p;
   const rr = Math.min(r, n);
   const dec = decompose(p, () => Array.from({ length: rr }, (_, i) => i));
@@ -97,14 +97,17 @@ export function truncatedSvd(wt: Float32Array | Float64Array, K: number, O: numb
  * modified). values: all n eigenvalues, descending. vectors: n×k row-major, column j = the unit
  * eigenvector of values[j], for the top k = opts.vectors (default n).
  */
-export function symmetricEigen(a: Float64Array, n: number, opts?: { vectors?: number }): { values: Float64Array; vectors: Float64Array } {
+export function symmetricEigen(
+  a: Float64Array,
+  n: number,
+  opts: { vectors?: number } & LinalgOptions = {},
+): { values: Float64Array; vectors: Float64Array } {
   if (!Number.isInteger(n) || n < 0 || a.length < n * n) throw new Error(`linalg: bad symmetric matrix (n=${n}, length ${a.length})`);
-  const k = Math.max(0, Math.min(n, Math.floor(opts?.vectors ?? n)));
-  const [A, W, Z] = workspace([n * n, 4 * (n + 8), n * k]);
+  const k = Math.max(0, Math.min(n, Math.floor(opts.vectors ?? n)));
+  const kernels = new Kernels(opts);
+  const [A, W, Z] = workspace(kernels, [n * n, eigenWorkSize(n), n * k]);
   A.set(a.subarray(0, n * n));
-  const s = n + 8;
-  const work = { vp: W.subarray(0, n), wp: W.subarray(s, s + n), v: W.subarray(2 * s, 2 * s + n), y: W.subarray(3 * s, 3 * s + n), z: Z };
-  const { values, vectors } = symEig(A, n, work, () => Array.from({ length: k }, (_, i) => i));
+  const { values, vectors } = symEig(A, n, eigenWork(kernels, W, Z, n), () => Array.from({ length: k }, (_, i) => i));
   const out = new Float64Array(n * k);
   for (let j = 0; j < k; j++) for (let i = 0; i < n; i++) out[i * k + j] = vectors[j * n + i];
   return { values, vectors: out };

@@ -1,8 +1,9 @@
 /**
  * A very small WebAssembly binary writer: just the instructions the linear-algebra kernels use
  * (i32 integer arithmetic, f64 scalar and f64x2 SIMD loads/stores/arithmetic, structured control
- * flow). The kernels are generated from TypeScript at runtime, so there is no build step and no
- * binary blob in the repository; see kernels-wasm.ts for the generated code.
+ * flow) and the loop shapes they are built from. The kernels are generated from TypeScript at
+ * runtime, so there is no build step and no binary blob in the repository; see wasm-gemm.ts,
+ * wasm-eigen.ts and wasm-convert.ts for the generated code.
  */
 
 export const I32 = 0x7f;
@@ -37,8 +38,43 @@ function str(out: number[], s: string): void {
   for (let i = 0; i < s.length; i++) out.push(s.charCodeAt(i));
 }
 
-/** One function body under construction. Methods push one instruction each and return `this`. */
-export class Fn {
+/** The encoding of a SIMD instruction (prefix 0xfd, then the opcode as a LEB128). */
+function simd(opcode: number): number[] {
+  const out = [0xfd];
+  uleb(out, opcode);
+  return out;
+}
+
+/** Instructions without immediates (block types are always empty: 0x40). */
+const PLAIN = {
+  // control
+  block: [0x02, 0x40], loop: [0x03, 0x40], if: [0x04, 0x40], else: [0x05], end: [0x0b],
+  // i32
+  eqz: [0x45], ltS: [0x48], ltU: [0x49], geS: [0x4e], geU: [0x4f], add: [0x6a], sub: [0x6b], mul: [0x6c], and: [0x71], shl: [0x74], shrU: [0x76],
+  // f64 / f32
+  fadd: [0xa0], fsub: [0xa1], fmul: [0xa2], f64PromoteF32: [0xbb], f32DemoteF64: [0xb6],
+  // v128 / f64x2: splat (f64 → both lanes), f64x2.promote_low_f32x4, f32x4.demote_f64x2_zero
+  splat: simd(0x14), promoteLow: simd(0x5f), demoteZero: simd(0x5e), vadd: simd(0xf0), vsub: simd(0xf1), vmul: simd(0xf2),
+} satisfies Record<string, number[]>;
+
+/**
+ * Loads and stores: opcode and log2 of the natural alignment; the method takes the constant
+ * offset. vLoadSplat is v128.load64_splat (one f64 from memory into both lanes).
+ */
+const MEMORY = {
+  f64Load: [[0x2b], 3], f64Store: [[0x39], 3], f32Load: [[0x2a], 2], f32Store: [[0x38], 2],
+  vLoad: [simd(0x00), 3], vStore: [simd(0x0b), 3], vLoadSplat: [simd(0x0a), 3],
+} satisfies Record<string, [number[], number]>;
+
+/** One f64 (8 bytes) or an f64x2 vector (16 bytes). */
+export type Lanes = 'f64' | 'f64x2';
+export const laneBytes = (lanes: Lanes): number => (lanes === 'f64' ? 8 : 16);
+
+type PlainOps = { readonly [K in keyof typeof PLAIN]: () => Fn };
+type MemoryOps = { readonly [K in keyof typeof MEMORY]: (offset?: number) => Fn };
+
+/** One function body under construction. Methods push instructions and return the body. */
+class Body {
   readonly code: number[] = [];
   private readonly localTypes: number[] = [];
 
@@ -60,95 +96,110 @@ export class Fn {
     return out;
   }
 
-  private op(...bytes: number[]): this {
+  /** Appends raw bytes. */
+  emit(bytes: readonly number[]): this {
     for (const b of bytes) this.code.push(b);
     return this;
   }
 
-  private simd(opcode: number): this {
-    this.code.push(0xfd);
-    uleb(this.code, opcode);
+  /** An instruction followed by one unsigned LEB128 immediate. */
+  private withIndex(bytes: readonly number[], index: number): this {
+    this.emit(bytes);
+    uleb(this.code, index);
     return this;
   }
 
-  private memarg(align: number, offset: number): this {
-    uleb(this.code, align);
-    uleb(this.code, offset);
+  br(depth: number): this { return this.withIndex([0x0c], depth); }
+  brIf(depth: number): this { return this.withIndex([0x0d], depth); }
+  call(index: number): this { return this.withIndex([0x10], index); }
+  get(i: number): this { return this.withIndex([0x20], i); }
+  set(i: number): this { return this.withIndex([0x21], i); }
+  tee(i: number): this { return this.withIndex([0x22], i); }
+
+  i32(v: number): this {
+    this.code.push(0x41);
+    sleb(this.code, v);
     return this;
   }
 
-  // control
-  block(): this { return this.op(0x02, 0x40); }
-  loop(): this { return this.op(0x03, 0x40); }
-  if(): this { return this.op(0x04, 0x40); }
-  else(): this { return this.op(0x05); }
-  end(): this { return this.op(0x0b); }
-  br(depth: number): this { this.op(0x0c); uleb(this.code, depth); return this; }
-  brIf(depth: number): this { this.op(0x0d); uleb(this.code, depth); return this; }
-  call(index: number): this { this.op(0x10); uleb(this.code, index); return this; }
-
-  // locals
-  get(i: number): this { this.op(0x20); uleb(this.code, i); return this; }
-  set(i: number): this { this.op(0x21); uleb(this.code, i); return this; }
-  tee(i: number): this { this.op(0x22); uleb(this.code, i); return this; }
-
-  // i32
-  i32(v: number): this { this.op(0x41); sleb(this.code, v); return this; }
-  eqz(): this { return this.op(0x45); }
-  ltS(): this { return this.op(0x48); }
-  ltU(): this { return this.op(0x49); }
-  geS(): this { return this.op(0x4e); }
-  geU(): this { return this.op(0x4f); }
-  add(): this { return this.op(0x6a); }
-  sub(): this { return this.op(0x6b); }
-  mul(): this { return this.op(0x6c); }
-  and(): this { return this.op(0x71); }
-  shl(): this { return this.op(0x74); }
-  shrU(): this { return this.op(0x76); }
-
-  // f64
-  f64Load(offset = 0): this { return this.op(0x2b).memarg(3, offset); }
-  f64Store(offset = 0): this { return this.op(0x39).memarg(3, offset); }
   f64Const(v: number): this {
-    this.op(0x44);
+    this.code.push(0x44);
     const b = new Uint8Array(new Float64Array([v]).buffer);
     for (let i = 0; i < 8; i++) this.code.push(b[i]);
     return this;
   }
-  f32Load(offset = 0): this { return this.op(0x2a).memarg(2, offset); }
-  f32Store(offset = 0): this { return this.op(0x38).memarg(2, offset); }
-  f64PromoteF32(): this { return this.op(0xbb); }
-  f32DemoteF64(): this { return this.op(0xb6); }
-  fadd(): this { return this.op(0xa0); }
-  fsub(): this { return this.op(0xa1); }
-  fmul(): this { return this.op(0xa2); }
 
-  // v128 / f64x2
-  vLoad(offset = 0): this { return this.simd(0x00).memarg(3, offset); }
-  vStore(offset = 0): this { return this.simd(0x0b).memarg(3, offset); }
-  /** v128.load64_splat: one f64 from memory into both lanes. */
-  vLoadSplat(offset = 0): this { return this.simd(0x0a).memarg(3, offset); }
   vZero(): this {
-    this.simd(0x0c);
+    this.emit(simd(0x0c));
     for (let i = 0; i < 16; i++) this.code.push(0);
     return this;
   }
-  splat(): this { return this.simd(0x14); }
-  /** f64x2.promote_low_f32x4 */
-  promoteLow(): this { return this.simd(0x5f); }
-  /** f32x4.demote_f64x2_zero */
-  demoteZero(): this { return this.simd(0x5e); }
+
+  /** f64x2.extract_lane */
+  lane(i: number): this { return this.emit([...simd(0x21), i]); }
+  /** f64x2.replace_lane */
+  replaceLane(i: number): this { return this.emit([...simd(0x22), i]); }
+
   /** v128.store64_lane: stores 8 bytes (lane 0 or 1 of an i64x2 view). */
   vStore64Lane(lane: number, offset = 0): this {
-    this.simd(0x5b).memarg(3, offset);
+    this.emit(simd(0x5b));
+    uleb(this.code, 3);
+    uleb(this.code, offset);
     this.code.push(lane);
     return this;
   }
-  lane(i: number): this { this.simd(0x21); this.code.push(i); return this; }
-  replaceLane(i: number): this { this.simd(0x22); this.code.push(i); return this; }
-  vadd(): this { return this.simd(0xf0); }
-  vsub(): this { return this.simd(0xf1); }
-  vmul(): this { return this.simd(0xf2); }
+
+  // ---- structured loops and branches (what the kernels are made of)
+
+  /** while (i < end, unsigned) { body; i++ }: i must hold the start value. */
+  forEach(this: Fn, i: number, end: number, body: () => void): Fn {
+    this.block().loop();
+    this.get(i).get(end).geU().brIf(1);
+    body();
+    this.get(i).i32(1).add().set(i);
+    this.br(0);
+    return this.end().end();
+  }
+
+  /**
+   * if (t < end) do { body; t += step } while (t < end), comparing unsigned (or signed): t must
+   * hold the start value.
+   */
+  forStep(this: Fn, t: number, end: number, step: number, body: () => void, signed = false): Fn {
+    this.block();
+    this.get(t).get(end);
+    (signed ? this.geS() : this.geU()).brIf(0);
+    this.loop();
+    body();
+    this.get(t).i32(step).add().tee(t).get(end);
+    (signed ? this.ltS() : this.ltU()).brIf(0);
+    return this.end().end();
+  }
+
+  /** Emits body twice: under `if (flag)` with true and in the else branch with false. */
+  onFlag(this: Fn, flag: number, body: (set: boolean) => void): Fn {
+    this.get(flag).if();
+    body(true);
+    this.else();
+    body(false);
+    return this.end();
+  }
+
+  // ---- f64 scalar or f64x2 vector arithmetic, so that a vector loop and its scalar remainder
+  // are one piece of code
+
+  ld(this: Fn, lanes: Lanes, offset = 0): Fn { return lanes === 'f64' ? this.f64Load(offset) : this.vLoad(offset); }
+  st(this: Fn, lanes: Lanes, offset = 0): Fn { return lanes === 'f64' ? this.f64Store(offset) : this.vStore(offset); }
+  addL(this: Fn, lanes: Lanes): Fn { return lanes === 'f64' ? this.fadd() : this.vadd(); }
+  subL(this: Fn, lanes: Lanes): Fn { return lanes === 'f64' ? this.fsub() : this.vsub(); }
+  mulL(this: Fn, lanes: Lanes): Fn { return lanes === 'f64' ? this.fmul() : this.vmul(); }
+
+  /** Pushes the address base + i·stride (i a constant; base and stride locals). */
+  addr(this: Fn, base: number, stride: number, i: number): Fn {
+    this.get(base);
+    if (i > 0) this.get(stride).i32(i).mul().add();
+    return this;
+  }
 
   /** The encoded body (locals + code + end), without the size prefix. */
   encodeBody(): number[] {
@@ -169,6 +220,28 @@ export class Fn {
     return out;
   }
 }
+
+for (const [name, bytes] of Object.entries(PLAIN)) {
+  Object.defineProperty(Body.prototype, name, {
+    value(this: Body) {
+      return this.emit(bytes);
+    },
+  });
+}
+for (const [name, [bytes, align]] of Object.entries(MEMORY)) {
+  Object.defineProperty(Body.prototype, name, {
+    value(this: Body, offset = 0) {
+      this.emit(bytes);
+      uleb(this.code, align);
+      uleb(this.code, offset);
+      return this;
+    },
+  });
+}
+
+/** A function body with every instruction method (the table-driven ones are installed above). */
+export type Fn = Body & PlainOps & MemoryOps;
+export const Fn = Body as unknown as new (name: string, params: number[], results?: number[]) => Fn;
 
 function section(out: number[], id: number, content: number[]): void {
   out.push(id);

@@ -1,4 +1,4 @@
-import { parseRunConfig } from '../../engine/config';
+import { applyLiveUpdate, parseRunConfig } from '../../engine/config';
 import type { EngineEvent, LayerInfo } from '../../engine/events';
 
 const layer = (name: string, rank: number): LayerInfo => ({
@@ -52,7 +52,7 @@ export function sampleEvents(epochs = 3, stepsPerEpoch = 4, t0 = 1_700_000_000_0
     t += 50;
     if (ep === 0) {
       layers[1] = layer('s1/conv2', 4);
-      out.push({ type: 'configChange', time: t, iteration: it, epoch: ep, changes: { prune: 0.75 }, layers: layers.slice() });
+      out.push({ type: 'configChange', time: t, iteration: it, epoch: ep, changes: { prune: 0.75 }, config: applyLiveUpdate(config, { prune: 0.75 }), layers: layers.slice() });
       out.push({ type: 'log', time: t, level: 'info', message: 'ranks changed' });
     }
   }

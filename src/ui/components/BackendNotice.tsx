@@ -1,4 +1,4 @@
-import type { BackendState } from '../useEngine';
+import type { BackendState } from '../session/run-session';
 import { fmtDuration, fmtNum } from '../state/format';
 
 const NAMES = { webgpu: 'WebGPU', webgl: 'WebGL', cpu: 'CPU' } as const;

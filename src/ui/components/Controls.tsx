@@ -1,23 +1,28 @@
 import { memo } from 'react';
-import { MODEL_NAMES, type ModelName } from '../../engine/config';
 import type { LayerInfo } from '../../engine/events';
+import { isLive, SETTINGS, spec, type FormId } from '../../engine/settings';
 import { fmtCount, fmtReduction } from '../state/format';
-import { presetLink } from '../state/url';
+import { presetLink, RANGES } from '../state/url';
 import { PRESETS, type FormState, type PlanResult, type Preset } from '../state/form';
 import { NumberField, Section, Select, Slider, Toggle } from './fields';
 import { RankTable } from './RankTable';
 
-const MODEL_LABELS: Record<ModelName, string> = {
-  resnet20: 'ResNet-20',
-  resnet32: 'ResNet-32',
-  resnet44: 'ResNet-44',
-  resnet56: 'ResNet-56',
-  resnet110: 'ResNet-110',
-  vgg16: 'VGG-16-BN',
-  'resnet8-tiny': 'ResNet-8 tiny (8/16/32 ch)',
-  'resnet14-narrow': 'ResNet-14 narrow (8/16/32 ch)',
-  'vgg-tiny': 'VGG tiny (16-32-64)',
-};
+type RangeId = keyof typeof RANGES;
+
+/** Label, help and the live badge of a setting, from the settings table (src/engine/settings.ts). */
+const described = (id: FormId) => ({ label: spec(id).label, hint: spec(id).help, live: isLive(id) });
+
+/** The above plus the limits the page allows (the table's page range). */
+function limited(id: RangeId) {
+  const s = spec(id);
+  const r = RANGES[id];
+  return { ...described(id), min: r.min, max: r.max, nullLabel: s.kind === 'number' && s.nullable ? s.nullLabel : undefined };
+}
+
+const options = <V extends string>(s: { values: readonly V[]; optionLabels: Record<V, string> }) => s.values.map((value) => ({ value, label: s.optionLabels[value] }));
+
+/** An LRPET setting (under lrpet.*, or a page field that becomes one): nothing to set while LRPET is off. */
+const lrpetOnly = (id: FormId) => id !== 'lrpet' && (spec(id).path ?? spec(id).feeds ?? '').startsWith('lrpet.');
 
 export interface ControlsProps {
   form: FormState;
@@ -34,6 +39,16 @@ export interface ControlsProps {
 
 export const Controls = memo(function Controls({ form, set, applyPreset, plan, runLayers, running, stepsPerEpoch, children }: ControlsProps) {
   const fixed = running; // settings a run cannot change
+  /** Settings a run cannot change are fixed while it goes; LRPET's own are off without LRPET. */
+  const off = (id: FormId) => (!isLive(id) && running) || (lrpetOnly(id) && !form.lrpet);
+  /** A whole-number box; an empty box means null where the setting allows it, else keeps the value. */
+  const count = (id: 'interval' | 'startEpoch' | 'endEpoch' | 'batchSize' | 'epochs' | 'trainLimit' | 'testLimit' | 'seed') => ({
+    ...limited(id),
+    integer: true,
+    value: form[id],
+    disabled: off(id),
+    onChange: (v: number | null) => set(id, (v ?? (limited(id).nullLabel ? null : form[id])) as never),
+  });
   const p = plan.plan;
   return (
     <div className="controls">
@@ -61,56 +76,31 @@ export const Controls = memo(function Controls({ form, set, applyPreset, plan, r
       {children}
 
       <Section title="Model & compression">
-        <Select
-          label="Model"
-          value={form.model}
-          disabled={fixed}
-          options={MODEL_NAMES.map((m) => ({ value: m, label: MODEL_LABELS[m] }))}
-          onChange={(m) => set('model', m)}
-        />
-        <Toggle label="LRPET (low-rank projection)" checked={form.lrpet} disabled={fixed} onChange={(v) => set('lrpet', v)} hint={form.lrpet ? null : 'off: a dense baseline, no projections'} />
-        <div className="segmented" role="radiogroup" aria-label="Compression given as">
-          <label>
-            <input type="radio" name="compression" checked={form.compression === 'prune'} onChange={() => set('compression', 'prune')} disabled={!form.lrpet} />
-            Prune ratio
-          </label>
-          <label>
-            <input type="radio" name="compression" checked={form.compression === 'flops'} onChange={() => set('compression', 'flops')} disabled={!form.lrpet} />
-            FLOPs target
-          </label>
+        <Select {...described('model')} value={form.model} disabled={off('model')} options={options(SETTINGS.model)} onChange={(m) => set('model', m)} />
+        <Toggle {...described('lrpet')} checked={form.lrpet} disabled={off('lrpet')} onChange={(v) => set('lrpet', v)} hint={form.lrpet ? null : SETTINGS.lrpet.help} />
+        <div className="segmented" role="radiogroup" aria-label={SETTINGS.compression.label}>
+          {options(SETTINGS.compression).map((o) => (
+            <label key={o.value}>
+              <input type="radio" name="compression" checked={form.compression === o.value} onChange={() => set('compression', o.value)} disabled={off('compression')} />
+              {o.label}
+            </label>
+          ))}
         </div>
         {form.compression === 'prune' ? (
-          <Slider
-            id="prune"
-            label="Prune ratio (p)"
-            value={form.prune}
-            min={0}
-            max={0.95}
-            step={0.01}
-            format={(v) => v.toFixed(2)}
-            disabled={!form.lrpet}
-            onChange={(v) => set('prune', v)}
-            live
-            hint="fraction of each layer's singular values removed: r = ⌊n − n·p⌋"
-          />
+          <Slider id="prune" {...limited('prune')} value={form.prune} step={0.01} format={(v) => v.toFixed(2)} disabled={off('prune')} onChange={(v) => set('prune', v)} />
         ) : (
           <Slider
             id="flops-target"
-            label="FLOPs reduction target"
+            {...limited('flopsTarget')}
             value={form.flopsTarget}
-            min={0.05}
-            max={0.95}
             step={0.01}
             format={(v) => `${Math.round(v * 100)}%`}
-            disabled={!form.lrpet}
+            disabled={off('flopsTarget')}
             onChange={(v) => set('flopsTarget', v)}
-            live
-            hint={p ? `solved: p = ${p.prune.toFixed(3)}` : 'p is solved to remove this share of MACs'}
+            hint={p ? `solved: p = ${p.prune.toFixed(3)}` : SETTINGS.flopsTarget.help}
           />
         )}
-        {form.model === 'vgg16' ? (
-          <Toggle label="Official VGG rank floors (18, then 43)" checked={form.rankFloors} disabled={fixed || !form.lrpet} onChange={(v) => set('rankFloors', v)} />
-        ) : null}
+        {form.model === 'vgg16' ? <Toggle {...described('rankFloors')} checked={form.rankFloors} disabled={off('rankFloors')} onChange={(v) => set('rankFloors', v)} /> : null}
         {plan.error ? (
           <div className="callout error" role="alert">
             {plan.error}
@@ -127,94 +117,48 @@ export const Controls = memo(function Controls({ form, set, applyPreset, plan, r
             </div>
           </div>
         ) : null}
-        {p ? <RankTable layers={p.layers} runLayers={runLayers} overrides={form.rankOverrides} disabled={!form.lrpet} onChange={(o) => set('rankOverrides', o)} /> : null}
+        {p ? <RankTable layers={p.layers} runLayers={runLayers} overrides={form.rankOverrides} disabled={off('rankOverrides')} onChange={(o) => set('rankOverrides', o)} /> : null}
       </Section>
 
       <Section title="Projection schedule">
-        <NumberField
-          id="interval"
-          label="Projection interval (iterations)"
-          value={form.interval}
-          min={1}
-          max={1000000}
-          integer
-          nullLabel={stepsPerEpoch ? `one epoch (${stepsPerEpoch})` : 'one epoch'}
-          disabled={!form.lrpet}
-          onChange={(v) => set('interval', v)}
-          live
-          hint="empty = once per epoch (the paper)"
-        />
+        <NumberField id="interval" {...count('interval')} nullLabel={stepsPerEpoch ? `${SETTINGS.interval.nullLabel} (${stepsPerEpoch})` : SETTINGS.interval.nullLabel} />
         <div className="two">
-          <NumberField id="start-epoch" label="Start epoch" value={form.startEpoch} min={0} max={100000} integer disabled={!form.lrpet} onChange={(v) => set('startEpoch', v ?? 0)} live />
-          <NumberField
-            id="end-epoch"
-            label="End epoch"
-            value={form.endEpoch}
-            min={0}
-            max={100000}
-            integer
-            nullLabel="last"
-            disabled={!form.lrpet}
-            onChange={(v) => set('endEpoch', v)}
-            live
-          />
+          <NumberField id="start-epoch" {...count('startEpoch')} />
+          <NumberField id="end-epoch" {...count('endEpoch')} />
         </div>
-        <Toggle
-          id="energy-transfer"
-          label="Energy transfer"
-          checked={form.energyTransfer}
-          disabled={!form.lrpet}
-          onChange={(v) => set('energyTransfer', v)}
-          live
-          hint="put the removed energy back on the kept singular values"
-        />
-        <Slider id="beta" label="β (soft factor)" value={form.beta} min={0} max={0.9} step={0.01} format={(v) => v.toFixed(2)} disabled={!form.lrpet} onChange={(v) => set('beta', v)} live hint="cut values are scaled by β instead of set to 0" />
-        <Toggle
-          id="bn-rect"
-          label="BN rectification"
-          checked={form.bnRectification}
-          disabled={!form.lrpet}
-          onChange={(v) => set('bnRectification', v)}
-          live
-          hint="project diag(γ/σ)·W, the conv as BN scales it"
-        />
+        <Toggle id="energy-transfer" {...described('energyTransfer')} checked={form.energyTransfer} disabled={off('energyTransfer')} onChange={(v) => set('energyTransfer', v)} />
+        <Slider id="beta" {...limited('beta')} value={form.beta} step={0.01} format={(v) => v.toFixed(2)} disabled={off('beta')} onChange={(v) => set('beta', v)} />
+        <Toggle id="bn-rect" {...described('bnRectification')} checked={form.bnRectification} disabled={off('bnRectification')} onChange={(v) => set('bnRectification', v)} />
       </Section>
 
       <Section title="Training">
-        <NumberField id="lr" label="Learning rate" value={form.lr} min={0.000001} max={10} onChange={(v) => set('lr', v ?? form.lr)} live hint="SGD, momentum 0.9, weight decay 1e-4" />
-        <Select
-          label="LR schedule"
-          value={form.schedule}
-          disabled={fixed}
-          options={[
-            { value: 'step', label: '×0.1 at ½ and ¾ of the run (paper)' },
-            { value: 'cosine', label: 'Cosine' },
-            { value: 'constant', label: 'Constant' },
-          ]}
-          onChange={(v) => set('schedule', v)}
+        <NumberField
+          id="lr"
+          {...limited('lr')}
+          hint={`SGD, momentum ${SETTINGS.momentum.default}, weight decay ${SETTINGS.weightDecay.default.toExponential()}`}
+          value={form.lr}
+          disabled={off('lr')}
+          onChange={(v) => set('lr', v ?? form.lr)}
         />
+        <Select {...described('schedule')} value={form.schedule} disabled={off('schedule')} options={options(SETTINGS.schedule)} onChange={(v) => set('schedule', v)} />
         <div className="two">
-          <NumberField id="batch" label="Batch size" value={form.batchSize} min={1} max={4096} integer disabled={fixed} onChange={(v) => set('batchSize', v ?? form.batchSize)} />
-          <NumberField id="epochs" label="Epochs" value={form.epochs} min={1} max={10000} integer disabled={fixed} onChange={(v) => set('epochs', v ?? form.epochs)} />
+          <NumberField id="batch" {...count('batchSize')} />
+          <NumberField id="epochs" {...count('epochs')} />
         </div>
         <div className="two">
-          <NumberField id="train-limit" label="Training images" value={form.trainLimit} min={1} max={50000} integer nullLabel="all 50 000" disabled={fixed} onChange={(v) => set('trainLimit', v)} />
-          <NumberField id="test-limit" label="Test images" value={form.testLimit} min={1} max={10000} integer nullLabel="all 10 000" disabled={fixed} onChange={(v) => set('testLimit', v)} />
+          <NumberField id="train-limit" {...count('trainLimit')} />
+          <NumberField id="test-limit" {...count('testLimit')} />
         </div>
         <div className="two">
-          <NumberField id="seed" label="Seed" value={form.seed} min={0} max={2147483647} integer disabled={fixed} onChange={(v) => set('seed', v ?? 0)} />
-          <Toggle id="augment" label="Augment (crop + flip)" checked={form.augment} disabled={fixed} onChange={(v) => set('augment', v)} />
+          <NumberField id="seed" {...count('seed')} />
+          <Toggle id="augment" {...described('augment')} checked={form.augment} disabled={off('augment')} onChange={(v) => set('augment', v)} />
         </div>
         <NumberField
           id="checkpoint-minutes"
-          label="Checkpoint every (minutes)"
+          {...limited('checkpointMinutes')}
           value={form.checkpointMinutes}
-          min={0.05}
-          max={120}
-          step="any"
-          disabled={fixed}
+          disabled={off('checkpointMinutes')}
           onChange={(v) => set('checkpointMinutes', v ?? form.checkpointMinutes)}
-          hint="also at every pause and stop; kept in this browser so a run survives a reload or a lost GPU"
         />
       </Section>
     </div>

@@ -1,7 +1,7 @@
 import { memo, useRef, useState } from 'react';
 import type { DataChoice } from '../../worker/protocol';
 import { fmtBytes } from '../state/format';
-import type { ServerDataState, UserDataState } from '../useEngine';
+import type { ServerDataState, UserDataState } from '../session/data-source';
 
 const RECORD = 3073;
 

@@ -1,4 +1,5 @@
 import type { LrSchedule, RunConfig } from '../../engine/config';
+import { getAt, SETTINGS, spec, valueText, type SettingId } from '../../engine/settings';
 export type ComparedConfig = RunConfig;
 
 /** One readable setting: `dim` says what it is about, `text` is what a reader sees. */
@@ -8,8 +9,6 @@ interface Setting {
   /** A default not worth a subtitle (e.g. "no rank overrides"); still shown when it is what differs. */
   quiet?: boolean;
 }
-
-const onOff = (b: boolean) => (b ? 'on' : 'off');
 
 function scheduleText(s: LrSchedule): string {
   if (s.kind === 'constant') return 'constant lr';
@@ -21,11 +20,23 @@ function methodText(c: ComparedConfig): string {
   if (c.compactFromScratch) return 'compact from scratch';
   if (c.posthoc) {
     // The plain post-hoc SVD has neither; say so only when one is on.
-    const extras = [c.lrpet.energyTransfer ? ' + energy transfer' : '', c.lrpet.bnRectification ? ' + BN rectification' : ''].join('');
+    const extras = [c.lrpet.energyTransfer ? ` + ${SETTINGS.energyTransfer.name}` : '', c.lrpet.bnRectification ? ` + ${SETTINGS.bnRectification.name}` : ''].join('');
     return `post-hoc${extras} (fine-tune ${c.posthoc.fineTuneEpochs} ep)`;
   }
   return c.lrpet.enabled ? 'LRPET' : 'dense (no LRPET)';
 }
+
+/** A setting as the table words it ("batch 32", "energy transfer: on"); `minor` ones are quiet at their default. */
+function setting(c: ComparedConfig, id: SettingId): Setting {
+  const s = spec(id);
+  const value = getAt(c, s.path!);
+  return { dim: id, text: valueText(id, value, 'long'), quiet: s.minor && value === s.default };
+}
+
+const imagesText = (c: ComparedConfig, id: 'trainLimit' | 'testLimit', all: string) => {
+  const n = c[id];
+  return { dim: id, text: n === null ? `all ${all} images` : `${spec(id).short} ${n} ${spec(id).unit}` };
+};
 
 /**
  * The settings of one run as readable pairs. Only settings that matter for the run's method are listed:
@@ -36,38 +47,35 @@ function settingsOf(c: ComparedConfig): Setting[] {
     { dim: 'method', text: methodText(c) },
     { dim: 'model', text: c.model },
     { dim: 'epochs', text: `${c.epochs} epochs` },
-    { dim: 'batch', text: `batch ${c.batchSize}` },
-    { dim: 'lr', text: `lr ${c.lr}` },
+    setting(c, 'batchSize'),
+    setting(c, 'lr'),
     { dim: 'schedule', text: scheduleText(c.schedule) },
-    { dim: 'momentum', text: `momentum ${c.momentum}` },
-    { dim: 'weight decay', text: `weight decay ${c.weightDecay}` },
-    { dim: 'seed', text: `seed ${c.seed}` },
-    { dim: 'train', text: c.trainLimit === null ? 'all training images' : `train ${c.trainLimit} images` },
-    { dim: 'test', text: c.testLimit === null ? 'all test images' : `test ${c.testLimit} images` },
-    { dim: 'augmentation', text: `augmentation: ${onOff(c.augment)}` },
+    setting(c, 'momentum'),
+    setting(c, 'weightDecay'),
+    setting(c, 'seed'),
+    imagesText(c, 'trainLimit', 'training'),
+    imagesText(c, 'testLimit', 'test'),
+    setting(c, 'augment'),
   ];
   const compressed = c.lrpet.enabled || !!c.posthoc || !!c.compactFromScratch;
   if (!compressed) return out;
   const l = c.lrpet;
   const overrides = Object.entries(l.rankOverrides);
   out.push(
-    {
-      dim: 'compression',
-      text: l.target ? `${l.target.metric === 'macs' ? 'FLOPs' : 'parameters'} −${Math.round(l.target.reduction * 1000) / 10}%` : `p ${l.prune}`,
-    },
+    l.target ? { dim: 'prune', text: `${l.target.metric === 'macs' ? 'FLOPs' : 'parameters'} −${Math.round(l.target.reduction * 1000) / 10}%` } : setting(c, 'prune'),
     { dim: 'ranks', text: overrides.length ? `ranks ${overrides.map(([n, r]) => `${n}:${r}`).join(', ')}` : 'no rank overrides', quiet: !overrides.length },
-    { dim: 'floors', text: `VGG rank floors: ${onOff(l.rankFloors)}`, quiet: !l.rankFloors },
-    { dim: 'project dense', text: `dense layers projected: ${onOff(l.projectDense)}`, quiet: !l.projectDense },
+    setting(c, 'rankFloors'),
+    setting(c, 'projectDense'),
   );
   // From here on: settings of projection during training, which only LRPET itself does.
   if (c.posthoc || c.compactFromScratch) return out;
   const window = l.startEpoch === 0 && l.endEpoch === null ? 'projections in every epoch' : `projections in epochs ${l.startEpoch}–${l.endEpoch ?? 'last'}`;
   out.push(
-    { dim: 'interval', text: l.interval === null ? 'projection every epoch' : `projection every ${l.interval} iterations` },
+    { dim: 'interval', text: l.interval === null ? 'projection every epoch' : `projection every ${l.interval} ${spec('interval').unit}` },
     { dim: 'window', text: window, quiet: l.startEpoch === 0 && l.endEpoch === null },
-    { dim: 'energy transfer', text: `energy transfer: ${onOff(l.energyTransfer)}` },
-    { dim: 'beta', text: `β ${l.beta}`, quiet: l.beta === 0 },
-    { dim: 'BN rectification', text: `BN rectification: ${onOff(l.bnRectification)}` },
+    setting(c, 'energyTransfer'),
+    setting(c, 'beta'),
+    setting(c, 'bnRectification'),
   );
   return out;
 }

@@ -1,6 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { parseRunConfig } from '../../engine/config';
-import { liveDiff, milestones, planFor, presetById, PRESETS, toRunConfig } from './form';
+import { paperMilestones } from '../../engine/train/schedule';
+import { applyLiveUpdate } from '../../engine/config';
+import { defaultForm, formFromConfig, liveDiff, planFor, presetById, PRESETS, toRunConfig, type FormState } from './form';
 
 describe('presets', () => {
   it('"Paper recipe" is the authors\' CIFAR-10 setup', () => {
@@ -49,29 +51,101 @@ describe('plan preview', () => {
     expect(planFor({ ...f, compression: 'flops', flopsTarget: 0.999 }).error).toMatch(/cannot be reached/);
   });
   it('the step schedule scales with the run', () => {
-    expect(milestones(400)).toEqual([200, 300]);
-    expect(milestones(6)).toEqual([3, 5]);
+    expect(paperMilestones(400)).toEqual([200, 300]);
+    expect(paperMilestones(6)).toEqual([3, 5]);
   });
 });
 
 describe('live changes', () => {
   const f = presetById('quick').form;
-  it('sends only what changed', () => {
-    expect(liveDiff(f, { ...f })).toEqual({ update: null, error: null });
-    expect(liveDiff(f, { ...f, lr: 0.01, beta: 0.2 }).update).toEqual({ lr: 0.01, beta: 0.2 });
-    expect(liveDiff(f, { ...f, interval: null }).update).toEqual({ interval: null });
-    expect(liveDiff(f, { ...f, rankOverrides: { 'stem/conv': 2 } }).update).toEqual({ rankOverrides: { 'stem/conv': 2 } });
-    expect(liveDiff(f, { ...f, prune: 0.75 }).update).toEqual({ prune: 0.75 });
+  const reported = parseRunConfig(toRunConfig(f));
+  it('sends only what differs from the settings the engine reported', () => {
+    expect(liveDiff(reported, { ...f })).toEqual({ update: null, error: null });
+    expect(liveDiff(reported, { ...f, lr: 0.01, beta: 0.2 }).update).toEqual({ lr: 0.01, beta: 0.2 });
+    expect(liveDiff(reported, { ...f, interval: null }).update).toEqual({ interval: null });
+    expect(liveDiff(reported, { ...f, rankOverrides: { 'stem/conv': 2 } }).update).toEqual({ rankOverrides: { 'stem/conv': 2 } });
+    expect(liveDiff(reported, { ...f, prune: 0.75 }).update).toEqual({ prune: 0.75 });
+    // Settings a run cannot change are not sent.
+    expect(liveDiff(reported, { ...f, seed: 9, epochs: 2 }).update).toBeNull();
   });
   it('turns a FLOPs target into p (the engine takes p mid-run)', () => {
-    const r = liveDiff(f, { ...f, compression: 'flops', flopsTarget: 0.6 });
+    const r = liveDiff(reported, { ...f, compression: 'flops', flopsTarget: 0.6 });
     expect(r.error).toBeNull();
     expect(r.update?.prune).toBeGreaterThan(0.5);
     expect(planFor({ ...f, prune: r.update!.prune! }).plan!.macsCompact / planFor(f).plan!.macsDense).toBeLessThanOrEqual(0.4);
+    // A run started with that target: the same target in the form is no change.
+    const flops = { ...f, compression: 'flops' as const, flopsTarget: 0.6 };
+    expect(liveDiff(parseRunConfig(toRunConfig(flops)), flops)).toEqual({ update: null, error: null });
   });
   it('reports an impossible target without sending it', () => {
-    const r = liveDiff(f, { ...f, compression: 'flops', flopsTarget: 0.999, lr: 0.02 });
+    const r = liveDiff(reported, { ...f, compression: 'flops', flopsTarget: 0.999, lr: 0.02 });
     expect(r.error).toMatch(/cannot be reached/);
     expect(r.update).toEqual({ lr: 0.02 });
+  });
+});
+
+describe('live changes against the config the run reported', () => {
+  const f = presetById('quick').form;
+  const reported = (form: FormState) => parseRunConfig(toRunConfig(form));
+  it('sends what differs from the reported config, nothing once it is applied', () => {
+    const start = reported(f);
+    expect(liveDiff(start, f)).toEqual({ update: null, error: null });
+    const next = { ...f, lr: 0.01, interval: null, endEpoch: 4, rankOverrides: { 'stem/conv': 2 }, energyTransfer: false, beta: 0.1, prune: 0.6 };
+    const { update } = liveDiff(start, next);
+    expect(update).toEqual({ lr: 0.01, interval: null, endEpoch: 4, rankOverrides: { 'stem/conv': 2 }, energyTransfer: false, beta: 0.1, prune: 0.6 });
+    expect(liveDiff(applyLiveUpdate(start, update!), next)).toEqual({ update: null, error: null });
+  });
+  it('settings a run cannot change are not sent', () => {
+    expect(liveDiff(reported(f), { ...f, epochs: 9, batchSize: 8, seed: 3, model: 'vgg-tiny', checkpointMinutes: 5 }).update).toBeNull();
+  });
+  it('a FLOPs target: unchanged is nothing; a new one is solved into p once', () => {
+    const flops = { ...f, compression: 'flops' as const, flopsTarget: 0.5 };
+    const start = reported(flops);
+    expect(liveDiff(start, flops).update).toBeNull();
+    const { update } = liveDiff(start, { ...flops, flopsTarget: 0.6 });
+    expect(update?.prune).toBeGreaterThan(0.5);
+    const after = applyLiveUpdate(start, update!);
+    expect(after.lrpet.target).toBeNull();
+    expect(liveDiff(after, { ...flops, flopsTarget: 0.6 }).update).toBeNull();
+    // back to a prune ratio: that p, even if it equals the one the target was solved from
+    expect(liveDiff(start, { ...flops, compression: 'prune' }).update).toEqual({ prune: f.prune });
+  });
+});
+
+describe('formFromConfig', () => {
+  it('gives back the form a config came from (page-only settings from the base)', () => {
+    const base = { ...defaultForm(), checkpointMinutes: 7, flopsTarget: 0.3 };
+    for (const form of [...PRESETS.map((p) => p.form), { ...presetById('quick').form, compression: 'flops' as const, flopsTarget: 0.6, rankOverrides: { 'stem/conv': 2 }, schedule: 'cosine' as const }]) {
+      const back = formFromConfig(parseRunConfig(toRunConfig(form)), base);
+      expect(back).toEqual({ ...form, checkpointMinutes: 7, flopsTarget: form.compression === 'flops' ? form.flopsTarget : 0.3 });
+    }
+  });
+  it('a parameters target (CLI only) keeps the config\'s p', () => {
+    const c = parseRunConfig({ lrpet: { prune: 0.4, target: { metric: 'params', reduction: 0.5 } } });
+    expect(formFromConfig(c, defaultForm())).toMatchObject({ compression: 'prune', prune: 0.4 });
+  });
+});
+
+describe('the form\'s defaults are the engine\'s', () => {
+  it('a default form gives the engine\'s default config but for the step schedule scaled to the epochs', () => {
+    const c = parseRunConfig(toRunConfig(defaultForm()));
+    expect(c).toEqual({ ...parseRunConfig({}), schedule: { kind: 'step', milestones: [5, 8], gamma: 0.1 } });
+  });
+});
+
+describe('the form of a run', () => {
+  it('a run started from a form gives that form back; what a run config does not hold comes from the base', () => {
+    for (const p of PRESETS) {
+      const f = { ...p.form, checkpointMinutes: 0.5 };
+      expect(formFromConfig(parseRunConfig(toRunConfig(f)), { ...presetById('paper').form, checkpointMinutes: 0.5 })).toEqual(f);
+    }
+    const flops = { ...presetById('quick').form, compression: 'flops' as const, flopsTarget: 0.4, lr: 0.02, rankOverrides: { 'stem/conv': 3 } };
+    expect(formFromConfig(parseRunConfig(toRunConfig(flops)), presetById('quick').form)).toEqual(flops);
+  });
+  it('a live change the engine reported shows in the form', () => {
+    const f = presetById('quick').form;
+    const changed = parseRunConfig({ ...toRunConfig(f), lr: 0.003, lrpet: { ...toRunConfig(f).lrpet, prune: 0.7, target: null } });
+    expect(formFromConfig(changed, presetById('paper').form)).toMatchObject({ model: 'resnet8-tiny', lr: 0.003, prune: 0.7, compression: 'prune', trainLimit: 512 });
+    expect(liveDiff(changed, formFromConfig(changed, f)).update).toBeNull();
   });
 });

@@ -1,40 +1,16 @@
-import type { LiveUpdate, ModelName, RunConfigInput } from '../../engine/config';
+import { liveValue, parseRunConfig, type LiveUpdate, type LrpetConfig, type RunConfig, type RunConfigInput } from '../../engine/config';
 import { planModel, type ModelPlan } from '../../engine/plan';
+import { formIds, getAt, isLive, liveIds, setAt, spec, type FormId, type SettingValue } from '../../engine/settings';
+import { scheduleOfKind } from '../../engine/train/schedule';
 
-export type Compression = 'prune' | 'flops';
-export type LrScheduleKind = 'step' | 'cosine' | 'constant';
-
-/** Everything the controls edit. Plain data: presets and the URL are just values of this. */
-export interface FormState {
-  model: ModelName;
-  lrpet: boolean;
-  compression: Compression;
-  /** Prune ratio p ∈ [0, 1). */
-  prune: number;
-  /** FLOPs (MACs) reduction target ∈ (0, 1). */
-  flopsTarget: number;
-  rankFloors: boolean;
-  rankOverrides: Record<string, number>;
-  /** Iterations between projections; null = once per epoch (the paper's CIFAR recipe). */
-  interval: number | null;
-  startEpoch: number;
-  /** null = the last epoch. */
-  endEpoch: number | null;
-  energyTransfer: boolean;
-  beta: number;
-  bnRectification: boolean;
-  lr: number;
-  schedule: LrScheduleKind;
-  batchSize: number;
-  epochs: number;
-  seed: number;
-  /** Number of training / test images used (null = all 50 000 / 10 000). */
-  trainLimit: number | null;
-  testLimit: number | null;
-  augment: boolean;
-  /** Save a checkpoint in this browser every N minutes (page-side: not part of the engine's RunConfig). */
-  checkpointMinutes: number;
-}
+/**
+ * Everything the controls edit: the settings that have a URL key in the settings table (src/engine/settings.ts),
+ * in its order. Plain data: presets and the URL are just values of this. Page fields (`compression`,
+ * `flopsTarget`, `schedule` as a kind, `checkpointMinutes`) are turned into the engine's config by `toRunConfig`.
+ */
+export type FormState = { [K in FormId]: SettingValue<K> };
+export type Compression = FormState['compression'];
+export type LrScheduleKind = FormState['schedule'];
 
 export interface Preset {
   id: 'quick' | 'paper';
@@ -43,30 +19,12 @@ export interface Preset {
   form: FormState;
 }
 
-const base: FormState = {
-  model: 'resnet20',
-  lrpet: true,
-  compression: 'prune',
-  prune: 0.57,
-  flopsTarget: 0.55,
-  rankFloors: false,
-  rankOverrides: {},
-  interval: null,
-  startEpoch: 0,
-  endEpoch: null,
-  energyTransfer: true,
-  beta: 0,
-  bnRectification: true,
-  lr: 0.1,
-  schedule: 'step',
-  batchSize: 128,
-  epochs: 400,
-  seed: 1,
-  trainLimit: null,
-  testLimit: null,
-  augment: true,
-  checkpointMinutes: 2,
-};
+/** The table's defaults, as a form. */
+export function defaultForm(): FormState {
+  return Object.fromEntries(formIds.map((id) => [id, structuredClone(spec(id).default)])) as FormState;
+}
+
+const base = defaultForm();
 
 export const PRESETS: Preset[] = [
   {
@@ -79,45 +37,43 @@ export const PRESETS: Preset[] = [
     id: 'paper',
     name: 'Paper recipe',
     description: 'ResNet-56, p = 0.57 (ranks 6/13/27), 400 epochs, lr 0.1 ×0.1 at epochs 200 and 300, batch 128, one projection per epoch — the authors\' CIFAR-10 setup (days in a browser).',
-    form: { ...base, model: 'resnet56' },
+    form: { ...base, model: 'resnet56', prune: 0.57, epochs: 400, schedule: 'step' },
   },
 ];
 
 export const presetById = (id: Preset['id']): Preset => PRESETS.find((p) => p.id === id)!;
 
-/** The paper's step schedule, scaled: ×0.1 at ½ and ¾ of the run (200 and 300 of 400 epochs). */
-export function milestones(epochs: number): number[] {
-  return [Math.round(epochs / 2), Math.round((epochs * 3) / 4)];
+/** The reduction target the form's compression settings describe (the page offers FLOPs targets only). */
+const targetOf = (f: Pick<FormState, 'compression' | 'flopsTarget'>): LrpetConfig['target'] =>
+  f.compression === 'flops' ? { metric: 'macs', reduction: f.flopsTarget } : null;
+
+/** The engine config the form describes: each setting at its place, the page fields turned into theirs, the rest the engine's defaults. */
+export function toRunConfig(f: FormState): RunConfigInput {
+  const c: RunConfigInput = {};
+  for (const id of formIds) {
+    const path = spec(id).path;
+    if (path !== null) setAt(c, path, structuredClone(f[id]));
+  }
+  setAt(c, 'lrpet.target', targetOf(f));
+  c.schedule = scheduleOfKind(f.schedule, f.epochs);
+  return c;
 }
 
-export function toRunConfig(f: FormState): RunConfigInput {
-  return {
-    model: f.model,
-    epochs: f.epochs,
-    batchSize: f.batchSize,
-    lr: f.lr,
-    schedule:
-      f.schedule === 'step' ? { kind: 'step', milestones: milestones(f.epochs), gamma: 0.1 } : f.schedule === 'cosine' ? { kind: 'cosine', minLr: 0 } : { kind: 'constant' },
-    seed: f.seed,
-    trainLimit: f.trainLimit,
-    testLimit: f.testLimit,
-    augment: f.augment,
-    buildCompact: true,
-    stepEventEvery: 1,
-    lrpet: {
-      enabled: f.lrpet,
-      prune: f.prune,
-      target: f.compression === 'flops' ? { metric: 'macs', reduction: f.flopsTarget } : null,
-      rankOverrides: f.rankOverrides,
-      rankFloors: f.rankFloors,
-      interval: f.interval,
-      startEpoch: f.startEpoch,
-      endEpoch: f.endEpoch,
-      energyTransfer: f.energyTransfer,
-      beta: f.beta,
-      bnRectification: f.bnRectification,
-    },
-  };
+/**
+ * The form a stored or resumed run's config describes; page-only settings come from `base`. A parameters
+ * target (CLI only) cannot be shown: the form keeps the config's p for it.
+ */
+export function formFromConfig(config: RunConfig, base: FormState): FormState {
+  const f: Record<string, unknown> = { ...base };
+  for (const id of formIds) {
+    const path = spec(id).path;
+    if (path !== null) f[id] = structuredClone(getAt(config, path));
+  }
+  const target = config.lrpet.target;
+  f.compression = target?.metric === 'macs' ? 'flops' : 'prune';
+  if (target?.metric === 'macs') f.flopsTarget = target.reduction;
+  f.schedule = config.schedule.kind;
+  return f as FormState;
 }
 
 export interface PlanResult {
@@ -128,14 +84,7 @@ export interface PlanResult {
 /** Ranks, MACs and parameters for the form, computed on the spot (pure, fast). */
 export function planFor(f: Pick<FormState, 'model' | 'lrpet' | 'compression' | 'prune' | 'flopsTarget' | 'rankFloors' | 'rankOverrides'>): PlanResult {
   try {
-    const plan = planModel(f.model, {
-      enabled: f.lrpet,
-      prune: f.prune,
-      target: f.compression === 'flops' ? { metric: 'macs', reduction: f.flopsTarget } : null,
-      rankOverrides: f.rankOverrides,
-      rankFloors: f.rankFloors,
-      projectDense: false,
-    });
+    const plan = planModel(f.model, { enabled: f.lrpet, prune: f.prune, target: targetOf(f), rankOverrides: f.rankOverrides, rankFloors: f.rankFloors, projectDense: false });
     const { graph: _graph, ...rest } = plan;
     return { plan: rest, error: null };
   } catch (e) {
@@ -143,38 +92,44 @@ export function planFor(f: Pick<FormState, 'model' | 'lrpet' | 'compression' | '
   }
 }
 
-/** Which settings may change during a run (the engine's LiveUpdate). */
-export const LIVE_FIELDS = ['lr', 'interval', 'startEpoch', 'endEpoch', 'prune', 'flopsTarget', 'compression', 'rankOverrides', 'energyTransfer', 'beta', 'bnRectification'] as const;
-export type LiveField = (typeof LIVE_FIELDS)[number];
-export const isLiveField = (k: keyof FormState): boolean => (LIVE_FIELDS as readonly string[]).includes(k);
+/** Whether a form field may change during a run (the engine's LiveUpdate, or a page field the page turns into one). */
+export const isLiveField = (k: keyof FormState): boolean => isLive(k);
 
-const sameRecord = (a: Record<string, number>, b: Record<string, number>) => {
+/** Same value: numbers, switches, null, and flat records (rank overrides) or objects (a target) compared by content. */
+function same(a: unknown, b: unknown): boolean {
+  if (a === b) return true;
+  if (typeof a !== 'object' || typeof b !== 'object' || a === null || b === null) return false;
   const ka = Object.keys(a);
-  return ka.length === Object.keys(b).length && ka.every((k) => a[k] === b[k]);
-};
+  return ka.length === Object.keys(b).length && ka.every((k) => same((a as Record<string, unknown>)[k], (b as Record<string, unknown>)[k]));
+}
+
+type LiveResult = { update: LiveUpdate | null; error: string | null };
 
 /**
- * The LiveUpdate that turns the settings a run was last given (`applied`) into `next`, or null when
- * nothing live changed. A FLOPs target is solved here into p (the engine takes p mid-run).
+ * The LiveUpdate that turns the config a run last reported (runStart's config with each configChange
+ * applied) into what the form says, or null when nothing live differs. A FLOPs target is solved here into p
+ * (the engine takes p mid-run); an unreachable one is reported in `error` and the rest still sent.
  */
-export function liveDiff(applied: FormState, next: FormState): { update: LiveUpdate | null; error: string | null } {
-  const u: LiveUpdate = {};
-  if (next.lr !== applied.lr) u.lr = next.lr;
-  if (next.interval !== applied.interval) u.interval = next.interval;
-  if (next.startEpoch !== applied.startEpoch) u.startEpoch = next.startEpoch;
-  if (next.endEpoch !== applied.endEpoch) u.endEpoch = next.endEpoch;
-  if (next.energyTransfer !== applied.energyTransfer) u.energyTransfer = next.energyTransfer;
-  if (next.beta !== applied.beta) u.beta = next.beta;
-  if (next.bnRectification !== applied.bnRectification) u.bnRectification = next.bnRectification;
-  if (!sameRecord(next.rankOverrides, applied.rankOverrides)) u.rankOverrides = next.rankOverrides;
-  const pOf = (f: FormState): { p: number | null; error: string | null } => {
-    if (f.compression === 'prune') return { p: f.prune, error: null };
-    const r = planFor(f);
-    return r.plan ? { p: r.plan.prune, error: null } : { p: null, error: r.error };
-  };
-  const a = pOf(applied);
-  const b = pOf(next);
-  if (b.error) return { update: Object.keys(u).length ? u : null, error: b.error };
-  if (b.p !== null && b.p !== a.p) u.prune = b.p;
-  return { update: Object.keys(u).length ? u : null, error: null };
+export function liveDiff(reported: RunConfig, next: FormState): LiveResult;
+/** The same from the form a run was last given (until the page keeps the reported config). */
+export function liveDiff(applied: FormState, next: FormState): LiveResult;
+export function liveDiff(from: RunConfig | FormState, next: FormState): LiveResult {
+  const reported = typeof from.lrpet === 'boolean' ? parseRunConfig(toRunConfig(from as FormState)) : (from as RunConfig);
+  const u: Record<string, unknown> = {};
+  for (const id of liveIds) {
+    const want = (next as Record<string, unknown>)[id];
+    if (id !== 'prune' && !same(want, liveValue(reported, id))) u[id] = want;
+  }
+  const done = (error: string | null): LiveResult => ({ update: Object.keys(u).length ? (u as LiveUpdate) : null, error });
+  const target = targetOf(next);
+  const had = reported.lrpet;
+  if (target ? same(target, had.target) : had.target === null && next.prune === had.prune) return done(null);
+  let p = next.prune;
+  if (target) {
+    const r = planFor(next);
+    if (!r.plan) return done(r.error);
+    p = r.plan.prune;
+  }
+  if (p !== had.prune || had.target !== null) u.prune = p;
+  return done(null);
 }

@@ -81,8 +81,8 @@ describe('run store (reducer over the engine event stream)', () => {
     expect(s.spectra).toHaveLength(1);
 
     const layers = plan.layers.map((l) => ({ ...l, rank: l.projected ? 1 : l.rank }));
-    s = apply(s, ...events({ type: 'configChange', time: 3, iteration: 2, epoch: 0, changes: { prune: 0.75, lr: 0.01 }, layers }));
-    expect(s.markers).toEqual([{ iteration: 2, label: 'lr 0.01, p 0.75' }]);
+    s = apply(s, ...events({ type: 'configChange', time: 3, iteration: 2, epoch: 0, changes: { prune: 0.75, lr: 0.01 }, config: parseRunConfig({ model: 'resnet8-tiny', epochs: 2, lr: 0.01, lrpet: { prune: 0.75 } }), layers }));
+    expect(s.markers).toEqual([{ iteration: 2, label: 'p 0.75, lr 0.01' }]); // in the settings table's order
     expect(s.layers).toBe(layers);
 
     s = apply(s, ...events({ type: 'state', time: 4, state: 'paused', iteration: 2, epoch: 0 }));

@@ -1,3 +1,4 @@
+import { describeChanges } from '../../engine/config';
 import type {
   CompactEvent,
   ConfigChangeEvent,
@@ -127,19 +128,7 @@ const mergeStep = (a: StepPoint, wa: number, b: StepPoint, wb: number): StepPoin
   numTensors: b.numTensors,
 });
 
-const fmtChange = (c: ConfigChangeEvent['changes']): string => {
-  const parts: string[] = [];
-  if (c.lr !== undefined) parts.push(`lr ${c.lr}`);
-  if (c.prune !== undefined) parts.push(`p ${c.prune.toFixed(2)}`);
-  if (c.interval !== undefined) parts.push(c.interval === null ? 'interval 1 epoch' : `interval ${c.interval}`);
-  if (c.startEpoch !== undefined) parts.push(`start ${c.startEpoch}`);
-  if (c.endEpoch !== undefined) parts.push(c.endEpoch === null ? 'end last' : `end ${c.endEpoch}`);
-  if (c.rankOverrides !== undefined) parts.push('ranks');
-  if (c.energyTransfer !== undefined) parts.push(`ET ${c.energyTransfer ? 'on' : 'off'}`);
-  if (c.beta !== undefined) parts.push(`β ${c.beta}`);
-  if (c.bnRectification !== undefined) parts.push(`BN rect ${c.bnRectification ? 'on' : 'off'}`);
-  return parts.join(', ') || 'change';
-};
+const fmtChange = (c: ConfigChangeEvent['changes']): string => describeChanges(c) || 'change';
 
 function summarize(p: ProjectionEvent, names: string[]): ProjectionSummary {
   const byName = new Map(p.layers.map((l) => [l.name, l]));

@@ -1,39 +1,28 @@
 import { z } from 'zod';
-import { MODEL_NAMES, type ModelName } from '../../engine/config';
+import type { ModelName } from '../../engine/config';
 import { planModel } from '../../engine/plan';
-import { presetById, type Compression, type FormState, type LrScheduleKind, type Preset } from './form';
+import { formIds, pageRange, spec, type FormId, type NumberSetting, type SETTINGS } from '../../engine/settings';
+import { presetById, type FormState, type Preset } from './form';
 
 /**
  * The playground's whole configuration as a query string: every FormState field under a short key,
  * in a fixed order, so a link reproduces the form exactly (and reads like the settings it holds).
  */
 
-interface Range {
+export interface Range {
   min: number;
   max: number;
   int: boolean;
 }
 
+type NumberFormId = { [K in FormId]: (typeof SETTINGS)[K] extends { kind: 'number' } ? K : never }[FormId];
+const isNumberField = (id: FormId): id is NumberFormId => spec(id).kind === 'number';
+
 /**
- * Allowed values. The engine's schema (src/engine/config.ts) gives the lower bounds and the open upper
- * bounds (p, β, FLOPs target < 1; batch ≤ 4096); the other maximums are the playground's.
+ * Allowed values: the page ranges of the settings table (src/engine/settings.ts), inside the engine's bounds.
+ * Start and end epoch are also checked against epochs − 1, once the epochs are known.
  */
-export const RANGES = {
-  prune: { min: 0, max: 0.99, int: false },
-  flopsTarget: { min: 0.01, max: 0.99, int: false },
-  interval: { min: 1, max: 1_000_000, int: true },
-  /** The upper bound is epochs − 1, checked once the epochs are known. */
-  startEpoch: { min: 0, max: 9999, int: true },
-  endEpoch: { min: 0, max: 9999, int: true },
-  beta: { min: 0, max: 0.99, int: false },
-  lr: { min: 1e-6, max: 10, int: false },
-  batchSize: { min: 1, max: 4096, int: true },
-  epochs: { min: 1, max: 10000, int: true },
-  seed: { min: 0, max: 2 ** 31 - 1, int: true },
-  trainLimit: { min: 1, max: 50000, int: true },
-  testLimit: { min: 1, max: 10000, int: true },
-  checkpointMinutes: { min: 0.05, max: 120, int: false },
-} as const satisfies Record<string, Range>;
+export const RANGES = Object.fromEntries(formIds.filter(isNumberField).map((id) => [id, pageRange(spec(id) as NumberSetting)])) as Record<NumberFormId, Range>;
 
 const rangeSchema = (r: Range) => {
   const n = z.number().min(r.min).max(r.max);
@@ -41,30 +30,16 @@ const rangeSchema = (r: Range) => {
 };
 
 /** What a valid form looks like (start/end against the epoch count is checked by `formFromSearch`). */
-export const FormStateSchema = z.object({
-  model: z.enum(MODEL_NAMES),
-  lrpet: z.boolean(),
-  compression: z.enum(['prune', 'flops']),
-  prune: rangeSchema(RANGES.prune),
-  flopsTarget: rangeSchema(RANGES.flopsTarget),
-  rankFloors: z.boolean(),
-  rankOverrides: z.record(z.string(), z.number().int().min(1)),
-  interval: rangeSchema(RANGES.interval).nullable(),
-  startEpoch: rangeSchema(RANGES.startEpoch),
-  endEpoch: rangeSchema(RANGES.endEpoch).nullable(),
-  energyTransfer: z.boolean(),
-  beta: rangeSchema(RANGES.beta),
-  bnRectification: z.boolean(),
-  lr: rangeSchema(RANGES.lr),
-  schedule: z.enum(['step', 'cosine', 'constant']),
-  batchSize: rangeSchema(RANGES.batchSize),
-  epochs: rangeSchema(RANGES.epochs),
-  seed: rangeSchema(RANGES.seed),
-  trainLimit: rangeSchema(RANGES.trainLimit).nullable(),
-  testLimit: rangeSchema(RANGES.testLimit).nullable(),
-  augment: z.boolean(),
-  checkpointMinutes: rangeSchema(RANGES.checkpointMinutes),
-});
+export const FormStateSchema: z.ZodType<FormState> = z.object(
+  Object.fromEntries(
+    formIds.map((id) => {
+      const s = spec(id);
+      if (s.kind !== 'number') return [id, s.type];
+      const n = rangeSchema(pageRange(s));
+      return [id, s.nullable ? n.nullable() : n];
+    }),
+  ),
+) as unknown as z.ZodType<FormState>;
 
 /** Query keys the page reads itself (backend choice, kernels): not form settings, ignored without a note. */
 export const PAGE_KEYS = ['backend', 'kernels'] as const;
@@ -77,7 +52,7 @@ type Notes = string[];
 /** One URL key ↔ one FormState field. `read` returns undefined (with a note) when the text is unusable. */
 interface Codec {
   key: string;
-  field: keyof FormState;
+  field: FormId;
   write: (f: FormState) => string;
   read: (raw: string, f: FormState, notes: Notes) => Partial<FormState> | undefined;
 }
@@ -101,17 +76,19 @@ function fitRange(key: string, x: number, r: Range, notes: Notes): number {
 
 const shown = (v: unknown) => (v === null ? 'none' : typeof v === 'boolean' ? (v ? '1' : '0') : String(v));
 
-function numberCodec<K extends keyof typeof RANGES & keyof FormState>(key: string, field: K, nullWord?: string): Codec {
+const valueOf = (f: FormState, field: FormId): unknown => (f as Record<FormId, unknown>)[field];
+
+function numberCodec(key: string, field: NumberFormId, nullWord?: string): Codec {
   const range: Range = RANGES[field];
   return {
     key,
     field,
-    write: (f) => (f[field] === null ? nullWord! : String(f[field])),
+    write: (f) => (valueOf(f, field) === null ? nullWord! : String(valueOf(f, field))),
     read: (raw, f, notes) => {
       if (nullWord !== undefined && raw.trim() === nullWord) return { [field]: null };
       const parsed = numberText.safeParse(raw);
       if (!parsed.success) {
-        const kept = f[field] === null ? nullWord : shown(f[field]);
+        const kept = valueOf(f, field) === null ? nullWord : shown(valueOf(f, field));
         notes.push(`${key}: "${raw}" is not a number${nullWord ? ` or "${nullWord}"` : ''}, kept ${kept}`);
         return undefined;
       }
@@ -120,15 +97,15 @@ function numberCodec<K extends keyof typeof RANGES & keyof FormState>(key: strin
   };
 }
 
-function switchCodec(key: string, field: 'lrpet' | 'rankFloors' | 'energyTransfer' | 'bnRectification' | 'augment'): Codec {
+function switchCodec(key: string, field: FormId): Codec {
   return {
     key,
     field,
-    write: (f) => (f[field] ? '1' : '0'),
+    write: (f) => (valueOf(f, field) ? '1' : '0'),
     read: (raw, f, notes) => {
       const parsed = switchText.safeParse(raw.trim().toLowerCase());
       if (!parsed.success) {
-        notes.push(`${key}: "${raw}" is not 1 or 0, kept ${shown(f[field])}`);
+        notes.push(`${key}: "${raw}" is not 1 or 0, kept ${shown(valueOf(f, field))}`);
         return undefined;
       }
       return { [field]: ['1', 'on', 'true', 'yes'].includes(parsed.data) };
@@ -136,19 +113,19 @@ function switchCodec(key: string, field: 'lrpet' | 'rankFloors' | 'energyTransfe
   };
 }
 
-function choiceCodec<K extends 'model' | 'compression' | 'schedule'>(key: string, field: K, values: readonly FormState[K][]): Codec {
-  const schema = z.enum(values as unknown as [string, ...string[]]);
+function choiceCodec(key: string, field: FormId, values: readonly string[]): Codec {
+  const schema = z.enum(values as [string, ...string[]]);
   return {
     key,
     field,
-    write: (f) => f[field],
+    write: (f) => String(valueOf(f, field)),
     read: (raw, f, notes) => {
       const parsed = schema.safeParse(raw.trim());
       if (!parsed.success) {
-        notes.push(`${key}: "${raw}" is not one of ${values.join(', ')}, kept ${f[field]}`);
+        notes.push(`${key}: "${raw}" is not one of ${values.join(', ')}, kept ${String(valueOf(f, field))}`);
         return undefined;
       }
-      return { [field]: parsed.data as FormState[K] };
+      return { [field]: parsed.data };
     },
   };
 }
@@ -197,31 +174,29 @@ const ranksCodec: Codec = {
   },
 };
 
-/** The URL keys, in the order `formToSearch` writes them (the FormState order). */
-const CODECS: Codec[] = [
-  choiceCodec('model', 'model', MODEL_NAMES),
-  switchCodec('lrpet', 'lrpet'),
-  choiceCodec<'compression'>('comp', 'compression', ['prune', 'flops'] satisfies Compression[]),
-  numberCodec('p', 'prune'),
-  numberCodec('flops', 'flopsTarget'),
-  switchCodec('floors', 'rankFloors'),
-  ranksCodec,
-  numberCodec('interval', 'interval', 'epoch'),
-  numberCodec('start', 'startEpoch'),
-  numberCodec('end', 'endEpoch', 'last'),
-  switchCodec('et', 'energyTransfer'),
-  numberCodec('beta', 'beta'),
-  switchCodec('bn', 'bnRectification'),
-  numberCodec('lr', 'lr'),
-  choiceCodec<'schedule'>('sched', 'schedule', ['step', 'cosine', 'constant'] satisfies LrScheduleKind[]),
-  numberCodec('batch', 'batchSize'),
-  numberCodec('epochs', 'epochs'),
-  numberCodec('seed', 'seed'),
-  numberCodec('train', 'trainLimit', 'all'),
-  numberCodec('test', 'testLimit', 'all'),
-  switchCodec('aug', 'augment'),
-  numberCodec('ckpt', 'checkpointMinutes'),
-];
+/** Codecs for the form settings of kind 'custom' (values with their own shape), by setting. */
+const CUSTOM_CODECS: Partial<Record<FormId, Codec>> = { rankOverrides: ranksCodec };
+
+function codecOf(id: FormId): Codec {
+  const s = spec(id);
+  const key = s.url!;
+  switch (s.kind) {
+    case 'number':
+      return numberCodec(key, id as NumberFormId, s.nullable ? s.nullWord : undefined);
+    case 'boolean':
+      return switchCodec(key, id);
+    case 'choice':
+      return choiceCodec(key, id, s.values);
+    case 'custom': {
+      const codec = CUSTOM_CODECS[id];
+      if (!codec) throw new Error(`setting ${id} has a URL key but no codec`);
+      return codec;
+    }
+  }
+}
+
+/** The URL keys, in the order `formToSearch` writes them (the settings table's order). */
+const CODECS: Codec[] = formIds.map(codecOf);
 
 /** Leaves the characters that are legal in a query value readable (layer names, rank lists). */
 const encodeValue = (v: string) => encodeURIComponent(v).replace(/%2F/gi, '/').replace(/%3A/gi, ':').replace(/%2C/gi, ',');

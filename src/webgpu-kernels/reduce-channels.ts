@@ -13,8 +13,8 @@
  * Innermost reductions (C = 1 … 3), integer inputs and non-contiguous axis sets go to stock.
  */
 import { util, type KernelFunc, type TensorInfo } from '@tensorflow/tfjs';
-import { sumSlices } from './slices';
-import { MAX_WORKGROUPS_PER_DIM, view as asView, type WebGPUBackendLike, type WebGPUProgramLike } from './types';
+import { reduceSlices } from './slices';
+import { MAX_WORKGROUPS_PER_DIM, uniformValues, view as asView, type WebGPUBackendLike, type WebGPUProgramLike } from './types';
 
 const THREADS = 256;
 
@@ -31,7 +31,10 @@ export interface ChannelReducePlan {
   rowsPerSlice: number;
 }
 
-export function planChannelReduce(a: number, r: number, c: number, targetWorkgroups = 1024): ChannelReducePlan {
+/** Workgroups pass 1 aims for (sets the split count). */
+export const CHANNEL_REDUCE_TARGET_WORKGROUPS = 1024;
+
+export function planChannelReduce(a: number, r: number, c: number, targetWorkgroups = CHANNEL_REDUCE_TARGET_WORKGROUPS): ChannelReducePlan {
   const v = c % 4 === 0 ? 4 : 1;
   const cols = Math.ceil(c / v);
   let tcv = 1;
@@ -130,38 +133,32 @@ export function channelReduceFast(
   keepDims: boolean,
   type: 'sum' | 'mean',
   backend: WebGPUBackendLike,
+  targetWorkgroups = CHANNEL_REDUCE_TARGET_WORKGROUPS,
 ): TensorInfo | null {
   if (x.dtype !== 'float32') return null;
   const axes = [...new Set(util.parseAxisParam(axis, x.shape))].sort((p, q) => p - q);
   const view = channelView(x.shape, axes);
   if (!view || view.c < 4 || view.a * view.r * view.c === 0) return null;
   const outShape = keepDims ? x.shape.map((d, i) => (axes.includes(i) ? 1 : d)) : x.shape.filter((_, i) => !axes.includes(i));
-  const plan = planChannelReduce(view.a, view.r, view.c);
+  const plan = planChannelReduce(view.a, view.r, view.c, targetWorkgroups);
   if (plan.groups > MAX_WORKGROUPS_PER_DIM || plan.a > MAX_WORKGROUPS_PER_DIM) return null;
   const scale = type === 'mean' ? 1 / view.r : 1;
-  const uniforms = (s: number) => [
-    { type: 'int32' as const, data: [view.a] },
-    { type: 'int32' as const, data: [view.r] },
-    { type: 'int32' as const, data: [view.c] },
-    { type: 'int32' as const, data: [plan.rowsPerSlice] },
-    { type: 'float32' as const, data: [s] },
-  ];
-  // Fixed-rank views (x as [A, R, C], output [S, A·C]): one pipeline per (vec width, tile).
+  // Fixed-rank views (x as [A, R, C], output [S, A·C]): one pipeline per (vec width, tile). With
+  // one slice pass 1 applies the scale itself.
   const x3 = asView(x, [view.a, view.r, view.c]);
-  if (plan.slices === 1) {
-    return asView(backend.runWebGPUProgram(new ChannelReduceProgram(plan, [1, view.a * view.c]), [x3], 'float32', uniforms(scale)), outShape);
-  }
-  const partial = backend.runWebGPUProgram(new ChannelReduceProgram(plan, [plan.slices, view.a * view.c]), [x3], 'float32', uniforms(1));
-  const out = sumSlices(backend, partial, plan.slices, outShape, scale);
-  backend.disposeData(partial.dataId);
-  return out;
+  const partial = backend.runWebGPUProgram(new ChannelReduceProgram(plan, [plan.slices, view.a * view.c]), [x3], 'float32', uniformValues(view.a, view.r, view.c, plan.rowsPerSlice, { f32: plan.slices === 1 ? scale : 1 }));
+  return reduceSlices(backend, partial, plan.slices, outShape, scale);
 }
 
-/** Kernel body for Sum / Mean with tfjs's kernel-function arguments; null = not covered (use stock). */
-export function channelReduceKernel(type: 'sum' | 'mean'): (args: Parameters<KernelFunc>[0]) => TensorInfo | null {
+/**
+ * Kernel body for Sum / Mean with tfjs's kernel-function arguments (null = not covered: use
+ * stock), aiming for `targetWorkgroups` workgroups in pass 1.
+ */
+export function channelReduceKernel(type: 'sum' | 'mean', targetWorkgroups = CHANNEL_REDUCE_TARGET_WORKGROUPS): (args: Parameters<KernelFunc>[0]) => TensorInfo | null {
+  if (!Number.isInteger(targetWorkgroups) || targetWorkgroups < 1) throw new Error(`tuning.channelReduce.targetWorkgroups must be a positive integer, got ${targetWorkgroups}`);
   return (args) => {
     const { x } = args.inputs as { x: TensorInfo };
     const { axis, keepDims } = args.attrs as unknown as { axis: number | number[]; keepDims: boolean };
-    return channelReduceFast(x, axis, keepDims, type, args.backend as unknown as WebGPUBackendLike);
+    return channelReduceFast(x, axis, keepDims, type, args.backend as unknown as WebGPUBackendLike, targetWorkgroups);
   };
 }

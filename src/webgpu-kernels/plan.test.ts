@@ -23,7 +23,7 @@ describe('planBackpropFilter', () => {
       expect(rows).toBeGreaterThanOrEqual(p); // every row of P is covered …
       expect((plan.slices - 1) * plan.stepsPerSlice * TP).toBeLessThan(p); // … and no slice is empty
       expect(plan.slices * k * co).toBeLessThanOrEqual(Math.max(k * co, 1 << 24));
-      expect(plan.threads).toBe((plan.tm * plan.tn) / 16);
+      expect(plan.threads).toBe((plan.tile.tm * plan.tile.tn) / 16);
       expect(plan.va).toBe(ci % 4 === 0 ? 4 : 1);
       expect(plan.fastDiv).toBe(p + TP < DIV_FAST_LIMIT);
     });
@@ -31,6 +31,13 @@ describe('planBackpropFilter', () => {
   it('splits the long reduction of thin layers', () => {
     expect(planBackpropFilter(144, 16, 16, 128 * 1024).slices).toBeGreaterThan(64);
     expect(planBackpropFilter(4608, 512, 512, 512).slices).toBeLessThanOrEqual(4);
+  });
+  it('follows its tuning', () => {
+    const t = { targetThreads: 1 << 18, minStepsPerSlice: 8, maxPartialFloats: 1 << 24 };
+    expect(planBackpropFilter(144, 16, 16, 128 * 1024, { ...t, targetThreads: 1 }).slices).toBe(1);
+    // 8192 steps of 16 rows: at least 512 steps a slice gives 16 slices
+    expect(planBackpropFilter(144, 16, 16, 128 * 1024, { ...t, minStepsPerSlice: 512 }).slices).toBe(16);
+    expect(planBackpropFilter(144, 16, 16, 128 * 1024, { ...t, maxPartialFloats: 144 * 16 * 3 }).slices).toBe(3);
   });
 });
 
@@ -46,12 +53,14 @@ describe('planBackpropInput', () => {
       expect(plan.totalSteps).toBe(khw * Math.ceil(co / 16));
       expect(plan.slices * plan.stepsPerSlice).toBeGreaterThanOrEqual(plan.totalSteps);
       expect((plan.slices - 1) * plan.stepsPerSlice).toBeLessThan(plan.totalSteps);
-      expect(plan.tn).toBe(ci <= 16 ? 16 : ci <= 32 ? 32 : 64);
+      expect(plan.tile.tn).toBe(ci <= 16 ? 16 : ci <= 32 ? 32 : 64);
     });
   }
   it('splits only when the output has too few tiles', () => {
     expect(planBackpropInput(128 * 1024, 16, 9, 16).slices).toBe(1);
     expect(planBackpropInput(2 * 16, 64, 9, 512).slices).toBeGreaterThan(1);
+    // with a target far above what the tiles give, the big layer splits too
+    expect(planBackpropInput(128 * 1024, 16, 9, 16, { targetThreads: 1 << 30, minStepsPerSlice: 1, maxPartialFloats: 1 << 30 }).slices).toBe(9);
   });
 });
 

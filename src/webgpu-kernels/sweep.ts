@@ -6,7 +6,7 @@
  * Error measure, everywhere: norm-relative max error, max_i |out_i − ref_i| / max_i |ref_i|.
  */
 import type * as tfType from '@tensorflow/tfjs';
-import { kernelStats, useKernels } from './index';
+import { kernelStats, useKernels, type KernelTuning } from './index';
 import { randomData, refConv2DBackpropFilter, refConv2DBackpropInput, refReduce, relMaxError } from './reference';
 import { channelView } from './reduce-channels';
 
@@ -111,8 +111,14 @@ export function convLabel(k: ConvCase): string {
   return `n${k.n} ${k.h}x${k.w} ${k.ci}->${k.co} k${k.kh}x${k.kw} s${String(k.stride)} pad=${pad}`;
 }
 
-async function runMode<T extends tfType.Tensor>(tf: Tf, mode: 'fast' | 'stock', kernel: string, f: () => T): Promise<{ data: Float32Array; ranFast: boolean }> {
-  useKernels(mode, mode === 'fast' ? { only: [kernel] } : {});
+async function runMode<T extends tfType.Tensor>(
+  tf: Tf,
+  mode: 'fast' | 'stock',
+  kernel: string,
+  f: () => T,
+  tuning?: KernelTuning,
+): Promise<{ data: Float32Array; ranFast: boolean }> {
+  useKernels(mode, mode === 'fast' ? { only: [kernel], tuning } : {});
   const before = kernelStats()[kernel]?.fast ?? 0;
   const t = tf.tidy(f);
   const data = (await t.data()) as Float32Array;
@@ -133,8 +139,8 @@ function result(kernel: string, label: string, fast: { data: Float32Array; ranFa
   return { ...r, ok: r.ranFast && r.fastVsRef <= TOLERANCE && r.stockVsRef <= TOLERANCE && r.fastVsStock <= TOLERANCE };
 }
 
-/** Checks Conv2DBackpropFilter and Conv2DBackpropInput for one conv shape. */
-export async function checkConvCase(tf: Tf, k: ConvCase, seed = 1): Promise<CheckResult[]> {
+/** Checks Conv2DBackpropFilter and Conv2DBackpropInput for one conv shape (ours with `tuning`). */
+export async function checkConvCase(tf: Tf, k: ConvCase, seed = 1, tuning?: KernelTuning): Promise<CheckResult[]> {
   const xs: [number, number, number, number] = [k.n, k.h, k.w, k.ci];
   const fs: [number, number, number, number] = [k.kh, k.kw, k.ci, k.co];
   const info = tf.backend_util.computeConv2DInfo(xs, fs, k.stride, 1, k.pad, undefined, false, 'channelsLast');
@@ -152,13 +158,13 @@ export async function checkConvCase(tf: Tf, k: ConvCase, seed = 1): Promise<Chec
     const attrsF = { strides: k.stride, pad: k.pad, dataFormat: 'NHWC', dimRoundingMode: undefined, filterShape: fs };
     const bpf = () => tf.engine().runKernel('Conv2DBackpropFilter', { x, dy }, attrsF as never) as tfType.Tensor;
     const stockF = await runMode(tf, 'stock', 'Conv2DBackpropFilter', bpf);
-    const fastF = await runMode(tf, 'fast', 'Conv2DBackpropFilter', bpf);
+    const fastF = await runMode(tf, 'fast', 'Conv2DBackpropFilter', bpf, tuning);
     out.push(result('Conv2DBackpropFilter', label, fastF, stockF.data, refConv2DBackpropFilter(xd, xs, dyd, dys, fs, g)));
 
     const attrsI = { inputShape: xs, strides: k.stride, pad: k.pad, dataFormat: 'NHWC', dimRoundingMode: undefined };
     const bpi = () => tf.engine().runKernel('Conv2DBackpropInput', { dy, filter: w }, attrsI as never) as tfType.Tensor;
     const stockI = await runMode(tf, 'stock', 'Conv2DBackpropInput', bpi);
-    const fastI = await runMode(tf, 'fast', 'Conv2DBackpropInput', bpi);
+    const fastI = await runMode(tf, 'fast', 'Conv2DBackpropInput', bpi, tuning);
     out.push(result('Conv2DBackpropInput', label, fastI, stockI.data, refConv2DBackpropInput(dyd, dys, wd, fs, xs, g)));
   } finally {
     x.dispose();

@@ -6,7 +6,8 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type * as tfType from '@tensorflow/tfjs';
 import { loadTf } from '../node/webgpu-node';
-import { FAST_KERNEL_NAMES, REPLACED_GRADIENTS, REPLACED_KERNELS, activeFastKernels, kernelStats, useKernels } from './index';
+import { FAST_KERNEL_NAMES, REPLACED_GRADIENTS, REPLACED_KERNELS, activeFastKernels, kernelStats, useKernels, type KernelTuning } from './index';
+import type { WebGPUBackendLike, WebGPUProgramLike } from './types';
 import {
   CONV_SWEEP,
   REDUCE_SWEEP,
@@ -86,6 +87,71 @@ describe('useKernels', () => {
     useKernels('stock');
     x.dispose();
     dy.dispose();
+  });
+});
+
+describe('tuning (useKernels options)', () => {
+  /** The programs our registered kernel launches for one call (on a recording stand-in backend). */
+  function programsOf(kernel: 'Conv2DBackpropFilter' | 'Conv2DBackpropInput'): WebGPUProgramLike[] {
+    const programs: WebGPUProgramLike[] = [];
+    const backend: WebGPUBackendLike = {
+      device: {} as GPUDevice,
+      runWebGPUProgram: (program, _inputs, dtype) => {
+        programs.push(program);
+        return { dataId: {}, shape: program.outputShape, dtype };
+      },
+      disposeData: () => true,
+    };
+    const t = (shape: number[]) => ({ dataId: {}, shape, dtype: 'float32' as const });
+    const [x, w, dy] = [t([128, 32, 32, 16]), t([3, 3, 16, 16]), t([128, 32, 32, 16])];
+    const common = { strides: 1, pad: 1, dataFormat: 'NHWC' };
+    const args =
+      kernel === 'Conv2DBackpropFilter'
+        ? { inputs: { x, dy }, attrs: { ...common, filterShape: [3, 3, 16, 16] } }
+        : { inputs: { dy, filter: w }, attrs: { ...common, inputShape: [128, 32, 32, 16] } };
+    tf.getKernel(kernel, 'webgpu')!.kernelFunc({ ...args, backend } as never);
+    return programs;
+  }
+  const slicesOf = (programs: WebGPUProgramLike[]) => programs[0].dispatch[2];
+
+  it('reaches the kernels: the split follows the tuning given to useKernels', () => {
+    useKernels('fast');
+    const filterDefault = slicesOf(programsOf('Conv2DBackpropFilter'));
+    expect(filterDefault).toBeGreaterThan(1);
+    expect(slicesOf(programsOf('Conv2DBackpropInput'))).toBe(1);
+    useKernels('fast', { tuning: { backpropFilter: { targetThreads: 1 }, backpropInput: { targetThreads: 1 << 30, minStepsPerSlice: 1, maxPartialFloats: 1 << 30 } } });
+    expect(programsOf('Conv2DBackpropFilter')).toHaveLength(1); // one slice: no second pass
+    expect(slicesOf(programsOf('Conv2DBackpropFilter'))).toBe(1);
+    expect(slicesOf(programsOf('Conv2DBackpropInput'))).toBe(9); // every (kh, kw) step its own slice
+    useKernels('fast');
+    expect(slicesOf(programsOf('Conv2DBackpropFilter'))).toBe(filterDefault);
+    useKernels('stock');
+  });
+
+  it('rejects bad tuning before changing anything', () => {
+    useKernels('fast', { only: ['Sum'] });
+    const bad: KernelTuning[] = [
+      { backpropFilter: { targetThreads: 0 } },
+      { backpropInput: { minStepsPerSlice: 1.5 } },
+      { backpropFilter: { targetThread: 5 } as never },
+      { channelReduce: { targetWorkgroups: -1 } },
+      { conv: {} } as never,
+    ];
+    for (const tuning of bad) {
+      expect(() => useKernels('fast', { tuning }), JSON.stringify(tuning)).toThrow(/tuning/);
+      expect(activeFastKernels()).toEqual(['Sum']);
+    }
+    useKernels('stock');
+  });
+
+  it('split or not, results stay within tolerance', async () => {
+    const k = CONV_SWEEP.find((c) => c.n === 33)!;
+    for (const tuning of [
+      { backpropFilter: { targetThreads: 1 }, backpropInput: { targetThreads: 1 } },
+      { backpropFilter: { targetThreads: 1 << 24, minStepsPerSlice: 1 }, backpropInput: { targetThreads: 1 << 24, minStepsPerSlice: 1 } },
+    ]) {
+      expectGood(await checkConvCase(tf, k, 3, tuning));
+    }
   });
 });
 

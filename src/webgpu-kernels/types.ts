@@ -51,6 +51,11 @@ export interface WebGPUBackendLike {
   disposeData(dataId: object, force?: boolean): boolean;
 }
 
+/** Uniform values in declaration order: numbers and pairs as int32, `{ f32 }` as float32. */
+export function uniformValues(...values: (number | [number, number] | { f32: number })[]): ProgramUniform[] {
+  return values.map((v) => (typeof v === 'number' ? { type: 'int32', data: [v] } : Array.isArray(v) ? { type: 'int32', data: v } : { type: 'float32', data: [v.f32] }));
+}
+
 /**
  * The same data under another shape (what tfjs's Reshape kernel returns, minus the extra
  * reference). Our programs always see fixed-rank views — tfjs keys compiled pipelines by the

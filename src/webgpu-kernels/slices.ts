@@ -3,7 +3,7 @@
  * Workgroup = 64 outputs × 4 lanes striding over S; consecutive outputs are consecutive in memory.
  */
 import type { TensorInfo } from '@tensorflow/tfjs';
-import { view, type WebGPUBackendLike, type WebGPUProgramLike } from './types';
+import { uniformValues, view, type WebGPUBackendLike, type WebGPUProgramLike } from './types';
 
 class SumSlicesProgram implements WebGPUProgramLike {
   variableNames = ['partial'];
@@ -47,7 +47,7 @@ fn main() {
 }
 
 /** Sums `partial` ([S, …] with S·KC elements) over S into a new tensor of `outShape` (KC elements). */
-export function sumSlices(
+function sumSlices(
   backend: WebGPUBackendLike,
   partial: TensorInfo,
   slices: number,
@@ -56,10 +56,18 @@ export function sumSlices(
 ): TensorInfo {
   const kc = outShape.reduce((a, b) => a * b, 1);
   // Fixed-rank views ([S, KC] → [KC]): one pipeline for every caller and shape.
-  const out = backend.runWebGPUProgram(new SumSlicesProgram([kc], kc), [view(partial, [slices, kc])], 'float32', [
-    { type: 'int32', data: [slices] },
-    { type: 'int32', data: [kc] },
-    { type: 'float32', data: [scale] },
-  ]);
+  const out = backend.runWebGPUProgram(new SumSlicesProgram([kc], kc), [view(partial, [slices, kc])], 'float32', uniformValues(slices, kc, { f32: scale }));
   return view(out, outShape);
+}
+
+/**
+ * The result of a split pass 1 (`partial` = S partial results [S, …], KC values each): the sum
+ * over S times `scale` as a new tensor of `outShape` (partial disposed), or `partial` itself seen
+ * as `outShape` when S = 1 (pass 1 has then applied any scale itself).
+ */
+export function reduceSlices(backend: WebGPUBackendLike, partial: TensorInfo, slices: number, outShape: number[], scale = 1): TensorInfo {
+  if (slices === 1) return view(partial, outShape);
+  const out = sumSlices(backend, partial, slices, outShape, scale);
+  backend.disposeData(partial.dataId);
+  return out;
 }

@@ -1,0 +1,106 @@
+import type { CifarSplit } from '../data/cifar';
+import type { LayerInfo, LayerProjection } from '../events';
+import { exportGraphModel } from '../export/graph-model';
+import { buildCompactModel, type CompactModel } from '../lrpet/compact';
+import { projectModel, type ProjectionSettings } from '../lrpet/project';
+import type { ModelGraph } from '../models/graph';
+import { disposeParams, initParams } from '../models/params';
+import { compactGraph, type CompactLayer } from '../models/split';
+import type { ExportedModel, Tf } from '../run-api';
+import { evaluate, type EvalResult } from '../train/evaluate';
+import { createTrainedModel, disposeTrainedModel, type TrainedModel } from '../train/trained-model';
+
+/** The state of the trained weights an evaluation is valid for. */
+export interface WeightsStamp {
+  iteration: number;
+  projections: number;
+}
+
+/**
+ * The models of a run: the one being trained (dense, or compact in the baselines), the compact one an
+ * LRPET run builds at its end, and the trained model's test evaluation, computed once per state of its
+ * weights.
+ */
+export class RunModels {
+  private model: TrainedModel | null;
+  private built: CompactModel | null = null;
+  private lastEval: { model: TrainedModel; stamp: WeightsStamp; result: EvalResult } | null = null;
+
+  /** A freshly initialised model of the dense graph, or of its split `structure` (compact from scratch, or a compact phase to restore). */
+  constructor(
+    private readonly tf: Tf,
+    private readonly test: CifarSplit,
+    denseGraph: ModelGraph,
+    structure: CompactLayer[] | null,
+    initSeed: number,
+  ) {
+    const graph = structure ? compactGraph(denseGraph, structure) : denseGraph;
+    this.model = createTrainedModel(tf, graph, initParams(tf, graph, initSeed), structure);
+  }
+
+  get trained(): TrainedModel {
+    if (!this.model) throw new Error('the run has been disposed');
+    return this.model;
+  }
+
+  get disposed(): boolean {
+    return this.model === null;
+  }
+
+  async evaluateTrained(stamp: WeightsStamp): Promise<EvalResult> {
+    const model = this.trained;
+    const e = this.lastEval;
+    if (e && e.model === model && e.stamp.iteration === stamp.iteration && e.stamp.projections === stamp.projections) return e.result;
+    const result = await evaluate(this.tf, model.graph, model.params, this.test);
+    this.lastEval = { model, stamp: { ...stamp }, result };
+    return result;
+  }
+
+  /** Projects the trained model's layers in place (spec §3–§4). */
+  project(layers: LayerInfo[], settings: ProjectionSettings): Promise<LayerProjection[]> {
+    const model = this.trained;
+    return projectModel(this.tf, model.params, layers, (bn) => model.bnNodes.get(bn)!.epsilon, settings);
+  }
+
+  /** Post-hoc: replaces the projected dense model (and its optimiser state) by its compact model, trained from here on. */
+  async switchToCompact(layers: LayerInfo[]): Promise<TrainedModel> {
+    const dense = this.trained;
+    const built = await buildCompactModel(this.tf, dense.graph, dense.params, layers);
+    disposeTrainedModel(dense);
+    this.model = createTrainedModel(this.tf, built.graph, built.params, built.layers);
+    return this.model;
+  }
+
+  /** Builds the compact model of the (projected) trained model, keeps it for export and tests it. */
+  async buildCompact(layers: LayerInfo[]): Promise<{ compact: CompactModel; result: EvalResult }> {
+    const model = this.trained;
+    this.disposeBuilt();
+    const compact = await buildCompactModel(this.tf, model.graph, model.params, layers);
+    this.built = compact;
+    return { compact, result: await evaluate(this.tf, compact.graph, compact.params, this.test) };
+  }
+
+  async exportModels(): Promise<{ projected: ExportedModel; compact: ExportedModel | null }> {
+    const model = this.trained;
+    const projected = await exportGraphModel(model.graph, model.params);
+    // A compact-trained run's model is its compact model; exported twice so the two results share no buffers.
+    const compact = model.compactLayers
+      ? await exportGraphModel(model.graph, model.params)
+      : this.built
+        ? await exportGraphModel(this.built.graph, this.built.params)
+        : null;
+    return { projected, compact };
+  }
+
+  dispose(): void {
+    this.disposeBuilt();
+    if (this.model) disposeTrainedModel(this.model);
+    this.model = null;
+    this.lastEval = null;
+  }
+
+  private disposeBuilt(): void {
+    if (this.built) disposeParams(this.built.params);
+    this.built = null;
+  }
+}

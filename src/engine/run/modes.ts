@@ -1,0 +1,146 @@
+import type { RunConfig } from '../config';
+import type { LayerProjection } from '../events';
+import { costSummary, graphCosts, type Costs } from '../models/cost';
+import type { ModelGraph } from '../models/graph';
+import { plannedCompactLayers, type CompactLayer } from '../models/split';
+import type { ModelPlan } from '../plan';
+import type { Emit } from './emit';
+import type { RunModels } from './models';
+import type { RunProgress } from './progress';
+
+/** One projection of every projected layer, and how long it took. */
+export interface Projection {
+  layers: LayerProjection[];
+  ms: number;
+}
+
+/** What a mode sees of its run and may ask of it. */
+export interface ModeHost {
+  readonly config: RunConfig;
+  readonly plan: ModelPlan;
+  /** The dense architecture, what compact costs are compared with. */
+  readonly denseGraph: ModelGraph;
+  readonly progress: RunProgress;
+  readonly stepsPerEpoch: number;
+  readonly models: RunModels;
+  readonly emit: Emit;
+  /** Projects the trained model once and counts it; the projection event is the caller's to send. */
+  project(): Promise<Projection>;
+  projectionEvent(p: Projection, testAccuracy: number | null): void;
+}
+
+/**
+ * What sets the kinds of run apart: LRPET (projections on a schedule, then the compact model built from
+ * the projected one), the dense baseline, post-hoc (dense training, one projection, then the compact
+ * model fine-tuned) and the compact architecture trained from scratch.
+ */
+export interface RunMode {
+  /** The split structure trained from the first step; null: the dense graph. */
+  initialStructure(plan: ModelPlan): CompactLayer[] | null;
+  /** A line to log when a fresh run starts. */
+  startMessage(run: ModeHost): string | null;
+  /** Whether a projection follows the step just done. */
+  projectsAfterStep(run: ModeHost): boolean;
+  /** After an epoch's test evaluation; `projected`: the epoch ended with a projection, tested at `testAccuracy`. */
+  afterEpoch(run: ModeHost, projected: boolean, testAccuracy: number): Promise<void>;
+  /** The end of the run, finished or stopped: the compact event, if this kind of run has one. */
+  finish(run: ModeHost): Promise<void>;
+  /** Why the ranks cannot change any more; null when they can. */
+  rankChangeRefusal(run: ModeHost): string | null;
+}
+
+export function runMode(c: RunConfig): RunMode {
+  if (c.posthoc) return posthoc;
+  if (c.compactFromScratch) return compactFromScratch;
+  return c.lrpet.enabled ? lrpet : dense;
+}
+
+const nothing = async (): Promise<void> => undefined;
+
+const dense: RunMode = {
+  initialStructure: () => null,
+  startMessage: () => null,
+  projectsAfterStep: () => false,
+  afterEpoch: nothing,
+  finish: nothing,
+  rankChangeRefusal: () => null,
+};
+
+const lrpet: RunMode = {
+  ...dense,
+  projectsAfterStep: scheduledProjectionDue,
+  finish: (run) => (run.config.buildCompact ? buildCompact(run) : nothing()),
+};
+
+const posthoc: RunMode = {
+  ...dense,
+  // The one projection comes after the last step of the last dense epoch.
+  projectsAfterStep: ({ config, progress, stepsPerEpoch, models }) =>
+    !models.trained.compactLayers && progress.step === stepsPerEpoch && progress.epoch === config.epochs - config.posthoc!.fineTuneEpochs - 1,
+  afterEpoch: (run, projected, testAccuracy) => (projected ? switchToCompact(run, testAccuracy) : nothing()),
+  // Stopped before its switch, a post-hoc run ends as an LRPET run would.
+  finish: (run) => (run.models.trained.compactLayers ? reportTrainedCompact(run) : lrpet.finish(run)),
+  rankChangeRefusal: (run) => (run.models.trained.compactLayers ? 'the compact model is already being fine-tuned' : null),
+};
+
+const compactFromScratch: RunMode = {
+  ...dense,
+  initialStructure: (plan) => plannedCompactLayers(plan.layers),
+  startMessage: (run) => `training the compact architecture from scratch (${costText(graphCosts(run.models.trained.graph))}), no projections`,
+  finish: reportTrainedCompact,
+  rankChangeRefusal: () => 'a compact-from-scratch run trains a fixed compact architecture',
+};
+
+/** LRPET's schedule: every `interval` iterations (default: one epoch) in the epochs from startEpoch to endEpoch. */
+function scheduledProjectionDue({ config, progress, stepsPerEpoch }: ModeHost): boolean {
+  const l = config.lrpet;
+  const inRange = progress.epoch >= l.startEpoch && progress.epoch <= (l.endEpoch ?? config.epochs - 1);
+  return inRange && progress.iteration % (l.interval ?? stepsPerEpoch) === 0;
+}
+
+/** End of an LRPET run: project once more if training moved the weights since the last projection, then build, test and report the compact model. */
+async function buildCompact(run: ModeHost): Promise<void> {
+  const p = run.progress;
+  const finalProjection = p.lastProjectionIteration !== p.iteration ? await run.project() : null;
+  const projected = await run.models.evaluateTrained(p);
+  if (finalProjection) run.projectionEvent(finalProjection, projected.accuracy);
+  const { compact, result } = await run.models.buildCompact(run.plan.layers);
+  run.emit('compact', {
+    ...costSummary(run.denseGraph, compact.graph),
+    testAccuracy: result.accuracy,
+    testLoss: result.loss,
+    denseTestAccuracy: projected.accuracy,
+    layers: compact.layers,
+  });
+}
+
+/** End of a run that trained a compact model (post-hoc after its switch, or from scratch): report it. */
+async function reportTrainedCompact(run: ModeHost): Promise<void> {
+  const model = run.models.trained;
+  const result = await run.models.evaluateTrained(run.progress);
+  run.emit('compact', {
+    ...costSummary(run.denseGraph, model.graph),
+    testAccuracy: result.accuracy,
+    testLoss: result.loss,
+    denseTestAccuracy: run.progress.denseTestAccuracy ?? result.accuracy,
+    layers: model.compactLayers!,
+  });
+}
+
+/** Post-hoc, after its one projection: from here on the compact model is trained. */
+async function switchToCompact(run: ModeHost, denseAccuracy: number): Promise<void> {
+  const model = await run.models.switchToCompact(run.plan.layers);
+  const { epoch } = run.progress;
+  run.progress.denseTestAccuracy = denseAccuracy;
+  const split = model.compactLayers!.filter((l) => l.split).length;
+  run.emit('log', {
+    level: 'info',
+    message:
+      `post-hoc: projected once after epoch ${epoch + 1} (test accuracy ${(denseAccuracy * 100).toFixed(2)}%), ` +
+      `split ${split} layers into the compact model (${costText(graphCosts(model.graph))}); fine-tuning it for ${run.config.epochs - epoch - 1} epochs`,
+  });
+}
+
+function costText(c: Costs): string {
+  return `${(c.macs / 1e6).toFixed(2)}M MACs, ${(c.params / 1e3).toFixed(1)}k parameters`;
+}

@@ -1,0 +1,405 @@
+import 'fake-indexeddb/auto';
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import { parseRunConfig } from '../../engine/config';
+import type { EngineEvent } from '../../engine/events';
+import { RunStore } from '../../runs/store';
+import type { ServerListing } from '../../worker/protocol';
+import { ablationBatch } from '../state/ablations';
+import { parseJsonLines } from '../state/eventlog';
+import { presetById, toRunConfig, type FormState } from '../state/form';
+import { initialRunState, runReducer, type RunState } from '../state/store';
+import { MAX_RESTARTS, RunSession } from './run-session';
+import { checkpointMsg, ev, FakeWorker, ManualTimers, msg } from './testing/fake-worker';
+
+let store: RunStore;
+let n = 0;
+beforeEach(async () => {
+  store = await RunStore.open(`session-test-${++n}`);
+});
+afterEach(() => store.close());
+
+const quick = presetById('quick').form;
+/** The page's form at load: a tiny run. */
+const pageForm: FormState = { ...quick, trainLimit: 64, testLimit: 50, batchSize: 16, interval: 2, prune: 0.5, epochs: 3 };
+
+const listing: ServerListing = {
+  source: '/data/cifar-10-batches-bin',
+  rule: '../shared',
+  tried: [],
+  problem: null,
+  files: [],
+  download: { state: 'idle', received: 0, total: null, message: null },
+};
+
+async function setup() {
+  const workers: FakeWorker[] = [];
+  /** Set up each new worker before the session uses it. */
+  const prepare: { next: ((w: FakeWorker) => void) | null } = { next: null };
+  const timers = new ManualTimers();
+  const saved: { name: string; blob: Blob }[] = [];
+  const loadedForms: FormState[] = [];
+  const batchesDone: string[][] = [];
+  const session = new RunSession({
+    createWorker: () => {
+      const w = new FakeWorker();
+      prepare.next?.(w);
+      workers.push(w);
+      return w;
+    },
+    preference: 'auto',
+    kernels: 'fast',
+    fetch: async () => new Response(JSON.stringify(listing), { status: 200 }),
+    timers: timers.timers,
+    save: (blob, name) => saved.push({ name, blob }),
+    runName: (f) => `run of ${f.model}`,
+  });
+  session.setStore(store);
+  session.setCallbacks({
+    // As the page does: the form shows them, and the form goes back to the session.
+    onLoadForm: (f) => {
+      loadedForms.push(f);
+      session.setForm(f);
+    },
+    onBatchDone: (ids) => batchesDone.push(ids),
+  });
+  let run: RunState = initialRunState();
+  session.subscribeRun((a) => (run = runReducer(run, a)));
+  session.setForm(pageForm);
+  session.open();
+  await vi.waitFor(() => expect(session.getSnapshot().backend.status).toBe('ready'));
+  await vi.waitFor(() => expect(session.data.getSnapshot().effective).toBe('server'));
+  return {
+    session,
+    workers,
+    prepare,
+    timers,
+    saved,
+    loadedForms,
+    batchesDone,
+    get worker() {
+      return workers.at(-1)!;
+    },
+    get run() {
+      return run;
+    },
+    /** The page's form changed and the live-change delay passed. */
+    edit(f: FormState) {
+      session.setForm(f);
+      timers.fireTimeouts();
+    },
+  };
+}
+
+type Harness = Awaited<ReturnType<typeof setup>>;
+
+/** Starts a fresh run of `form` and streams its start (runStart, running) and a start checkpoint. */
+async function startRun(h: Harness, form: FormState = pageForm) {
+  expect(await h.session.start({ form })).toBe(true);
+  const run = h.worker.lastRun;
+  run.send(msg(ev.runStart(run.req.config), ev.state('running')));
+  run.send([checkpointMsg(0, 'start')]);
+  await vi.waitFor(() => expect(h.session.getSnapshot().lastCheckpoint?.iteration).toBe(0));
+  return run;
+}
+
+describe('RunSession: a run', () => {
+  it('a fresh run is recorded as it streams, and its result stored when the worker says how it ended', async () => {
+    const h = await setup();
+    const run = await startRun(h);
+    expect(run.req).toMatchObject({ config: toRunConfig(pageForm), data: 'server' });
+    expect(run.req.resume).toBeUndefined();
+    expect(h.worker.checkpoints).toEqual(['start']);
+    const id = h.session.getSnapshot().currentId!;
+    expect(h.session.getSnapshot().busy).toBe(true);
+    run.send(msg(ev.step(1), ev.step(2), ev.state('finished', 2)));
+    run.end({ ended: 'finished' });
+    await vi.waitFor(() => expect(h.session.getSnapshot().busy).toBe(false));
+    expect(h.run.phase).toBe('finished');
+    expect(h.run.eventCount).toBe(5);
+    expect((await store.getRun(id))?.status).toBe('finished');
+    expect(await store.getEvents(id)).toHaveLength(5);
+    expect([...((await store.getModel(id)) ?? [])]).toEqual([...h.worker.download!.zip]);
+    // The page's log download holds the same events.
+    await h.session.downloadLog('log.jsonl');
+    expect(parseJsonLines(await h.saved[0].blob.text())).toEqual(await store.getEvents(id));
+    await h.session.downloadModel('compact', 'm.zip');
+    expect(h.saved[1].name).toBe('m.zip');
+    expect(new Uint8Array(await h.saved[1].blob.arrayBuffer())).toEqual(h.worker.download!.zip);
+  });
+
+  it('a run the worker gives up on ends failed, in the charts and in the store', async () => {
+    const h = await setup();
+    const run = await startRun(h);
+    const id = h.session.getSnapshot().currentId!;
+    run.end({ ended: 'error', message: 'the data could not be read' });
+    await vi.waitFor(() => expect(h.session.getSnapshot().busy).toBe(false));
+    expect(h.run).toMatchObject({ phase: 'failed', failure: 'the data could not be read' });
+    expect((await store.getRun(id))?.status).toBe('failed');
+    expect(await store.getModel(id)).toBeNull();
+  });
+
+  it('pause, resume and stop go to the worker; a stop shows at once', async () => {
+    const h = await setup();
+    await startRun(h);
+    h.session.pause();
+    h.session.resume();
+    h.session.stop();
+    await vi.waitFor(() => expect(h.worker.calls).toEqual(['pause', 'resume', 'stop']));
+    expect(h.run.phase).toBe('stopping');
+  });
+});
+
+describe('RunSession: live changes are diffed against the settings the engine reported', () => {
+  /** A stored run: started with lr 0.02 and p 0.5, lr changed live to 0.03, a checkpoint at iteration 3, one step after it. */
+  async function storedRun() {
+    const form = { ...pageForm, lr: 0.02 };
+    const config = parseRunConfig(toRunConfig(form));
+    const events: EngineEvent[] = [ev.runStart(config), ev.state('running'), ev.step(1, 0.02), ev.configChange(config, { lr: 0.03 }, 1), ev.step(2, 0.03), ev.step(3, 0.03), ev.step(4, 0.03)];
+    const record = await store.createRun({ name: 'stored', source: 'browser' });
+    await store.appendEvents(record.id, events);
+    await store.putCheckpoint(record.id, new Uint8Array([3, 1, 4, 1]), { iteration: 3, epoch: 0, eventCount: 6, time: 1, reason: 'interval' });
+    return { id: record.id, config, atCheckpoint: { ...config, lr: 0.03 } };
+  }
+
+  it('after resuming a stored run the form shows its settings, and a moved live slider is sent to the engine', async () => {
+    const h = await setup();
+    const stored = await storedRun();
+    // The page was opened with other settings than the run's.
+    h.session.setForm({ ...pageForm, prune: 0.3, lr: 0.1 });
+    const config = await h.session.resumeStored(stored.id);
+    expect(config).toEqual(stored.atCheckpoint);
+    // The form shows the run's settings as they were at its checkpoint (the live lr change included).
+    const loaded = h.loadedForms.at(-1)!;
+    expect(loaded).toMatchObject({ prune: 0.5, lr: 0.03, trainLimit: 64, epochs: 3, interval: 2 });
+    // The worker continues from the checkpoint with nothing to change; the log is cut at the checkpoint and replayed.
+    const run = h.worker.lastRun;
+    expect([...run.req.resume!]).toEqual([3, 1, 4, 1]);
+    expect(run.req.updates).toBeUndefined();
+    expect(await store.getEvents(stored.id)).toHaveLength(6);
+    expect(h.run.eventCount).toBe(6);
+    expect(h.session.log.length).toBe(6);
+    h.timers.fireTimeouts();
+    expect(h.worker.updates).toEqual([]);
+
+    run.send(msg(ev.runStart(stored.atCheckpoint, 3), ev.state('running', 3)));
+    h.edit({ ...loaded, prune: 0.75 });
+    expect(h.worker.updates).toEqual([{ prune: 0.75 }]);
+    // The engine applies it; the next change sends only itself.
+    run.send(msg(ev.configChange(stored.atCheckpoint, { prune: 0.75 }, 4)));
+    expect(h.session.runConfig?.lrpet.prune).toBe(0.75);
+    h.edit({ ...loaded, prune: 0.75, lr: 0.01 });
+    expect(h.worker.updates).toEqual([{ prune: 0.75 }, { lr: 0.01 }]);
+    expect(h.session.getSnapshot().liveError).toBeNull();
+  });
+
+  it('a change on its way is not sent again', async () => {
+    const h = await setup();
+    const run = await startRun(h);
+    const config = parseRunConfig(run.req.config);
+    h.edit({ ...pageForm, prune: 0.75 });
+    h.edit({ ...pageForm, prune: 0.75, beta: 0.2 });
+    h.edit({ ...pageForm, prune: 0.75, beta: 0.2 });
+    expect(h.worker.updates).toEqual([{ prune: 0.75 }, { beta: 0.2 }]);
+    run.send(msg(ev.configChange(config, { prune: 0.75 })));
+    h.edit({ ...pageForm, prune: 0.75, beta: 0.2 });
+    run.send(msg(ev.configChange({ ...config, lrpet: { ...config.lrpet, prune: 0.75 } }, { beta: 0.2 })));
+    h.edit({ ...pageForm, prune: 0.75, beta: 0.2 });
+    expect(h.worker.updates).toHaveLength(2);
+    expect(h.session.runConfig?.lrpet).toMatchObject({ prune: 0.75, beta: 0.2 });
+  });
+
+  it('a change the engine refused is sent again with the next one', async () => {
+    const h = await setup();
+    await startRun(h);
+    h.edit({ ...pageForm, prune: 0.75 });
+    h.worker.lastRun.send(msg(ev.error('config', 'change not applied: the ranks cannot change, the compact model is already being fine-tuned')));
+    h.edit({ ...pageForm, prune: 0.75, lr: 0.01 });
+    expect(h.worker.updates).toEqual([{ prune: 0.75 }, { lr: 0.01, prune: 0.75 }]);
+  });
+
+  it('changes made before the engine started are diffed against the settings the run was started with', async () => {
+    const h = await setup();
+    expect(await h.session.start({ form: pageForm })).toBe(true);
+    h.edit({ ...pageForm, lr: 0.2 });
+    expect(h.worker.updates).toEqual([{ lr: 0.2 }]);
+  });
+
+  it('an impossible FLOPs target is reported and not sent; settings a run cannot change are not sent', async () => {
+    const h = await setup();
+    await startRun(h);
+    h.edit({ ...pageForm, seed: 5, epochs: 9 });
+    expect(h.worker.updates).toEqual([]);
+    h.edit({ ...pageForm, compression: 'flops', flopsTarget: 0.999 });
+    expect(h.worker.updates).toEqual([]);
+    expect(h.session.getSnapshot().liveError).toMatch(/cannot be reached/);
+  });
+
+  it('without a run nothing is sent', async () => {
+    const h = await setup();
+    h.session.setForm({ ...pageForm, lr: 0.3 });
+    expect(h.timers.timeouts).toBe(0);
+    expect(h.worker.updates).toEqual([]);
+  });
+});
+
+describe('RunSession: device problems and restarts', () => {
+  const lost = 'the GPU device was lost (destroyed)';
+
+  it('a lost device replaces the worker; the run goes on from its checkpoint with the changes made after it', async () => {
+    const h = await setup();
+    const run = await startRun(h);
+    const first = h.worker;
+    const id = h.session.getSnapshot().currentId!;
+    run.send([...msg(ev.step(1), ev.step(2)), checkpointMsg(2), ...msg(ev.step(3))]);
+    await vi.waitFor(() => expect(h.session.getSnapshot().lastCheckpoint?.iteration).toBe(2));
+    h.edit({ ...pageForm, lr: 0.01 });
+    run.send(msg(ev.configChange(parseRunConfig(run.req.config), { lr: 0.01 }, 3)));
+    first.reportDeviceProblem(lost);
+    expect(first.terminated).toBe(true);
+    expect(h.run.phase).toBe('loading');
+    expect(h.run.progress?.label).toContain('restarting the worker');
+    await vi.waitFor(() => expect(h.workers).toHaveLength(2));
+    await vi.waitFor(() => expect(h.worker.runs).toHaveLength(1));
+    const again = h.worker.lastRun;
+    expect([...again.req.resume!]).toEqual([2, 7, 7, 7]);
+    // The lr change came after the checkpoint: it goes in again.
+    expect(again.req.updates).toEqual([{ lr: 0.01 }]);
+    expect(h.session.getSnapshot().notice).toBe('The GPU device was lost (destroyed). The worker was restarted and the run resumed from its checkpoint at iteration 2.');
+    expect(h.session.getSnapshot()).toMatchObject({ busy: true, currentId: id });
+    // The log was cut at the checkpoint; the old worker's late messages are dropped.
+    expect(h.session.log.length).toBe(4); // runStart, running, step 1, step 2
+    expect(await store.getEvents(id)).toHaveLength(4);
+    run.send(msg(ev.step(4)));
+    expect(h.session.log.length).toBe(4);
+    again.send(msg(ev.runStart(parseRunConfig(run.req.config), 2), ev.state('running', 2), ev.step(3)));
+    expect(h.session.log.length).toBe(7);
+  });
+
+  it(`after ${MAX_RESTARTS} restarts of one run the page stops trying; the run stays resumable`, async () => {
+    const h = await setup();
+    await startRun(h);
+    const id = h.session.getSnapshot().currentId!;
+    for (let i = 1; i <= MAX_RESTARTS; i++) {
+      h.worker.reportDeviceProblem(lost);
+      await vi.waitFor(() => expect(h.workers).toHaveLength(i + 1));
+      await vi.waitFor(() => expect(h.worker.runs).toHaveLength(1));
+    }
+    h.worker.reportDeviceProblem(lost);
+    await vi.waitFor(async () => expect((await store.getRun(id))?.status).toBe('interrupted'));
+    expect(h.run.phase).toBe('failed');
+    expect(h.run.failure).toMatch(/again \(3 restarts already\)/);
+    expect(h.session.getSnapshot().busy).toBe(false);
+    expect(h.workers).toHaveLength(MAX_RESTARTS + 2);
+  });
+
+  it('a device problem with no run going replaces the worker and says so', async () => {
+    const h = await setup();
+    h.worker.reportDeviceProblem(lost);
+    expect(h.workers).toHaveLength(2);
+    expect(h.session.getSnapshot().notice).toBe(`${lost}. The worker was restarted.`);
+    await vi.waitFor(() => expect(h.session.getSnapshot().backend.status).toBe('ready'));
+  });
+
+  it('after a NaN, going back to the last good checkpoint continues on a fresh worker with the lower learning rate', async () => {
+    const h = await setup();
+    const run = await startRun(h);
+    run.send([...msg(ev.step(1), ev.error('nan', 'the loss became NaN'), ev.state('paused', 1)), checkpointMsg(1, 'pause')]);
+    expect(h.session.getSnapshot().diverged).toBe(true);
+    h.session.restoreLastGood(0.005);
+    expect(h.loadedForms.at(-1)?.lr).toBe(0.005);
+    await vi.waitFor(() => expect(h.workers).toHaveLength(2));
+    await vi.waitFor(() => expect(h.worker.runs).toHaveLength(1));
+    expect([...h.worker.lastRun.req.resume!]).toEqual([0, 7, 7, 7]); // the diverged pause was not kept
+    expect(h.worker.lastRun.req.updates).toEqual([{ lr: 0.005 }]);
+    expect(h.session.getSnapshot().notice).toBe('Continued from the last good checkpoint (iteration 0) with learning rate 0.005.');
+    expect(h.session.getSnapshot().diverged).toBe(false);
+    // Nothing more to send: the form and the update on its way agree.
+    h.timers.fireTimeouts();
+    expect(h.worker.updates).toEqual([]);
+  });
+});
+
+describe('RunSession: worker and backend', () => {
+  it('a failed backend is reported; another preference starts another worker', async () => {
+    const h = await setup();
+    expect(h.worker.initWith).toEqual({ preference: 'auto', kernels: 'fast' });
+    h.session.setBackend('auto');
+    expect(h.workers).toHaveLength(1);
+    h.prepare.next = (w) => (w.initResult = () => Promise.reject(new Error('no WebGL here')));
+    h.session.setBackend('webgl');
+    expect(h.workers).toHaveLength(2);
+    expect(h.workers[0].terminated).toBe(true);
+    expect(h.session.getSnapshot().backend.status).toBe('starting');
+    await vi.waitFor(() => expect(h.session.getSnapshot().backend).toEqual({ status: 'failed', message: 'no WebGL here' }));
+    expect(h.worker.initWith?.preference).toBe('webgl');
+  });
+
+  it('options left undefined take their defaults (the page gives no fetch, clock or timers)', async () => {
+    vi.stubGlobal('fetch', async () => new Response(JSON.stringify(listing), { status: 200 }));
+    try {
+      const worker = new FakeWorker();
+      const session = new RunSession({ createWorker: () => worker, preference: 'auto', kernels: 'fast', fetch: undefined, now: undefined, timers: undefined, save: undefined });
+      session.open();
+      await vi.waitFor(() => expect(session.data.getSnapshot().effective).toBe('server'));
+      await vi.waitFor(() => expect(session.getSnapshot().backend.status).toBe('ready'));
+      session.close();
+    } finally {
+      vi.unstubAllGlobals();
+    }
+  });
+
+  it('close terminates the worker; open starts a new one', async () => {
+    const h = await setup();
+    const first = h.worker;
+    h.session.close();
+    expect(first.terminated).toBe(true);
+    h.session.open();
+    expect(h.workers).toHaveLength(2);
+  });
+});
+
+describe('RunSession: ablation batches', () => {
+  it('runs the ablations one after another, each with its settings shown, then the comparison and the form it started from', async () => {
+    const h = await setup();
+    const items = ablationBatch(pageForm, ['lrpet', 'no-et']);
+    h.session.startBatch(pageForm, ['lrpet', 'no-et']);
+    await vi.waitFor(() => expect(h.worker.runs).toHaveLength(1));
+    expect(h.worker.lastRun.req.config).toEqual(items[0].config);
+    const firstId = h.session.getSnapshot().currentId!;
+    expect((await store.getRun(firstId))?.batch).toEqual({ id: h.session.getSnapshot().batch!.id, label: 'LRPET' });
+    h.worker.lastRun.end({ ended: 'finished' });
+    await vi.waitFor(() => expect(h.worker.runs).toHaveLength(2));
+    const second = h.worker.lastRun;
+    expect(second.req.config).toEqual(items[1].config);
+    expect(h.loadedForms.at(-1)).toEqual(items[1].form);
+    expect(h.session.getSnapshot().batch).toMatchObject({ index: 1, status: 'running' });
+    // The page shows the run's own settings: nothing differs, nothing is sent (energy transfer stays off).
+    second.send(msg(ev.runStart(second.req.config), ev.state('running')));
+    h.timers.fireTimeouts();
+    expect(h.worker.updates).toEqual([]);
+    second.end({ ended: 'finished' });
+    await vi.waitFor(() => expect(h.batchesDone).toHaveLength(1));
+    expect(h.batchesDone[0]).toEqual([firstId, h.session.getSnapshot().currentId]);
+    expect(h.session.getSnapshot().batch?.status).toBe('done');
+    expect(h.loadedForms.at(-1)).toEqual(pageForm);
+  });
+
+  it('a run that does not finish ends the batch; "stop after this run" lets the run finish and starts no other', async () => {
+    const h = await setup();
+    h.session.startBatch(pageForm, ['lrpet', 'no-et', 'dense']);
+    await vi.waitFor(() => expect(h.worker.runs).toHaveLength(1));
+    h.worker.lastRun.end({ ended: 'stopped' });
+    await vi.waitFor(() => expect(h.session.getSnapshot().batch?.status).toBe('cancelled'));
+    expect(h.session.getSnapshot().batch?.message).toBe('stopped: “LRPET” ended early');
+    expect(h.loadedForms.at(-1)).toEqual(pageForm);
+
+    h.session.startBatch(pageForm, ['lrpet', 'no-et']);
+    await vi.waitFor(() => expect(h.worker.runs).toHaveLength(2));
+    h.session.cancelBatch();
+    expect(h.session.getSnapshot().batch).toMatchObject({ status: 'cancelled', message: 'no further runs will start' });
+    h.worker.lastRun.end({ ended: 'finished' });
+    await vi.waitFor(() => expect(h.session.getSnapshot().busy).toBe(false));
+    expect(h.worker.runs).toHaveLength(2);
+    expect(h.batchesDone).toEqual([]);
+  });
+});

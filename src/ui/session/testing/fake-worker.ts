@@ -1,0 +1,141 @@
+import { applyLiveUpdate, parseRunConfig, type LiveUpdate, type RunConfig, type RunConfigInput } from '../../../engine/config';
+import type { EngineEvent, LayerInfo } from '../../../engine/events';
+import type { BackendPreference, CheckpointReason, DataChoice, DataInfo, ModelDownload, Progress, WorkerMessage } from '../../../worker/protocol';
+import type { WorkerClient, WorkerRemote } from '../../worker-client';
+
+type Ended = { ended: 'finished' | 'stopped' | 'error'; message?: string };
+
+/** One startRun call: what the page asked for, and handles to answer it as the worker would. */
+export interface FakeRun {
+  req: { config: RunConfigInput; data: DataChoice; resume?: Uint8Array; updates?: LiveUpdate[] };
+  send: (messages: WorkerMessage[]) => void;
+  end: (result: Ended) => void;
+  fail: (e: Error) => void;
+}
+
+/**
+ * A stand-in for the training worker with the same API: it records every call, and a test drives the
+ * run it was asked to start (messages, the answer to startRun) and its device (reportDeviceProblem).
+ */
+export class FakeWorker implements WorkerClient {
+  readonly runs: FakeRun[] = [];
+  readonly updates: LiveUpdate[] = [];
+  readonly checkpoints: CheckpointReason[] = [];
+  readonly calls: string[] = [];
+  initWith: { preference: BackendPreference; kernels: 'fast' | 'stock' } | null = null;
+  terminated = false;
+  /** What init answers: a backend, or an error. */
+  initResult: () => Promise<Awaited<ReturnType<WorkerRemote['init']>>> = async () => ({
+    backend: 'webgpu',
+    reason: 'test',
+    device: 'fake',
+    adapter: null,
+    software: true,
+    softwareName: 'fake',
+    attempts: [],
+    kernels: 'fast',
+  });
+  download: ModelDownload | null = { zip: new Uint8Array([80, 75, 5, 6]), modelJson: '{"format":"graph-model"}', weights: new Uint8Array([1, 2, 3, 4]) };
+  loadFilesResult: (files: File[], onProgress: (p: Progress) => void) => Promise<DataInfo> = async () => {
+    throw new Error('no files expected');
+  };
+  private deviceProblem: ((m: string) => void) | null = null;
+
+  /** As the worker does when its GPU device is lost. */
+  reportDeviceProblem(message: string): void {
+    this.deviceProblem?.(message);
+  }
+
+  get lastRun(): FakeRun {
+    const r = this.runs.at(-1);
+    if (!r) throw new Error('no run was started on this worker');
+    return r;
+  }
+
+  proxy<T extends object>(value: T): T {
+    return value;
+  }
+
+  terminate(): void {
+    this.terminated = true;
+  }
+
+  readonly api: WorkerRemote = {
+    init: async (preference, kernels, onDeviceProblem) => {
+      this.initWith = { preference, kernels };
+      this.deviceProblem = onDeviceProblem;
+      return this.initResult();
+    },
+    loadFiles: (files, onProgress) => this.loadFilesResult(files, onProgress),
+    startRun: (req, onMessages) =>
+      new Promise<Ended>((resolve, reject) => {
+        this.runs.push({ req, send: (m) => onMessages(m), end: resolve, fail: reject });
+      }),
+    pause: async () => void this.calls.push('pause'),
+    resume: async () => void this.calls.push('resume'),
+    stop: async () => void this.calls.push('stop'),
+    checkpoint: async (reason) => {
+      this.checkpoints.push(reason);
+      return true;
+    },
+    update: async (changes) => void this.updates.push(changes),
+    download: async () => this.download,
+    diagnostics: async () => ({ numTensors: 0, numBytes: 0, cspViolations: [] }),
+    simulateNaN: async () => 'conv',
+    simulateDeviceLoss: async () => true,
+  };
+}
+
+const layers: LayerInfo[] = [];
+
+/** Engine events for the fake worker to stream, in the engine's shapes. */
+export const ev = {
+  runStart: (config: RunConfigInput, resumedFrom: number | null = null, time = 1): EngineEvent => {
+    const c = parseRunConfig(config);
+    return { type: 'runStart', time, resumedFrom, config: c, prune: c.lrpet.prune, backend: 'webgpu', trainSize: 64, testSize: 50, stepsPerEpoch: 4, layers, macsDense: 1, macsCompact: 1, paramsDense: 1, paramsCompact: 1 };
+  },
+  state: (state: 'running' | 'paused' | 'stopped' | 'finished', iteration = 0): EngineEvent => ({ type: 'state', time: 1, state, iteration, epoch: 0 }),
+  step: (iteration: number, lr = 0.05): EngineEvent => ({ type: 'step', time: 1, iteration, epoch: 0, loss: 2, accuracy: 0.1, lr, imagesPerSec: 10, stepMs: 100, numTensors: 40 }),
+  /** The engine's answer to a live update, with the settings after it. */
+  configChange: (before: RunConfig, changes: LiveUpdate, iteration = 1): EngineEvent => ({ type: 'configChange', time: 1, iteration, epoch: 0, changes, config: applyLiveUpdate(before, changes), layers }),
+  error: (code: 'nan' | 'exploding' | 'device' | 'config', message: string, iteration = 1): EngineEvent => ({ type: 'error', time: 1, code, message, iteration, epoch: 0 }),
+};
+
+export const msg = (...events: EngineEvent[]): WorkerMessage[] => events.map((event) => ({ kind: 'event', event }));
+
+export const checkpointMsg = (iteration: number, reason: CheckpointReason = 'interval'): WorkerMessage => ({ kind: 'checkpoint', reason, iteration, epoch: 0, time: 1, bytes: new Uint8Array([iteration, 7, 7, 7]) });
+
+/** Timers the test fires by hand. */
+export class ManualTimers {
+  private next = 1;
+  private readonly pending = new Map<number, { fn: () => void; ms: number; repeat: boolean }>();
+
+  readonly timers = {
+    setTimeout: (fn: () => void, ms: number) => this.add(fn, ms, false),
+    clearTimeout: (t: ReturnType<typeof setTimeout>) => void this.pending.delete(t as unknown as number),
+    setInterval: (fn: () => void, ms: number) => this.add(fn, ms, true),
+    clearInterval: (t: ReturnType<typeof setTimeout>) => void this.pending.delete(t as unknown as number),
+  };
+
+  private add(fn: () => void, ms: number, repeat: boolean): ReturnType<typeof setTimeout> {
+    const id = this.next++;
+    this.pending.set(id, { fn, ms, repeat });
+    return id as unknown as ReturnType<typeof setTimeout>;
+  }
+
+  /** Fires the one-shot timers (e.g. the live-change delay); intervals stay. */
+  fireTimeouts(): number {
+    let n = 0;
+    for (const [id, t] of [...this.pending]) {
+      if (t.repeat) continue;
+      this.pending.delete(id);
+      t.fn();
+      n++;
+    }
+    return n;
+  }
+
+  get timeouts(): number {
+    return [...this.pending.values()].filter((t) => !t.repeat).length;
+  }
+}
