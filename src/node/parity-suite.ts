@@ -5,14 +5,15 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ModelName, RunConfigInput } from '../engine/config';
 import type { CifarDataset } from '../engine/data/cifar';
-import { buildCompactModel } from '../engine/lrpet/compact';
+import type { ModelGraph } from '../engine/models/graph';
+import { compactGraph } from '../engine/models/split';
 import { disposeParams } from '../engine/models/params';
 import { planModel } from '../engine/plan';
 import { Rng } from '../engine/rng';
 import { syntheticDataset } from '../engine/testing/synthetic';
-import { decodeModelWeights, exportSafetensors } from '../engine/weights/model-weights';
-import { modulePaths } from '../engine/weights/pytorch-layout';
-import { engineLogits, lossParity, maxAbsDiff, paramsFrom, runEngineFrom, spectrumParity, writeCifarBin, type LossParity } from './parity';
+import { decodeSafetensors } from '../engine/weights/safetensors';
+import { modulePaths, readStateDict } from '../engine/weights/pytorch-layout';
+import { engineLogits, lossParity, maxAbsDiff, paramsFrom, runEngineFrom, spectrumParity, writeCifarBin, type EngineParityRun, type LossParity } from './parity';
 import { readJson, requireTorch, runReference, type ReferenceConfig, type ReferenceLogits, type ReferenceResult, type ReferenceRun } from './torch-ref';
 import { loadTf } from './webgpu-node';
 
@@ -22,7 +23,7 @@ import { loadTf } from './webgpu-node';
  *
  * Step-for-step parity of the engine with an independent PyTorch reference (reference/pytorch):
  * both train from the same initial weights (written by the reference as a safetensors file with the
- * official names, read by the engine through its codec and name mapping) on the same 32 images (16 on the CPU backend) as
+ * official names, given to the engine's run as `initWeights`, as `lrpet train --init` does) on the same 32 images (16 on the CPU backend) as
  * one full batch without augmentation, 12 steps with a projection every 4 (3 projections), and
  * their per-step losses are compared with the criterion of parity.ts, measured against the
  * reference's own float32-vs-float64 difference in the same test.
@@ -152,7 +153,7 @@ function summary(p: LossParity): string {
 
 async function checkCase(c: ParityCase, backend: string): Promise<void> {
   const graph = planModel(c.model, { prune: PRUNE, target: null, rankOverrides: {}, rankFloors: false, projectDense: false }).graph;
-  const init = decodeModelWeights(readFileSync(initFile(c.model)), graph, c.model);
+  const init = readFileSync(initFile(c.model));
   const tag = c.name.replace(/[^a-z0-9]+/gi, '-');
   const t0 = Date.now();
   const engine = await runEngineFrom(tf, engineConfig(c), data, init);
@@ -191,7 +192,7 @@ async function checkCase(c: ParityCase, backend: string): Promise<void> {
     }
   }
 
-  if (c.logits) await compareLogits(c, graph, engine.final);
+  if (c.logits) await compareLogits(c, graph, engine);
 }
 
 /**
@@ -199,30 +200,30 @@ async function checkCase(c: ParityCase, backend: string): Promise<void> {
  * (split names, loaded by reference/pytorch/lrpet_compact.py) compute in PyTorch what they compute
  * in the engine.
  */
-async function compareLogits(c: ParityCase, graph: ReturnType<typeof planModel>['graph'], final: Map<string, Float32Array>): Promise<void> {
-  const plan = planModel(c.model, { prune: PRUNE, target: null, rankOverrides: {}, rankFloors: false, projectDense: false });
-  const dense = paramsFrom(tf, graph, final);
-  const compact = await buildCompactModel(tf, graph, dense, plan.layers);
-  try {
-    for (const [variant, g, params] of [
-      ['dense', graph, dense],
-      ['compact', compact.graph, compact.params],
-    ] as const) {
-      const file = join(dir, `${c.model}-${variant}.safetensors`);
-      writeFileSync(file, await exportSafetensors(g, params, { model: c.model, variant }, STEPS));
-      const out = join(dir, `${c.model}-${variant}-logits.json`);
-      runReference(['logits', '--model', c.model, '--weights', file, '--data', join(dir, 'train.bin'), '--out', out, ...(variant === 'compact' ? ['--compact'] : [])]);
-      const torch = readJson<ReferenceLogits>(out);
-      expect(torch.metadata).toMatchObject({ 'lrpet.model': c.model, 'lrpet.variant': variant });
+async function compareLogits(c: ParityCase, graph: ModelGraph, engine: EngineParityRun): Promise<void> {
+  const compactEvent = engine.events.find((e) => e.type === 'compact');
+  if (!compactEvent || !engine.exported.projected || !engine.exported.compact) throw new Error('the run exported no projected or no compact model');
+  for (const [variant, g, bytes] of [
+    ['dense', graph, engine.exported.projected],
+    ['compact', compactGraph(graph, compactEvent.layers), engine.exported.compact],
+  ] as const) {
+    const file = join(dir, `${c.model}-${variant}.safetensors`);
+    writeFileSync(file, bytes);
+    const out = join(dir, `${c.model}-${variant}-logits.json`);
+    runReference(['logits', '--model', c.model, '--weights', file, '--data', join(dir, 'train.bin'), '--out', out, ...(variant === 'compact' ? ['--compact'] : [])]);
+    const torch = readJson<ReferenceLogits>(out);
+    expect(torch.metadata).toMatchObject({ 'lrpet.model': c.model, 'lrpet.variant': variant });
+    // The engine's forward pass on the same exported weights, read back through the engine's own reader.
+    const params = paramsFrom(tf, g, readStateDict(g, c.model, decodeSafetensors(bytes)));
+    try {
       const mine = await engineLogits(tf, g, params, data.train);
       const diff = maxAbsDiff(mine, torch.float64);
       const noise = maxAbsDiff(torch.float32, torch.float64);
       const scale = Math.max(...torch.float64.flat().map(Math.abs));
       console.log(`  ${variant} logits: max |engine − torch64| ${fmt(diff)}, |torch32 − torch64| ${fmt(noise)}, largest |logit| ${scale.toFixed(2)}`);
       expect(diff).toBeLessThanOrEqual(10 * Math.max(noise, 1e-6 * scale));
+    } finally {
+      disposeParams(params);
     }
-  } finally {
-    disposeParams(dense);
-    disposeParams(compact.params);
   }
 }

@@ -5,7 +5,6 @@
  */
 import type * as tfType from '@tensorflow/tfjs';
 import { writeFileSync } from 'node:fs';
-import type { Checkpoint } from '../engine/checkpoint';
 import { parseRunConfig, type RunConfigInput } from '../engine/config';
 import { fillBatch } from '../engine/data/batcher';
 import { IMAGE_BYTES, type CifarDataset, type CifarSplit } from '../engine/data/cifar';
@@ -13,7 +12,7 @@ import type { EngineEvent, StepEvent } from '../engine/events';
 import { forward } from '../engine/models/forward';
 import type { ModelGraph } from '../engine/models/graph';
 import { disposeParams, initParams, type ModelParams } from '../engine/models/params';
-import { createRun } from '../engine/run';
+import { createRun, type SafetensorsExport } from '../engine/run';
 import { assignWeightValues } from '../engine/weights/model-weights';
 
 type Tf = typeof tfType;
@@ -131,51 +130,25 @@ export function writeCifarBin(path: string, split: CifarSplit): void {
 export interface EngineParityRun {
   losses: number[];
   events: EngineEvent[];
-  /** The weights at the end (after the last projection), by key, engine layout. */
-  final: Map<string, Float32Array>;
+  /** The run's exports for PyTorch (what `lrpet train --save` writes). */
+  exported: SafetensorsExport;
 }
 
 /**
- * Trains the engine (createRun, the same code as the page and the CLI) from `init` on `data.train`
- * as one full batch per step: batchSize = train size, so data order cannot matter beyond rounding.
- * The weights go in as a checkpoint at iteration 0 with zero momentum.
+ * Trains the engine (createRun, the same code as the page and the CLI) from the weights file `init`
+ * on `data.train` as one full batch per step: batchSize = train size, so data order cannot matter
+ * beyond rounding.
  */
-export async function runEngineFrom(tf: Tf, config: RunConfigInput, data: CifarDataset, init: Map<string, Float32Array>): Promise<EngineParityRun> {
-  const cfg = parseRunConfig(config);
+export async function runEngineFrom(tf: Tf, config: RunConfigInput, data: CifarDataset, init: Uint8Array): Promise<EngineParityRun> {
+  const cfg = parseRunConfig({ ...config, init: { name: 'reference-init.safetensors' } });
   if (cfg.batchSize !== data.train.count || cfg.trainLimit !== null || cfg.augment) throw new Error('a parity run trains on the whole training split as one batch, without augmentation');
-  const tensors: Checkpoint['tensors'] = [];
-  const momentum: Checkpoint['tensors'] = [];
-  for (const [key, data] of init) {
-    tensors.push({ key, shape: [data.length], data });
-    if (!key.endsWith('/moving_mean') && !key.endsWith('/moving_variance')) momentum.push({ key: `${key}/momentum`, shape: [data.length], data: new Float32Array(data.length) });
-  }
-  const start: Checkpoint = {
-    version: 2,
-    time: 0,
-    config: cfg,
-    iteration: 0,
-    epoch: 0,
-    step: 0,
-    projections: 0,
-    lastProjectionIteration: -1,
-    epochSums: { loss: 0, hits: 0, seen: 0 },
-    order: Uint32Array.from({ length: data.train.count }, (_, i) => i),
-    orderRngState: 1,
-    augmentRngState: 1,
-    firstLoss: null,
-    compact: null,
-    tensors: [...tensors, ...momentum],
-  };
   const events: EngineEvent[] = [];
-  const run = createRun({ tf, config: cfg, data, resume: start, onEvent: (e) => events.push(e) });
+  const run = createRun({ tf, config: cfg, data, initWeights: init, onEvent: (e) => events.push(e) });
   try {
-    await run.start();
-    const errors = events.filter((e) => e.type === 'error');
-    if (errors.length) throw new Error(`the engine run failed: ${JSON.stringify(errors)}`);
-    const end = await run.checkpoint();
-    const final = new Map(end.tensors.filter((t) => !t.key.endsWith('/momentum')).map((t) => [t.key, t.data]));
+    const end = await run.start();
+    if (end.ended !== 'finished') throw new Error(`the engine run ${end.ended}: ${end.message ?? ''} ${JSON.stringify(events.filter((e) => e.type === 'error'))}`);
     const losses = events.filter((e): e is StepEvent => e.type === 'step').map((e) => e.loss);
-    return { losses, events, final };
+    return { losses, events, exported: await run.exportSafetensors() };
   } finally {
     run.dispose();
   }
