@@ -3,25 +3,17 @@
  * with the reference python and reads its JSON results. Used by the parity tests only.
  */
 import { spawnSync } from 'node:child_process';
-import { existsSync, readFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
+import { PYTHON_ENV, referencePython } from '../../scripts/python.mjs';
 
 export const REFERENCE_DIR = fileURLToPath(new URL('../../reference/pytorch/', import.meta.url));
 export const REFERENCE_SCRIPT = `${REFERENCE_DIR}lrpet_reference.py`;
-const PYTHON_ENV = 'LRPET_PYTHON';
 export const TORCH_MISSING = `PyTorch is required for the parity tests: apt-get install python3-torch python3-numpy (for /usr/bin/python3), or set ${PYTHON_ENV} to a python3 that has torch and numpy`;
-
-/** $LRPET_PYTHON, else Debian's /usr/bin/python3 (where apt puts python3-torch), else python3 on PATH. */
-function referencePython(): { path: string; rule: string } {
-  const env = process.env[PYTHON_ENV];
-  if (env) return { path: env, rule: `$${PYTHON_ENV}` };
-  if (existsSync('/usr/bin/python3')) return { path: '/usr/bin/python3', rule: '/usr/bin/python3' };
-  return { path: 'python3', rule: 'python3 on PATH' };
-}
 
 let python: string | null = null;
 
-/** The reference python if it has torch and numpy; throws Error(TORCH_MISSING …) if not. */
+/** The reference python (scripts/python.mjs: $LRPET_PYTHON, else /usr/bin/python3, else python3) if it has torch and numpy; throws Error(TORCH_MISSING …) if not. */
 export function requireTorch(): string {
   if (python) return python;
   const { path, rule } = referencePython();
