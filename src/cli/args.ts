@@ -84,7 +84,7 @@ function numberFlag(flag: string, raw: string, b: Bounds): number {
   return x;
 }
 
-export function parseRanks(list: string[] | undefined): Record<string, number> {
+function parseRanks(list: string[] | undefined): Record<string, number> {
   const out: Record<string, number> = {};
   for (const item of list ?? []) {
     const m = /^(.+)=(\d+)$/.exec(item);
@@ -94,7 +94,7 @@ export function parseRanks(list: string[] | undefined): Record<string, number> {
   return out;
 }
 
-export function parseTarget(flops: string | undefined, params: string | undefined): { metric: 'macs' | 'params'; reduction: number } | null {
+function parseTarget(flops: string | undefined, params: string | undefined): { metric: 'macs' | 'params'; reduction: number } | null {
   if (flops !== undefined && params !== undefined) throw new UsageError('give --target-flops or --target-params, not both');
   const v = flops ?? params;
   if (v === undefined) return null;

@@ -2,7 +2,7 @@ import { z } from 'zod';
 import { ConfigError } from './errors';
 import { getAt, liveIds, setAt, SETTINGS, shapeAt, valueText, type LiveId, type ShapeAt } from './settings';
 
-export { MODEL_NAMES, LrScheduleSchema, type ModelName, type LrSchedule } from './settings';
+export { MODEL_NAMES, type ModelName, type LrSchedule } from './settings';
 
 // The schemas are derived from the settings table (settings.ts): bounds, defaults and field order live there.
 

@@ -38,7 +38,7 @@ function layerCosts(node: WeightNode, rank: number, projected: boolean) {
 }
 
 /** Ranks, MACs and parameters of every layer for a given p (no target solving). */
-export function planForPrune(graph: ModelGraph, p: number, opts: Omit<PlanOptions, 'prune' | 'target'>): Omit<ModelPlan, 'graph'> {
+function planForPrune(graph: ModelGraph, p: number, opts: Omit<PlanOptions, 'prune' | 'target'>): Omit<ModelPlan, 'graph'> {
   const enabled = opts.enabled ?? true;
   const names = new Set(weightNodes(graph).map((n) => n.name));
   for (const name of Object.keys(opts.rankOverrides ?? {})) {
@@ -87,7 +87,7 @@ function reduction(plan: CostSummary, metric: 'macs' | 'params'): number {
  * Smallest p whose reduction of MACs (or parameters) reaches the target. The reduction is a
  * non-decreasing step function of p, so bisection finds the step's left edge.
  */
-export function solvePrune(graph: ModelGraph, target: { metric: 'macs' | 'params'; reduction: number }, opts: Omit<PlanOptions, 'prune' | 'target'>): number {
+function solvePrune(graph: ModelGraph, target: { metric: 'macs' | 'params'; reduction: number }, opts: Omit<PlanOptions, 'prune' | 'target'>): number {
   const pMax = 1 - 1e-9;
   const best = reduction(planForPrune(graph, pMax, opts), target.metric);
   if (best < target.reduction) {

@@ -18,7 +18,7 @@ import { learningRate } from './train/schedule';
 import { trainStep } from './train/step';
 
 export type { RunControls, RunEnd, RunOptions, ExportedModel, SafetensorsExport } from './run-api';
-export { evaluate, type EvalResult } from './train/evaluate';
+export type { EvalResult } from './train/evaluate';
 
 const now = () => (typeof performance !== 'undefined' ? performance.now() : Date.now());
 

@@ -4,7 +4,7 @@ import { fileURLToPath } from 'node:url';
 import { DataError, parseCifarFiles, type CifarDataset } from '../engine/data/cifar';
 
 /** The repository root (two folders above this file). */
-export const REPO_ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');
+const REPO_ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');
 
 /**
  * Where the CIFAR-10 binary batches are: the explicit folder, else $CIFAR10_DIR, else

@@ -9,15 +9,15 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { PYTHON_ENV, referencePython } from '../../scripts/python.mjs';
 
-export const NUMPY_SCRIPT = fileURLToPath(new URL('../../bench/numpy_ref.py', import.meta.url));
-export const NUMPY_MISSING = `numpy is required: apt-get install python3-numpy (for /usr/bin/python3), or set ${PYTHON_ENV} to a python3 that has numpy`;
+const NUMPY_SCRIPT = fileURLToPath(new URL('../../bench/numpy_ref.py', import.meta.url));
+const NUMPY_MISSING = `numpy is required: apt-get install python3-numpy (for /usr/bin/python3), or set ${PYTHON_ENV} to a python3 that has numpy`;
 
 export interface ContainerItem {
   meta: Record<string, unknown>;
   arrays: Record<string, ArrayLike<number>>;
 }
 
-export function writeContainer(path: string, extraHeader: Record<string, unknown>, items: ContainerItem[]): void {
+function writeContainer(path: string, extraHeader: Record<string, unknown>, items: ContainerItem[]): void {
   const chunks: Float64Array[] = [];
   let pos = 0;
   const headerItems = items.map((it) => {
@@ -44,7 +44,7 @@ export function writeContainer(path: string, extraHeader: Record<string, unknown
   writeFileSync(path, buf);
 }
 
-export function readContainer(path: string): { header: Record<string, unknown>; items: { meta: Record<string, unknown>; arrays: Record<string, Float64Array> }[] } {
+function readContainer(path: string): { header: Record<string, unknown>; items: { meta: Record<string, unknown>; arrays: Record<string, Float64Array> }[] } {
   const buf = readFileSync(path);
   if (buf.toString('latin1', 0, 4) !== 'LRPB') throw new Error(`${path}: not an LRPB file`);
   const hlen = buf.readUInt32LE(4);

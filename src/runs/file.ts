@@ -10,9 +10,9 @@ import { isZip, readZipEntry, readZipIndex, ZipError, type ZipEntry } from './zi
 
 export { RunFileError } from './jsonl';
 
-export const RUN_FILE_FORMAT = 'lrpet-run';
-export const RUN_FILE_VERSION = 1;
-export const MAX_RUN_FILE_BYTES = 512 * 1024 * 1024;
+const RUN_FILE_FORMAT = 'lrpet-run';
+const RUN_FILE_VERSION = 1;
+const MAX_RUN_FILE_BYTES = 512 * 1024 * 1024;
 
 const MB = 1024 * 1024;
 /** Largest uncompressed size each entry of a run zip may declare; checked before anything is inflated. */
@@ -106,7 +106,7 @@ export function parseRunFile(bytes: Uint8Array, fileName: string): ParsedRun {
 const PAUSING_ERRORS: readonly string[] = ['nan', 'exploding'];
 
 /** How a bare log ended: finished, stopped, failed (an error after the last state change) or cut off mid-run. */
-export function logStatus(events: readonly EngineEvent[]): RunStatus {
+function logStatus(events: readonly EngineEvent[]): RunStatus {
   let status: RunStatus = 'interrupted';
   for (const e of events) {
     if (e.type === 'state') status = e.state === 'finished' || e.state === 'stopped' ? e.state : 'interrupted';

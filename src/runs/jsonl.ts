@@ -2,8 +2,8 @@ import type { RunConfig } from '../engine/config';
 import type { EngineEvent } from '../engine/events';
 import { checkEvent, withConfigFilledIn } from './event-schema';
 
-export const MAX_EVENTS = 5_000_000;
-export const MAX_LINE_BYTES = 16 * 1024 * 1024;
+const MAX_EVENTS = 5_000_000;
+const MAX_LINE_BYTES = 16 * 1024 * 1024;
 
 /** A run file that cannot be read; the message says which file, line or field and why. */
 export class RunFileError extends Error {
@@ -54,7 +54,7 @@ export function firstBinaryByte(bytes: Uint8Array, limit = 4096): number {
 }
 
 /** Lines with something other than whitespace on them (a cheap scan before anything is parsed). */
-export function countContentLines(bytes: Uint8Array): number {
+function countContentLines(bytes: Uint8Array): number {
   let count = 0;
   let pos = 0;
   while (pos < bytes.length) {

@@ -4,7 +4,7 @@ export interface StorageEstimateLite {
 }
 
 /** The share of the quota past which the page warns. */
-export const STORAGE_WARN_FRACTION = 0.8;
+const STORAGE_WARN_FRACTION = 0.8;
 
 export function formatBytes(n: number): string {
   if (n < 1024) return `${n} B`;

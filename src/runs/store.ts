@@ -8,11 +8,10 @@ import { emptySummary, summarize } from './summary';
 
 export type { CheckpointMeta, CheckpointReason, RunBatch, RunPatch, RunRecord, RunSource, RunStatus } from './records';
 export type { RunSummary } from './summary';
-export { summarize, emptySummary } from './summary';
-export { storageWarning, formatBytes, type StorageEstimateLite } from './quota';
+export { storageWarning, type StorageEstimateLite } from './quota';
 
 /** A failed read or write of the browser's run storage; the message says what and why. */
-export class RunStoreError extends Error {
+class RunStoreError extends Error {
   override name = 'RunStoreError';
 }
 

@@ -86,7 +86,7 @@ export function readZipIndex(bytes: Uint8Array): ZipIndex {
 }
 
 let crcTable: Uint32Array | null = null;
-export function crc32(data: Uint8Array): number {
+function crc32(data: Uint8Array): number {
   if (!crcTable) {
     crcTable = new Uint32Array(256);
     for (let n = 0; n < 256; n++) {

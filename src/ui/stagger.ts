@@ -45,7 +45,7 @@ function finished(key: object): void {
   afterFrame(next);
 }
 
-export function enqueueRender(key: object, job: () => void): void {
+function enqueueRender(key: object, job: () => void): void {
   queue.set(key, job);
   if (!running) {
     running = true;
@@ -53,12 +53,12 @@ export function enqueueRender(key: object, job: () => void): void {
   }
 }
 
-export function cancelRender(key: object): void {
+function cancelRender(key: object): void {
   queue.delete(key);
 }
 
 /** `value`, updated in its turn (see above) rather than in the render that changed it. */
-export function useStaggered<T>(value: T): T {
+function useStaggered<T>(value: T): T {
   const [shown, setShown] = useState(value);
   const [key] = useState(() => ({}));
   useEffect(() => {

@@ -122,7 +122,7 @@ export interface Conv2DBackpropFilterAttrs extends ConvGradAttrs {
  * Runs the fast kernel, or returns null when the case is not covered (NCHW, non-float32, dilated)
  * so the caller falls back to the stock kernel.
  */
-export const conv2dBackpropFilterFast: SplitKKernelBody<{ x: TensorInfo; dy: TensorInfo }, Conv2DBackpropFilterAttrs> = ({ x, dy }, attrs, backend, tuning = BACKPROP_FILTER_TUNING) =>
+const conv2dBackpropFilterFast: SplitKKernelBody<{ x: TensorInfo; dy: TensorInfo }, Conv2DBackpropFilterAttrs> = ({ x, dy }, attrs, backend, tuning = BACKPROP_FILTER_TUNING) =>
   runConvGemm(backend, [x, dy], { input: x.shape, filter: attrs.filterShape, dy: dy.shape }, attrs, [...attrs.filterShape], (c) => {
     const [k, p] = [c.kh * c.kw * c.ci, c.n * c.oh * c.ow];
     const plan = planBackpropFilter(k, c.co, c.ci, p, tuning);

@@ -108,7 +108,7 @@ export interface Conv2DBackpropInputAttrs extends ConvGradAttrs {
 }
 
 /** Runs the fast kernel, or returns null for what it does not cover (the caller uses stock). */
-export const conv2dBackpropInputFast: SplitKKernelBody<{ dy: TensorInfo; filter: TensorInfo }, Conv2DBackpropInputAttrs> = ({ dy, filter }, attrs, backend, tuning = BACKPROP_INPUT_TUNING) =>
+const conv2dBackpropInputFast: SplitKKernelBody<{ dy: TensorInfo; filter: TensorInfo }, Conv2DBackpropInputAttrs> = ({ dy, filter }, attrs, backend, tuning = BACKPROP_INPUT_TUNING) =>
   runConvGemm(backend, [dy, filter], { input: attrs.inputShape, filter: filter.shape, dy: dy.shape }, attrs, [...attrs.inputShape], (c) => {
     const m = c.n * c.h * c.w;
     const plan = planBackpropInput(m, c.ci, c.kh * c.kw, c.co, tuning);

@@ -24,7 +24,7 @@ export const gradientStats: Record<string, { fast: number; fallback: number }> =
   'grad:Mean': { fast: 0, fallback: 0 },
 };
 
-export function fusedBatchNormGrad(stock: GradFunc): GradFunc {
+function fusedBatchNormGrad(stock: GradFunc): GradFunc {
   return (dy: Tensor | Tensor[], saved: Tensor[], attrs: NamedAttrMap) => {
     const [x, mean, variance, scale] = saved;
     const g = dy as Tensor;
@@ -50,7 +50,7 @@ export function fusedBatchNormGrad(stock: GradFunc): GradFunc {
   };
 }
 
-export function meanGrad(stock: GradFunc): GradFunc {
+function meanGrad(stock: GradFunc): GradFunc {
   return (dy: Tensor | Tensor[], saved: Tensor[], attrs: NamedAttrMap) => {
     const [x] = saved;
     if (tf.getBackend() !== 'webgpu') {

@@ -50,7 +50,7 @@ export interface KernelTuning {
   channelReduce?: { targetWorkgroups?: number };
 }
 
-export const DEFAULT_TUNING = {
+const DEFAULT_TUNING = {
   backpropFilter: BACKPROP_FILTER_TUNING,
   backpropInput: BACKPROP_INPUT_TUNING,
   channelReduce: { targetWorkgroups: CHANNEL_REDUCE_TARGET_WORKGROUPS },
@@ -162,7 +162,4 @@ export function kernelStats(): Record<string, { fast: number; fallback: number }
   return JSON.parse(JSON.stringify({ ...stats, ...gradientStats })) as Record<string, { fast: number; fallback: number }>;
 }
 
-export { conv2dBackpropFilterFast, planBackpropFilter } from './conv2d-backprop-filter';
-export { conv2dBackpropInputFast, planBackpropInput } from './conv2d-backprop-input';
-export { channelReduceFast, planChannelReduce } from './reduce-channels';
 export type { SplitKTuning } from './tiled-gemm';

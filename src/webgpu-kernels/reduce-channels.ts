@@ -127,7 +127,7 @@ export function channelView(shape: number[], axes: number[]): { a: number; r: nu
   return { a: prod(shape.slice(0, axes[0])), r: prod(shape.slice(axes[0], axes[axes.length - 1] + 1)), c: prod(shape.slice(axes[axes.length - 1] + 1)) };
 }
 
-export function channelReduceFast(
+function channelReduceFast(
   x: TensorInfo,
   axis: number | number[],
   keepDims: boolean,

@@ -27,7 +27,7 @@ export interface SplitKTuning {
 }
 
 /** `partial` over `defaults`, every value checked (a positive integer); `what` names it in errors. */
-export function splitKTuning(defaults: SplitKTuning, partial: Partial<SplitKTuning> = {}, what = 'tuning'): SplitKTuning {
+function splitKTuning(defaults: SplitKTuning, partial: Partial<SplitKTuning> = {}, what = 'tuning'): SplitKTuning {
   for (const k of Object.keys(partial)) {
     if (!(k in defaults)) throw new Error(`${what}: unknown setting '${k}' (${Object.keys(defaults).join(', ')})`);
   }
@@ -43,7 +43,7 @@ export function splitKTuning(defaults: SplitKTuning, partial: Partial<SplitKTuni
  * tiles) with `outputFloats` outputs: about targetThreads in flight, at least minStepsPerSlice
  * steps a slice, S·outputFloats ≤ maxPartialFloats, and no empty slice.
  */
-export function splitK(totalSteps: number, threads: number, outputFloats: number, tuning: SplitKTuning): { slices: number; stepsPerSlice: number } {
+function splitK(totalSteps: number, threads: number, outputFloats: number, tuning: SplitKTuning): { slices: number; stepsPerSlice: number } {
   const wanted = Math.ceil(tuning.targetThreads / threads);
   const byWork = Math.floor(totalSteps / tuning.minStepsPerSlice);
   const byMemory = Math.floor(tuning.maxPartialFloats / outputFloats);

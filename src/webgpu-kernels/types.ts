@@ -68,5 +68,3 @@ export function view(t: TensorInfo, shape: number[]): TensorInfo {
 /** WebGPU's default maxComputeWorkgroupsPerDimension; plans beyond it fall back to stock. */
 export const MAX_WORKGROUPS_PER_DIM = 65535;
 
-export const isWebGPUBackend = (b: unknown): b is WebGPUBackendLike =>
-  typeof b === 'object' && b !== null && typeof (b as WebGPUBackendLike).runWebGPUProgram === 'function' && 'device' in b;

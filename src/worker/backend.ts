@@ -53,7 +53,7 @@ export function softwareName(text: string): string | null {
   return 'a software renderer';
 }
 
-export function describeAdapter(a: AdapterDescription): string {
+function describeAdapter(a: AdapterDescription): string {
   const parts = [a.vendor, a.architecture, a.device, a.description].filter((s) => s && s.trim());
   return [...new Set(parts)].join(' · ') || 'unnamed adapter';
 }

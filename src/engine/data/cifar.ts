@@ -1,9 +1,7 @@
 /** CIFAR-10 "binary version": records of 1 label byte + 3072 pixel bytes (1024 R, 1024 G, 1024 B, rows of 32). */
 export const RECORD_BYTES = 3073;
 export const IMAGE_BYTES = 3072;
-export const RECORDS_PER_FILE = 10000;
-export const CLASS_NAMES = ['airplane', 'automobile', 'bird', 'cat', 'deer', 'dog', 'frog', 'horse', 'ship', 'truck'];
-
+const RECORDS_PER_FILE = 10000;
 export class DataError extends Error {
   override name = 'DataError';
 }
@@ -51,7 +49,7 @@ export function parseBatchFile(file: NamedBytes): CifarSplit {
   return { images, labels, count };
 }
 
-export function concatSplits(splits: CifarSplit[]): CifarSplit {
+function concatSplits(splits: CifarSplit[]): CifarSplit {
   const count = splits.reduce((s, x) => s + x.count, 0);
   const images = new Uint8Array(count * IMAGE_BYTES);
   const labels = new Uint8Array(count);

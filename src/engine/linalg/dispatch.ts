@@ -32,7 +32,7 @@ export interface LinalgOptions {
   phases?: Record<string, number>;
 }
 
-export const DEFAULT_CACHE_BYTES = 262144;
+const DEFAULT_CACHE_BYTES = 262144;
 
 /** The implementation a call with this backend option uses. */
 export function resolveBackend(backend: Backend = 'auto'): 'wasm' | 'js' {

@@ -42,7 +42,7 @@ export function eigenWork(kernels: Kernels, w: Float64Array, z: Float64Array, n:
  * v = (0…0, 1, a[k·n+k+2 … k·n+n−1]) (the 1 at position k+1), and Qᵀ A Q = T for
  * Q = H_0 H_1 ⋯ H_{n−3}.
  */
-export function tridiagonalize(a: Float64Array, n: number, d: Float64Array, e: Float64Array, tau: Float64Array, work: EigenWork): void {
+function tridiagonalize(a: Float64Array, n: number, d: Float64Array, e: Float64Array, tau: Float64Array, work: EigenWork): void {
   const { kernels, vp, wp, v, y } = work;
   vp.fill(0, 0, n);
   wp.fill(0, 0, n);
@@ -249,7 +249,7 @@ function solveShifted(bs: number, w: LuScratch, b: Float64Array): void {
  * descending order. `select` gets the descending eigenvalues and returns those positions.
  * Returns the descending values and the vectors (k×n rows, in the order of `want`).
  */
-export function tridiagEigen(
+function tridiagEigen(
   d: Float64Array,
   e: Float64Array,
   n: number,
@@ -358,7 +358,7 @@ export function tridiagEigen(
 }
 
 /** z (k rows of length n) ← Q z, with the reflectors left in a by tridiagonalize. */
-export function backTransform(a: Float64Array, n: number, tau: Float64Array, z: Float64Array, k: number, kernels: Kernels): void {
+function backTransform(a: Float64Array, n: number, tau: Float64Array, z: Float64Array, k: number, kernels: Kernels): void {
   if (k === 0) return;
   for (let r = n - 3; r >= 0; r--) if (tau[r] !== 0) kernels.applyReflector(a, n, r, tau[r], z, k);
 }

@@ -100,12 +100,6 @@ export function relFro(a: ArrayLike<number>, b: ArrayLike<number>): number {
 }
 
 /** max_i |a_i − b_i| / |b_i| over i < count. */
-export function maxRel(a: ArrayLike<number>, b: ArrayLike<number>, count = b.length): number {
-  let m = 0;
-  for (let i = 0; i < count; i++) m = Math.max(m, Math.abs(a[i] - b[i]) / Math.abs(b[i]));
-  return m;
-}
-
 /**
  * Computes f() once on first use and returns the same value (or re-throws the same error) on
  * every later call, so that a missing prerequisite fails every test that needs it.

@@ -16,10 +16,10 @@
  */
 import type { Arena } from './arena';
 import type { Kernels } from './dispatch';
-import { EPS, eigenWork, eigenWorkSize, symEig } from './eigen';
+import { eigenWork, eigenWorkSize, symEig } from './eigen';
 
 /** Eigenvalues below this fraction of λ1 get a Ritz refinement when their σ is needed accurately. */
-export const REFINE_REL = 1e-6;
+const REFINE_REL = 1e-6;
 
 export interface Prepared {
   kernels: Kernels;
@@ -57,7 +57,7 @@ export function roundUp4(x: number): number {
  * Row stride for rows of x doubles: a multiple of 4 (the kernels work on 4-column blocks), and
  * not a multiple of 16 doubles so that consecutive rows do not alias in the L1 cache sets.
  */
-export function paddedStride(x: number): number {
+function paddedStride(x: number): number {
   let ld = roundUp4(x);
   if (ld % 16 === 0) ld += 8;
   return ld;
@@ -184,4 +184,3 @@ export function sigmaFrom(dec: GramDecomposition): Float64Array {
   return s;
 }
 
-export { EPS };

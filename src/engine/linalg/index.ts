@@ -22,7 +22,7 @@
  * ≲ 1e-7·σ1 absolute; projected weights to ≲ 1e-13 relative (float32 output: its rounding,
  * ≈ 3e-8), ≲ 1e-7 when the rank cut itself lies below √ε·σ1.
  */
-export { projectMatrix, projectMatrix64, transferEnergy, SKIP_SIGMA, RECTIFY_EPS } from './projection';
+export { projectMatrix, projectMatrix64, transferEnergy } from './projection';
 export type { ProjectOptions, ProjectResult, ProjectResult64 } from './projection';
 export { singularValues, truncatedSvd, symmetricEigen } from './svd';
 export type { TruncatedSvd } from './svd';
@@ -30,6 +30,5 @@ export {
   initKernels as initLinalg,
   resolveBackend as linalgBackend,
   releaseWorkspace as releaseLinalgMemory,
-  DEFAULT_CACHE_BYTES,
 } from './dispatch';
 export type { Backend as LinalgBackend, LinalgOptions } from './dispatch';

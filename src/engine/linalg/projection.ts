@@ -41,9 +41,9 @@ export interface ProjectResult64 extends Omit<ProjectResult, 'weights'> {
 }
 
 /** Layers whose largest singular value is below this are skipped (spec §4). */
-export const SKIP_SIGMA = 1e-4;
+const SKIP_SIGMA = 1e-4;
 /** The ε of the regularised inverse a/(a² + ε) (spec §3). */
-export const RECTIFY_EPS = 1e-5;
+const RECTIFY_EPS = 1e-5;
 
 /**
  * Energy transfer on a descending spectrum (spec §4). With E = Σσ², E_K = Σ_{i≤r}σ², E_P = E − E_K:

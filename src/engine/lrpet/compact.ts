@@ -5,7 +5,7 @@ import { hasBias, weightNodes, type ModelGraph } from '../models/graph';
 import { disposeParams, kernelShape, toVariable, type ModelParams } from '../models/params';
 import { basisName, compactGraph, type CompactLayer } from '../models/split';
 
-export { basisName, type CompactLayer } from '../models/split';
+export type { CompactLayer } from '../models/split';
 
 type Tf = typeof tfType;
 

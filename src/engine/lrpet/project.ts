@@ -12,7 +12,7 @@ export interface ProjectionSettings {
 }
 
 /** a_j = γ_j / √(v_j + ε): the per-channel scale the BN applies at inference (spec §3). */
-export async function bnScale(params: ModelParams, bnName: string, epsilon: number): Promise<Float64Array> {
+async function bnScale(params: ModelParams, bnName: string, epsilon: number): Promise<Float64Array> {
   const bn = params.bn.get(bnName)!;
   const [gamma, variance] = await Promise.all([bn.gamma.data(), bn.movingVariance.data()]);
   const a = new Float64Array(gamma.length);

@@ -10,7 +10,7 @@ export interface ResNetSpec {
 }
 
 /** CIFAR ResNet (He et al. 2016, §4.2) with option-A shortcuts: no shortcut convs. */
-export function buildResNet(name: string, spec: ResNetSpec): ModelGraph {
+function buildResNet(name: string, spec: ResNetSpec): ModelGraph {
   const nodes: GraphNode[] = [];
   let size = 32;
   const conv = (nm: string, input: string, inC: number, outC: number, stride: number): string => {
@@ -53,7 +53,7 @@ export function buildResNet(name: string, spec: ResNetSpec): ModelGraph {
 }
 
 /** VGG with BN (conv3×3 with bias + BN + ReLU; 'M' = 2×2 max pool), then one dense layer to 10 classes. */
-export function buildVgg(name: string, pattern: (number | 'M')[]): ModelGraph {
+function buildVgg(name: string, pattern: (number | 'M')[]): ModelGraph {
   const nodes: GraphNode[] = [];
   let size = 32;
   let channels = 3;
@@ -81,7 +81,7 @@ export function buildVgg(name: string, pattern: (number | 'M')[]): ModelGraph {
   return { name, inputSize: 32, inputChannels: 3, numClasses: 10, nodes, output: 'fc' };
 }
 
-export const VGG16_PATTERN: (number | 'M')[] = [64, 64, 'M', 128, 128, 'M', 256, 256, 256, 'M', 512, 512, 512, 'M', 512, 512, 512, 'M'];
+const VGG16_PATTERN: (number | 'M')[] = [64, 64, 'M', 128, 128, 'M', 256, 256, 256, 'M', 512, 512, 512, 'M', 512, 512, 512, 'M'];
 
 export function buildModel(name: ModelName): ModelGraph {
   switch (name) {

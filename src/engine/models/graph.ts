@@ -95,7 +95,7 @@ export function convNodes(graph: ModelGraph): ConvNode[] {
 }
 
 /** The nodes that consume `name`'s output. */
-export function consumers(graph: ModelGraph, name: string): GraphNode[] {
+function consumers(graph: ModelGraph, name: string): GraphNode[] {
   return graph.nodes.filter((n) => ('inputs' in n ? n.inputs.includes(name) : n.input === name));
 }
 

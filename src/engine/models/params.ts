@@ -73,7 +73,7 @@ export function trainableVariables(params: ModelParams): tfType.Variable[] {
   return vars;
 }
 
-export function allVariables(params: ModelParams): tfType.Variable[] {
+function allVariables(params: ModelParams): tfType.Variable[] {
   const vars = trainableVariables(params);
   for (const b of params.bn.values()) vars.push(b.movingMean, b.movingVariance);
   return vars;

@@ -19,7 +19,7 @@ export interface Divergence {
  * The error to report when a step's loss says training diverges (NaN/inf, or far above the first
  * step's), else null. `iteration`: the step's 1-based number.
  */
-export function divergence(loss: number, lr: number, firstLoss: number | null, iteration: number): Divergence | null {
+function divergence(loss: number, lr: number, firstLoss: number | null, iteration: number): Divergence | null {
   if (!Number.isFinite(loss)) {
     return {
       code: 'nan',

@@ -13,7 +13,7 @@ export interface ScrubProps {
 }
 
 /** The projection-history scrubber shared by the spectrum chart and the heat map. */
-export function Scrubber({ spectra, scrub, setScrub }: ScrubProps) {
+function Scrubber({ spectra, scrub, setScrub }: ScrubProps) {
   const [playing, setPlaying] = useState(false);
   const last = spectra.length - 1;
   const at = scrub === null ? last : Math.min(scrub, last);

@@ -2,7 +2,7 @@ import type { ReactNode } from 'react';
 import type { CompareRun } from './types';
 
 /** Colour, name and what differs, once per run: the key to every compare chart. */
-export function CompareLegend({ runs }: { runs: CompareRun[] }) {
+function CompareLegend({ runs }: { runs: CompareRun[] }) {
   return (
     <ul className="compare-legend" data-testid="compare-legend" aria-label="Runs compared">
       {runs.map((r, i) => (

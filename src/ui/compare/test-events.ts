@@ -3,7 +3,7 @@ import { parseRunConfig } from '../../engine/config';
 import type { CompactEvent, EngineEvent, EpochEvent, LayerProjection, ProjectionEvent, RunStartEvent, StateEvent, StepEvent } from '../../engine/events';
 import { planModel } from '../../engine/plan';
 
-export const plan = planModel('resnet8-tiny', { prune: 0.5, target: null, rankOverrides: {}, rankFloors: false, projectDense: false });
+const plan = planModel('resnet8-tiny', { prune: 0.5, target: null, rankOverrides: {}, rankFloors: false, projectDense: false });
 export const projectedLayers = plan.layers.filter((l) => l.projected);
 
 export interface SyntheticRun {
@@ -56,7 +56,7 @@ export const stepEvent = (time: number, iteration: number, epoch: number, loss: 
   numTensors: 60,
 });
 
-export function projectionEvent(time: number, index: number, iteration: number, epoch: number, energy: (k: number, j: number) => number): ProjectionEvent {
+function projectionEvent(time: number, index: number, iteration: number, epoch: number, energy: (k: number, j: number) => number): ProjectionEvent {
   return {
     type: 'projection',
     time,
@@ -82,7 +82,7 @@ export function projectionEvent(time: number, index: number, iteration: number, 
   };
 }
 
-export const epochEvent = (time: number, epoch: number, iteration: number, testAccuracy: number, epochMs: number): EpochEvent => ({
+const epochEvent = (time: number, epoch: number, iteration: number, testAccuracy: number, epochMs: number): EpochEvent => ({
   type: 'epoch',
   time,
   epoch,
@@ -96,7 +96,7 @@ export const epochEvent = (time: number, epoch: number, iteration: number, testA
   numTensors: 60,
 });
 
-export const compactEvent = (time: number, testAccuracy: number): CompactEvent => ({
+const compactEvent = (time: number, testAccuracy: number): CompactEvent => ({
   type: 'compact',
   time,
   testAccuracy,

@@ -2,7 +2,7 @@ import { useState } from 'react';
 import type { CompareRun } from './types';
 
 /** Same runs, field by field (the states by reference: the reducer makes a new one on every change). */
-export function sameRuns(a: readonly CompareRun[], b: readonly CompareRun[]): boolean {
+function sameRuns(a: readonly CompareRun[], b: readonly CompareRun[]): boolean {
   return (
     a.length === b.length &&
     a.every((r, i) => {

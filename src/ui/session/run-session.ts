@@ -80,7 +80,7 @@ interface Current {
 /** More automatic restarts than this for one run and the page stops trying. */
 export const MAX_RESTARTS = 3;
 /** Live changes are sent after this much quiet (a slider being dragged sends once). */
-export const LIVE_DELAY_MS = 250;
+const LIVE_DELAY_MS = 250;
 
 const errorText = (e: unknown) => (e instanceof Error ? e.message : String(e));
 

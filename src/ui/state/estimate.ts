@@ -7,7 +7,7 @@ import type { BackendInfo } from '../../worker/protocol';
  * image grow like a·(forward MMACs)^b, plus a fixed cost per step. Returns null for real GPUs: they
  * vary too much, and the measured speed is shown as soon as a run starts.
  */
-export const SOFTWARE_RATES: Record<BackendInfo['backend'], { a: number; b: number; stepOverheadS: number }> = {
+const SOFTWARE_RATES: Record<BackendInfo['backend'], { a: number; b: number; stepOverheadS: number }> = {
   webgpu: { a: 0.113, b: 0.805, stepOverheadS: 0.3 },
   webgl: { a: 0.0148, b: 1.3, stepOverheadS: 0.41 },
   // tfjs's plain-JavaScript backend: about as fast as SwiftShader's WebGPU here

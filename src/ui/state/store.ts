@@ -75,9 +75,9 @@ export interface RunState {
 }
 
 export const MAX_STEP_POINTS = 300;
-export const MAX_PROJECTIONS = 2000;
+const MAX_PROJECTIONS = 2000;
 export const MAX_SPECTRA = 240;
-export const SMOOTHING = 0.8;
+const SMOOTHING = 0.8;
 
 export function initialRunState(): RunState {
   return {
