@@ -27,7 +27,7 @@ test('start from a weights file (checked first), then download the models for Py
   // Another model's weights: a clear error, Start refuses, the settings stay.
   await input.setInputFiles({ name: 'narrow.safetensors', mimeType: 'application/octet-stream', buffer: await weightsFile('resnet14-narrow') });
   await expect(page.getByTestId('init-weights-error')).toContainText("narrow.safetensors: these weights do not fit resnet8-tiny: these are resnet14-narrow's weights");
-  await expect(page.getByRole('button', { name: 'Start' })).toBeDisabled();
+  await expect(page.getByRole('button', { name: 'Start', exact: true })).toBeDisabled();
   // Not a safetensors file at all.
   await input.setInputFiles({ name: 'notes.safetensors', mimeType: 'text/plain', buffer: Buffer.from('hello') });
   await expect(page.getByTestId('init-weights-error')).toContainText('notes.safetensors: not a valid safetensors file');
@@ -36,7 +36,7 @@ test('start from a weights file (checked first), then download the models for Py
   await input.setInputFiles({ name: 'tiny.safetensors', mimeType: 'application/octet-stream', buffer: await weightsFile('resnet8-tiny') });
   await expect(page.getByTestId('init-weights-error')).toHaveCount(0);
   await expect(page.getByTestId('init-weights-name')).toHaveText('tiny.safetensors');
-  await page.getByRole('button', { name: 'Start' }).click();
+  await page.getByRole('button', { name: 'Start', exact: true }).click();
   await expect(page.getByTestId('run-phase')).toHaveText('finished', { timeout: 300_000 });
 
   const [logDl] = await Promise.all([page.waitForEvent('download'), page.getByRole('button', { name: 'Download event log (.jsonl)' }).click()]);
