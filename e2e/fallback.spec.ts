@@ -18,7 +18,7 @@ test('without WebGPU the page falls back to WebGL, says why, and Stop ends a run
   await expect(page.getByTestId('run-phase')).toHaveText('stopped', { timeout: 120_000 });
   // The run ended early, yet the compact model was still built; then every tensor was released.
   await expect(page.getByTestId('compact-accuracy')).toHaveText(/%$/);
-  await expect(page.getByTestId('released')).toContainText('0 tensors left');
+  await expect(page.getByTestId('released')).toContainText('0 tensors left', { timeout: 60_000 });
   expect(Number(await page.getByTestId('iteration').textContent())).toBeLessThan(12);
   expect((await page.evaluate(() => window.__lrpet!.diagnostics())).numTensors).toBe(0);
 });
