@@ -8,8 +8,10 @@ export function AblationPanel({ form, disabled, onRun, onClose }: { form: FormSt
   const [picked, setPicked] = useState<AblationId[]>([...ABLATION_IDS]);
   const [seeds, setSeeds] = useState(1);
   const all = ablationBatch(form);
-  const skipped = skippedAblations(form);
-  const runnable = picked.filter((id) => all.some((a) => a.id === id));
+  // Ablations that need another one of the batch (LRPET from the dense baseline) are skipped without it.
+  const possible = ablationBatch(form, picked);
+  const skipped = skippedAblations(form, picked);
+  const runnable = picked.filter((id) => possible.some((a) => a.id === id));
   return (
     <div className="batch-panel" data-testid="ablation-panel">
       <b>Ablation batch</b> — one run after another, same seeds, data and schedule ({form.model}, {form.epochs} epoch{form.epochs === 1 ? '' : 's'}):
