@@ -58,7 +58,7 @@ test('a batch of two ablations runs one after another and the comparison overlay
   await page.getByRole('button', { name: 'Ablation batch…' }).click();
   const panel = page.getByTestId('ablation-panel');
   for (const label of await panel.getByRole('checkbox').all()) await label.uncheck();
-  await panel.getByRole('checkbox', { name: /^LRPET/ }).check();
+  await panel.getByRole('checkbox', { name: 'LRPET', exact: true }).check();
   await panel.getByRole('checkbox', { name: /^No energy transfer/ }).check();
   await panel.getByRole('button', { name: 'Run batch' }).click();
   await expect(page.getByTestId('batch-status')).toContainText('1 of 2');
