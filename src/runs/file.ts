@@ -1,6 +1,6 @@
 import { zipSync, type Zippable } from 'fflate';
 import { z } from 'zod';
-import { RunConfigSchema, type RunConfig } from '../engine/config';
+import { StoredRunConfigSchema, type RunConfig } from '../engine/config';
 import type { EngineEvent } from '../engine/events';
 import { encodeJsonLines, firstBinaryByte, parseEventLines, RunFileError } from './jsonl';
 import { formatBytes } from './quota';
@@ -45,7 +45,7 @@ const RunJsonSchema = z.object({
   status: z.enum(RUN_STATUSES as [RunStatus, ...RunStatus[]]),
   source: z.enum(RUN_SOURCES as ['browser', 'file', 'jsonl']),
   batch: z.object({ id: z.string(), label: z.string() }).nullable(),
-  config: RunConfigSchema.nullable(),
+  config: StoredRunConfigSchema.nullable(),
   summary: z.unknown(),
 });
 
