@@ -5,11 +5,12 @@ import type { CompactEvent, ConfigChangeEvent, EngineEvent, ProjectionEvent } fr
 import { accuracyOf, installProbes, loadZippedGraphModel, longTasksSince, lowerGpuProcessPriority, pageNow, testImages } from './helpers';
 
 // A tiny run: ResNet-8-tiny on 64 training images (4 steps an epoch), 3 epochs, a projection every 2
-// steps, 50 test images. On SwiftShader's software WebGPU this takes about two minutes.
+// steps, 50 test images; soft projections (β = 0.2), so a hard cut precedes the compact model, and a BN
+// recalibration over 2 batches. On SwiftShader's software WebGPU this takes about two minutes.
 // Playwright's tracing snapshots the DOM on the page's main thread: keep it off while measuring long tasks.
 test.use({ trace: 'off' });
 
-const TINY = '/?preset=quick&train=64&test=50&batch=16&epochs=3&interval=2&p=0.5';
+const TINY = '/?preset=quick&train=64&test=50&batch=16&epochs=3&interval=2&p=0.5&beta=0.2&bnrecal=2';
 
 test('train on CIFAR-10 with WebGPU: live projections, pause/resume, a mid-run change, the compact model and its downloads', async ({ page }) => {
   await installProbes(page);
@@ -20,6 +21,10 @@ test('train on CIFAR-10 with WebGPU: live projections, pause/resume, a mid-run c
   await expect(page.getByTestId('backend-reason')).toContainText(/SwiftShader|hardware adapter/);
   await expect(page.getByTestId('data-source')).toContainText('cifar-10-batches-bin');
   await expect(page.getByTestId('data-size')).toContainText('50,000 train + 10,000 test images');
+
+  // The recipe's settings from the link, and the official weight decay scope by default.
+  await expect(page.getByLabel('Weight decay on')).toHaveValue('all');
+  await expect(page.getByLabel('BN recalibration (batches)')).toHaveValue('2');
 
   // Before a run the ranks/MACs preview follows the slider at once.
   const preview = page.getByTestId('cost-preview');
@@ -65,6 +70,9 @@ test('train on CIFAR-10 with WebGPU: live projections, pause/resume, a mid-run c
   const t1 = await pageNow(page);
   await expect(page.getByTestId('compact-accuracy')).toHaveText(/^\d+\.\d\d%$/);
   await expect(page.getByTestId('compact-result')).toContainText('Compact model');
+  await expect(page.getByTestId('compact-result')).toContainText('one hard projection (β = 0)');
+  await expect(page.getByTestId('bn-recalibration')).toContainText('recomputed over 2 training batches');
+  await expect(page.getByTestId('recal-before-accuracy')).toHaveText(/^\d+\.\d\d%$/);
   await expect(page.getByTestId('released')).toContainText('0 tensors left');
   const shownCompact = Number((await page.getByTestId('compact-accuracy').textContent())!.replace('%', '')) / 100;
   const shownProjections = Number(await projections.textContent());
@@ -118,5 +126,8 @@ test('train on CIFAR-10 with WebGPU: live projections, pause/resume, a mid-run c
   expect(change?.changes.prune).toBe(0.75);
   const compact = events.find((e): e is CompactEvent => e.type === 'compact');
   expect(compact?.testAccuracy).toBeCloseTo(shownCompact, 4);
+  expect(compact?.hardProjection).toBe(true);
+  expect(compact?.bnRecalibration).toMatchObject({ batches: 2, testAccuracyAfter: compact?.denseTestAccuracy });
+  expect(events.find((e) => e.type === 'runStart')).toMatchObject({ config: { weightDecayScope: 'all', lrpet: { beta: 0.2, bnRecalibrationBatches: 2 } } });
   expect(events.at(-1)).toMatchObject({ type: 'state', state: 'finished' });
 });

@@ -12,8 +12,9 @@ Commands (all files are safetensors with the official PyTorch names, see lrpet_m
           once in float64 and in float32 (once per batch order in float32_orders, default one) and
           writes the per-step losses and every projection's singular values. Config keys: model, steps, lr, momentum, weight_decay, wd_scope
           ('kernels': conv/linear weights only, 'all': every parameter), prune, interval,
-          energy_transfer, beta, bn_rectification, final_hard_projection, skip_full_rank, and bn_eps
-          (only to make a deliberately wrong reference).
+          energy_transfer, beta, bn_rectification, final_hard_projection (beta > 0: end with one hard
+          projection, beta = 0 and no energy transfer, instead of a final soft one), skip_full_rank
+          (layers of rank n are not projected), and bn_eps (only to make a deliberately wrong reference).
   logits  --model M --weights FILE [--compact] --data FILE --out RESULT.json
           Loads FILE with load_state_dict(strict=True) (the compact module for --compact) and writes
           its inference-mode logits in float64 and float32.
@@ -144,11 +145,13 @@ def train(cfg, init, images_u8, labels, dtype):
         if it % cfg["interval"] == 0:
             projections.append({"iteration": it, "layers": project_model(model, cfg, cfg["beta"], cfg["energy_transfer"])})
             last_projection = it
-    if last_projection != cfg["steps"]:
+    if cfg.get("final_hard_projection") and cfg["beta"] > 0:
+        # Soft projections leave the weights full rank: before the compact model, one hard cut (beta = 0)
+        # that keeps the kept singular values as they are (no energy transfer), instead of a final soft one.
+        projections.append({"iteration": cfg["steps"], "hard": True, "layers": project_model(model, cfg, 0.0, False)})
+    elif last_projection != cfg["steps"]:
         # The weights moved after the last scheduled projection: project once more (as the playground does before building its compact model).
         projections.append({"iteration": cfg["steps"], "layers": project_model(model, cfg, cfg["beta"], cfg["energy_transfer"])})
-    if cfg.get("final_hard_projection") and cfg["beta"] > 0:
-        projections.append({"iteration": cfg["steps"], "hard": True, "layers": project_model(model, cfg, 0.0, cfg["energy_transfer"])})
     return model, {"losses": losses, "projections": projections}
 
 

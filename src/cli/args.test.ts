@@ -18,9 +18,11 @@ describe('trainConfig', () => {
 });
 
 describe('flags from the settings table', () => {
-  it('without flags: the engine defaults (and the step schedule scaled to the epochs)', () => {
+  it("without flags: the engine's defaults, the paper's recipe (400 epochs, ×0.1 at 200 and 300, weight decay on every parameter)", () => {
     const c = cliConfig(['--model', 'resnet20']);
-    expect(c).toEqual({ ...parseRunConfig({ model: 'resnet20' }), schedule: { kind: 'step', milestones: [5, 8], gamma: 0.1 } });
+    expect(c).toEqual(parseRunConfig({ model: 'resnet20' }));
+    expect(c).toMatchObject({ epochs: 400, schedule: { kind: 'step', milestones: [200, 300], gamma: 0.1 }, weightDecay: 1e-4, weightDecayScope: 'all', lrpet: { bnRecalibrationBatches: 0 } });
+    expect(cliConfig(['--model', 'resnet20', '--epochs', '20']).schedule).toEqual(parseRunConfig({ epochs: 20 }).schedule);
   });
 
   it('every setting flag lands at its place', () => {
@@ -28,14 +30,16 @@ describe('flags from the settings table', () => {
       '--model', 'vgg-tiny', '--no-lrpet', '--prune', '0.3', '--rank-floors', '--rank', 'conv1=4', '--rank', 'conv2=5', '--interval', '7',
       '--start-epoch', '1', '--end-epoch', '3', '--no-energy-transfer', '--beta', '0.25', '--no-bn-rect', '--lr', '0.02', '--momentum', '0.8',
       '--weight-decay', '0.0005', '--schedule', 'cosine', '--batch', '64', '--epochs', '4', '--seed', '9', '--train-limit', '100', '--test-limit', '50', '--no-augment',
+      '--wd-scope', 'kernels', '--bn-recal', '25',
     ]);
     expect(c).toEqual(
       parseRunConfig({
         model: 'vgg-tiny',
-        lrpet: { enabled: false, prune: 0.3, rankFloors: true, rankOverrides: { conv1: 4, conv2: 5 }, interval: 7, startEpoch: 1, endEpoch: 3, energyTransfer: false, beta: 0.25, bnRectification: false },
+        lrpet: { enabled: false, prune: 0.3, rankFloors: true, rankOverrides: { conv1: 4, conv2: 5 }, interval: 7, startEpoch: 1, endEpoch: 3, energyTransfer: false, beta: 0.25, bnRectification: false, bnRecalibrationBatches: 25 },
         lr: 0.02,
         momentum: 0.8,
         weightDecay: 0.0005,
+        weightDecayScope: 'kernels',
         schedule: { kind: 'cosine', minLr: 0 },
         batchSize: 64,
         epochs: 4,
@@ -56,6 +60,9 @@ describe('flags from the settings table', () => {
     [['--batch', '5000'], '--batch must be in [1, 4096], got 5000'],
     [['--seed', 'x'], "--seed must be a number, got 'x'"],
     [['--schedule', 'linear'], "unknown schedule 'linear' (choose from step, cosine, constant)"],
+    [['--wd-scope', 'biases'], "unknown wd-scope 'biases' (choose from all, kernels)"],
+    [['--bn-recal=-1'], '--bn-recal must be ≥ 0, got -1'],
+    [['--bn-recal', '1.5'], "--bn-recal must be an integer, got '1.5'"],
     [['--target-flops', '0.5', '--target-params', '0.5'], 'give --target-flops or --target-params, not both'],
   ])('rejects %j with a clear message', (args, message) => {
     expect(() => cliConfig(['--model', 'resnet20', ...args])).toThrow(message);

@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { ConfigError } from './errors';
-import { getAt, liveIds, setAt, SETTINGS, shapeAt, valueText, type LiveId, type ShapeAt } from './settings';
+import { getAt, liveIds, setAt, settingIds, SETTINGS, shapeAt, spec, valueText, type LiveId, type ShapeAt } from './settings';
+import { scheduleOfKind } from './train/schedule';
 
 export { MODEL_NAMES, type ModelName, type LrSchedule } from './settings';
 
@@ -11,13 +12,60 @@ export type LrpetConfig = z.infer<typeof LrpetConfigSchema>;
 
 const lrpetDefault = LrpetConfigSchema.default(LrpetConfigSchema.parse({}));
 
-export const RunConfigSchema = z.object(shapeAt('', () => lrpetDefault) as ShapeAt<''> & { lrpet: typeof lrpetDefault });
-export type RunConfig = z.infer<typeof RunConfigSchema>;
-export type RunConfigInput = z.input<typeof RunConfigSchema>;
+const RunConfigObject = z.object(shapeAt('', () => lrpetDefault) as ShapeAt<''> & { lrpet: typeof lrpetDefault });
+
+const isRecord = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
+
+/**
+ * Without a schedule a run gets the paper's step schedule scaled to its epochs (×0.1 at ½ and ¾: 200 and
+ * 300 of 400), as the CLI and the page make it: a default that depends on another field.
+ */
+function withDefaultSchedule(input: unknown): unknown {
+  const c = input ?? {};
+  if (!isRecord(c) || c.schedule !== undefined) return c;
+  const epochs = SETTINGS.epochs.type.safeParse(c.epochs ?? SETTINGS.epochs.default);
+  return epochs.success ? { ...c, schedule: scheduleOfKind('step', epochs.data) } : c;
+}
+
+export const RunConfigSchema = z.preprocess(withDefaultSchedule, RunConfigObject);
+export type RunConfig = z.infer<typeof RunConfigObject>;
+export type RunConfigInput = z.input<typeof RunConfigObject>;
 
 /** Parses and fills defaults; throws a ZodError with readable paths on bad input. */
 export function parseRunConfig(input: unknown): RunConfig {
   return RunConfigSchema.parse(input ?? {});
+}
+
+/** The value at a path, or undefined where the path does not exist. */
+function valueAt(config: Record<string, unknown>, path: string): unknown {
+  let v: unknown = config;
+  for (const k of path.split('.')) v = isRecord(v) ? v[k] : undefined;
+  return v;
+}
+
+/**
+ * A stored config (checkpoint, run log, run file, a run kept in the browser) was complete when it was
+ * written: a field it lacks is a setting that did not exist then, so it means the old behaviour — the
+ * table's `legacy` value where the default of a new run differs from it (weight decay on kernels only).
+ */
+function withLegacyValues(input: unknown): unknown {
+  if (!isRecord(input)) return input;
+  let out: Record<string, unknown> | null = null;
+  for (const id of settingIds) {
+    const s = spec(id);
+    if (s.legacy === undefined || s.path === null || valueAt(input, s.path) !== undefined) continue;
+    out ??= structuredClone(input);
+    setAt(out, s.path, structuredClone(s.legacy));
+  }
+  return out ?? input;
+}
+
+/** The schema of stored configs: missing fields read as what they meant when the config was written (withLegacyValues). */
+export const StoredRunConfigSchema = z.preprocess(withLegacyValues, RunConfigSchema);
+
+/** Parses a stored config (a checkpoint's, a logged runStart's): see StoredRunConfigSchema. Not for new runs. */
+export function parseStoredRunConfig(input: unknown): RunConfig {
+  return StoredRunConfigSchema.parse(input);
 }
 
 /** Rules across fields of the two baselines; throws a ConfigError saying what to change. */

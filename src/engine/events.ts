@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { LiveUpdateSchema, RunConfigSchema } from './config';
+import { LiveUpdateSchema, StoredRunConfigSchema } from './config';
 
 // The engine's events, declared once: each as a zod schema, its type inferred from it. The engine emits
 // these types; run files are validated against the schemas when imported (src/runs/event-schema.ts).
@@ -50,7 +50,8 @@ export const RunStartEventSchema = extensible({
   time,
   /** The iteration a resumed run continues from (null for a fresh run). */
   resumedFrom: count.nullable(),
-  config: RunConfigSchema,
+  /** A log written before a setting existed reads it as what it meant then (StoredRunConfigSchema). */
+  config: StoredRunConfigSchema,
   /** The prune ratio actually used (solved when a target was given). */
   prune: real,
   backend: z.string(),
@@ -106,7 +107,7 @@ export const LayerProjectionSchema = extensible({
   /** Same fraction after the projection (1 when β = 0). */
   energyKeptAfter: real,
   alpha: real,
-  /** True when σ1 < 1e-4 and the layer was left as it is. */
+  /** True when the layer was left exactly as it is: σ1 < 1e-4, or its rank is its full n (nothing to cut). */
   skipped: z.boolean(),
 });
 export type LayerProjection = z.output<typeof LayerProjectionSchema>;
@@ -137,6 +138,17 @@ export const CompactEventSchema = extensible({
    */
   denseTestAccuracy: real,
   layers: z.array(extensible({ name: z.string(), rank: count, split: z.boolean(), zero: z.boolean() })),
+  /**
+   * β > 0: the soft projections left the weights full rank, so a last hard (β = 0) projection cut them to
+   * rank r before the compact model was built. Absent in logs from before it existed (they did not).
+   */
+  hardProjection: z.boolean().optional(),
+  /**
+   * The BN running statistics of the projected model were recomputed over `batches` training batches
+   * before the compact model was built: test results before and after (denseTestAccuracy is the after).
+   * null: not asked for; absent in logs from before it existed.
+   */
+  bnRecalibration: extensible({ batches: count, testAccuracyBefore: real, testAccuracyAfter: real, testLossBefore: real, testLossAfter: real }).nullish(),
   ...costShape,
 });
 export type CompactEvent = z.output<typeof CompactEventSchema>;
@@ -148,7 +160,7 @@ export const ConfigChangeEventSchema = extensible({
   epoch: count,
   changes: LiveUpdateSchema,
   /** The whole run config after the change. */
-  config: RunConfigSchema,
+  config: StoredRunConfigSchema,
   layers: z.array(LayerInfoSchema),
 });
 export type ConfigChangeEvent = z.output<typeof ConfigChangeEventSchema>;

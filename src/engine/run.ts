@@ -1,7 +1,8 @@
-import { checkRunModes, parseRunConfig, type LiveUpdate, type RunConfig } from './config';
+import { checkRunModes, parseRunConfig, parseStoredRunConfig, type LiveUpdate, type RunConfig } from './config';
 import { limitSplit, strideSubset, type CifarSplit } from './data/cifar';
 import { EpochOrder, stepsPerEpoch } from './data/batcher';
 import type { Checkpoint } from './checkpoint';
+import type { ProjectionSettings } from './lrpet/project';
 import type { ModelGraph } from './models/graph';
 import { ConfigError, planModel, type ModelPlan } from './plan';
 import { Rng, deriveSeed } from './rng';
@@ -54,8 +55,9 @@ class Trainer implements RunControls, ModeHost {
     const c = opts.resume ?? null;
     const requested = parseRunConfig(opts.config);
     if (c && c.config.model !== requested.model) throw new ConfigError(`the checkpoint is of ${c.config.model}, not ${requested.model}`);
-    // A resumed run goes on with the checkpoint's settings (they include live changes made before it).
-    this.config = c ? parseRunConfig(c.config) : requested;
+    // A resumed run goes on with the checkpoint's settings (they include live changes made before it);
+    // a setting the checkpoint predates keeps the meaning it had then (weight decay on kernels only).
+    this.config = c ? parseStoredRunConfig(c.config) : requested;
     checkRunModes(this.config);
     this.mode = runMode(this.config);
     this.plan = planModel(this.config.model, { ...this.config.lrpet });
@@ -69,7 +71,7 @@ class Trainer implements RunControls, ModeHost {
     const structure = c ? (c.compact?.layers ?? null) : this.mode.initialStructure(this.plan);
     // Given weights are decoded and checked before any tensor exists (a bad file throws and leaves nothing behind).
     const init = c ? null : initialWeights(this.config, structure !== null, this.denseGraph, opts.initWeights);
-    this.models = new RunModels(this.tf, this.test, this.denseGraph, structure, deriveSeed(this.config.seed, 'init'));
+    this.models = new RunModels(this.tf, this.test, this.denseGraph, structure, deriveSeed(this.config.seed, 'init'), this.config.weightDecayScope);
     this.order = new EpochOrder(this.train.count, new Rng(deriveSeed(this.config.seed, 'order')));
     this.augRng = new Rng(deriveSeed(this.config.seed, 'augment'));
     this.resumedFrom = c ? c.iteration : null;
@@ -209,11 +211,16 @@ class Trainer implements RunControls, ModeHost {
     return true;
   }
 
-  async project(): Promise<Projection> {
+  async project(override?: Partial<ProjectionSettings>): Promise<Projection> {
     const t0 = now();
-    const layers = await this.models.project(this.plan.layers, this.config.lrpet);
+    const layers = await this.models.project(this.plan.layers, { ...this.config.lrpet, ...override });
     this.progress.projected();
     return { layers, ms: now() - t0 };
+  }
+
+  recalibrateBn(batches: number): Promise<void> {
+    const { batchSize, augment, seed } = this.config;
+    return this.models.recalibrateBn(this.train, { batches, batchSize, augment, seed: deriveSeed(seed, 'bn-recalibration') });
   }
 
   projectionEvent(projection: Projection, testAccuracy: number | null): void {

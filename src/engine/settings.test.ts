@@ -1,11 +1,13 @@
 import { describe, expect, expectTypeOf, it } from 'vitest';
 import { z } from 'zod';
-import { describeChanges, LiveUpdateSchema, LrpetConfigSchema, RunConfigSchema, type LiveUpdate, type RunConfig, type RunConfigInput } from './config';
+import { describeChanges, LiveUpdateSchema, LrpetConfigSchema, parseRunConfig, parseStoredRunConfig, RunConfigSchema, type LiveUpdate, type RunConfig, type RunConfigInput } from './config';
 import { boundsText, valueText, formIds, liveIds, MODEL_NAMES, pageRange, SETTINGS, settingIds, spec, LrScheduleSchema, cliFlags } from './settings';
 
 /**
  * The schemas as they were written by hand before they were derived from the table (a fixed reference:
- * checkpoints and stored runs hold RunConfigs, so the derived schema must parse exactly like this one).
+ * checkpoints and stored runs hold RunConfigs, so the derived schema must parse exactly like this one),
+ * with the settings added since: weight decay scope, BN recalibration, the paper's 400 epochs and its
+ * step schedule scaled to the epochs when none is given.
  */
 const Before = (() => {
   const lrpet = z.object({
@@ -24,15 +26,17 @@ const Before = (() => {
     beta: z.number().min(0).lt(1).default(0),
     bnRectification: z.boolean().default(true),
     projectDense: z.boolean().default(false),
+    bnRecalibrationBatches: z.number().int().min(0).default(0),
   });
-  const run = z.object({
+  const object = z.object({
     model: z.enum(MODEL_NAMES).default('resnet20'),
-    epochs: z.number().int().min(1).default(10),
+    epochs: z.number().int().min(1).default(400),
     batchSize: z.number().int().min(1).max(4096).default(128),
     lr: z.number().positive().default(0.1),
     momentum: z.number().min(0).lt(1).default(0.9),
     weightDecay: z.number().min(0).default(1e-4),
-    schedule: LrScheduleSchema.default({ kind: 'step', milestones: [], gamma: 0.1 }),
+    weightDecayScope: z.enum(['all', 'kernels']).default('all'),
+    schedule: LrScheduleSchema.default({ kind: 'step', milestones: [200, 300], gamma: 0.1 }),
     seed: z.number().int().min(0).default(1),
     trainLimit: z.number().int().min(1).nullable().default(null),
     testLimit: z.number().int().min(1).nullable().default(null),
@@ -44,6 +48,14 @@ const Before = (() => {
     posthoc: z.object({ fineTuneEpochs: z.number().int().min(1) }).nullable().default(null),
     compactFromScratch: z.boolean().default(false),
   });
+  const stepAtHalfAndThreeQuarters = (input: unknown) => {
+    const c = (input ?? {}) as { epochs?: unknown; schedule?: unknown };
+    if (typeof c !== 'object' || c.schedule !== undefined) return c;
+    const e = c.epochs ?? 400;
+    if (!(Number.isInteger(e) && (e as number) >= 1)) return c;
+    return { ...c, schedule: { kind: 'step', milestones: [Math.round((e as number) / 2), Math.round(((e as number) * 3) / 4)], gamma: 0.1 } };
+  };
+  const run = z.preprocess(stepAtHalfAndThreeQuarters, object);
   const live = z.object({
     lr: z.number().positive().optional(),
     interval: z.number().int().min(1).nullable().optional(),
@@ -55,7 +67,7 @@ const Before = (() => {
     beta: z.number().min(0).lt(1).optional(),
     bnRectification: z.boolean().optional(),
   });
-  return { lrpet, run, live };
+  return { lrpet, object, run, live };
 })();
 
 const outcome = (schema: z.ZodType, input: unknown) => {
@@ -65,8 +77,8 @@ const outcome = (schema: z.ZodType, input: unknown) => {
 
 describe('schemas derived from the settings table', () => {
   it('have the types of the hand-written ones', () => {
-    expectTypeOf<RunConfig>().toEqualTypeOf<z.output<typeof Before.run>>();
-    expectTypeOf<RunConfigInput>().toEqualTypeOf<z.input<typeof Before.run>>();
+    expectTypeOf<RunConfig>().toEqualTypeOf<z.output<typeof Before.object>>();
+    expectTypeOf<RunConfigInput>().toEqualTypeOf<z.input<typeof Before.object>>();
     expectTypeOf<z.output<typeof LrpetConfigSchema>>().toEqualTypeOf<z.output<typeof Before.lrpet>>();
     expectTypeOf<LiveUpdate>().toEqualTypeOf<z.output<typeof Before.live>>();
   });
@@ -100,6 +112,14 @@ describe('schemas derived from the settings table', () => {
       { lrpet: { interval: 0, startEpoch: -1, endEpoch: 2.5 } },
       { lrpet: { energyTransfer: 1 } },
       { schedule: { kind: 'step', milestones: [1, 2], gamma: 0 } },
+      { epochs: 20 },
+      { epochs: 3, schedule: { kind: 'constant' } },
+      { epochs: 'many' },
+      { weightDecayScope: 'kernels' },
+      { weightDecayScope: 'biases' },
+      { lrpet: { bnRecalibrationBatches: 50 } },
+      { lrpet: { bnRecalibrationBatches: -1 } },
+      { lrpet: { bnRecalibrationBatches: 2.5 } },
     ];
     for (const input of inputs) expect(outcome(RunConfigSchema, input), JSON.stringify(input)).toEqual(outcome(Before.run, input));
     const updates: unknown[] = [{}, { lr: 0.01, prune: 0.3 }, { lr: 0 }, { prune: 1 }, { interval: null, endEpoch: null }, { beta: 1 }, { rankOverrides: { a: 2 } }, { energyTransfer: 'no' }];
@@ -161,5 +181,52 @@ describe('settings in words', () => {
     expect(valueText('augment', false, 'long')).toBe('augmentation: off');
     expect(valueText('prune', 0.56341, 'long')).toBe('p 0.56341');
     expect(valueText('weightDecay', 1e-4, 'long')).toBe('weight decay 0.0001');
+  });
+});
+
+describe("the engine's defaults: the authors' recipe", () => {
+  it('400 epochs, lr ×0.1 at 200 and 300, weight decay 1e-4 on every parameter, no BN recalibration', () => {
+    expect(parseRunConfig({})).toMatchObject({
+      epochs: 400,
+      lr: 0.1,
+      momentum: 0.9,
+      batchSize: 128,
+      weightDecay: 1e-4,
+      weightDecayScope: 'all',
+      schedule: { kind: 'step', milestones: [200, 300], gamma: 0.1 },
+      lrpet: { prune: 0.57, beta: 0, bnRecalibrationBatches: 0 },
+    });
+  });
+
+  it('without a schedule, the step schedule at ½ and ¾ of the epochs given; a schedule given is kept', () => {
+    expect(parseRunConfig({ epochs: 20 }).schedule).toEqual({ kind: 'step', milestones: [10, 15], gamma: 0.1 });
+    expect(parseRunConfig({ epochs: 2 }).schedule).toEqual({ kind: 'step', milestones: [1, 2], gamma: 0.1 });
+    expect(parseRunConfig({ epochs: 20, schedule: { kind: 'step', milestones: [], gamma: 0.1 } }).schedule).toEqual({ kind: 'step', milestones: [], gamma: 0.1 });
+    expect(() => parseRunConfig({ epochs: 0 })).toThrow(/epochs/);
+  });
+});
+
+describe('stored configs (checkpoints, logs, run files) keep the meaning they had', () => {
+  const stored = (c: RunConfig) => JSON.parse(JSON.stringify(c)) as Record<string, unknown>;
+
+  it("a config from before the weight decay scope existed decays kernels only; new runs every parameter", () => {
+    const { weightDecayScope: _w, ...old } = stored(parseRunConfig({ model: 'resnet8-tiny', epochs: 3 }));
+    expect(parseStoredRunConfig(old).weightDecayScope).toBe('kernels');
+    expect(parseRunConfig(old).weightDecayScope).toBe('all');
+    // Nothing else changes: the old config's own values stay (its schedule is not re-derived).
+    expect(parseStoredRunConfig(old)).toEqual({ ...parseRunConfig(old), weightDecayScope: 'kernels' });
+  });
+
+  it('a stored config that names its scope keeps it; settings without a legacy value take their default', () => {
+    for (const scope of ['all', 'kernels'] as const) expect(parseStoredRunConfig(parseRunConfig({ weightDecayScope: scope })).weightDecayScope).toBe(scope);
+    const old = stored(parseRunConfig({}));
+    delete (old.lrpet as Record<string, unknown>).bnRecalibrationBatches;
+    expect(parseStoredRunConfig(old).lrpet.bnRecalibrationBatches).toBe(0);
+    expect(() => parseStoredRunConfig({ ...old, weightDecayScope: 'biases' })).toThrow();
+  });
+
+  it('only the weight decay scope has a legacy value', () => {
+    expect(settingIds.filter((id) => spec(id).legacy !== undefined)).toEqual(['weightDecayScope']);
+    expect(SETTINGS.weightDecayScope.legacy).toBe('kernels');
   });
 });

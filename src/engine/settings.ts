@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { scheduleOfKind } from './train/schedule';
 
 /**
  * Every setting of a run, once: its type and bounds, default, label and help, whether it may change
@@ -63,6 +64,11 @@ interface Common {
   cli?: CliFlag | readonly CliFlag[];
   /** The query key on the page; a setting with one is a field of the page's form. */
   url?: string;
+  /**
+   * What a config stored before this setting existed meant (checkpoints, run logs, run files have no
+   * such field): the old behaviour, where it differs from the default a new run gets. See parseStoredRunConfig.
+   */
+  legacy?: unknown;
 }
 
 interface NumberCommon extends Common {
@@ -109,6 +115,9 @@ function custom<T extends z.ZodType, const O extends Common>(o: O & { type: T; d
 
 /** A share in (0, 1): a reduction target. */
 const openFraction: Bounds = { gt: 0, lt: 1 };
+
+/** The authors' CIFAR-10 run length; the default schedule is theirs, ×0.1 at epochs 200 and 300. */
+export const PAPER_EPOCHS = 400;
 
 const TargetSchema = z.object({ metric: z.enum(['macs', 'params']), reduction: numberType(openFraction) }).nullable();
 
@@ -186,24 +195,35 @@ export const SETTINGS = {
     path: 'lrpet.projectDense', default: false, minor: true,
     label: 'Project dense layers', short: 'project dense', name: 'dense layers projected', help: 'also project the fully connected layers (off in the paper)',
   }),
+  bnRecalibrationBatches: number({
+    path: 'lrpet.bnRecalibrationBatches', bounds: { int: true, min: 0 }, page: { max: 10000 }, default: 0, minor: true, cli: { flag: 'bn-recal', arg: 'N' }, url: 'bnrecal',
+    label: 'BN recalibration (batches)', short: 'BN recal', unit: 'batches',
+    help: 'after the final projection, recompute every BN running mean and variance as the average over N training batches (0: off)',
+  }),
   lr: number({
     path: 'lr', bounds: { gt: 0 }, page: { min: 1e-6, max: 10 }, default: 0.1, live: true, cli: { flag: 'lr', arg: 'L' }, url: 'lr',
     label: 'Learning rate', short: 'lr',
   }),
   momentum: number({ path: 'momentum', bounds: { min: 0, lt: 1 }, default: 0.9, label: 'Momentum', short: 'momentum', cli: { flag: 'momentum', arg: 'M' } }),
   weightDecay: number({ path: 'weightDecay', bounds: { min: 0 }, default: 1e-4, label: 'Weight decay', short: 'weight decay', cli: { flag: 'weight-decay', arg: 'W' } }),
+  weightDecayScope: choice({
+    path: 'weightDecayScope', values: ['all', 'kernels'], default: 'all', legacy: 'kernels', cli: { flag: 'wd-scope', arg: 'SCOPE', help: 'weight decay on: all (every parameter: conv/dense kernels, biases, BN γ and β, as the official code) or kernels' }, url: 'wdscope',
+    label: 'Weight decay on', short: 'wd scope', help: 'the official code decays every parameter, BN γ and β and biases included',
+    optionLabels: { all: 'All parameters (official code)', kernels: 'Conv and dense kernels only' },
+  }),
   schedule: choice({
     path: null, feeds: 'schedule', values: ['step', 'cosine', 'constant'], default: 'step', url: 'sched',
     cli: { flag: 'schedule', arg: 'KIND', help: "LR schedule: step (×0.1 at ½ and ¾ of the run, the paper's), cosine or constant" },
     label: 'LR schedule', short: 'schedule', optionLabels: { step: '×0.1 at ½ and ¾ of the run (paper)', cosine: 'Cosine', constant: 'Constant' },
   }),
-  lrSchedule: custom({ path: 'schedule', type: LrScheduleSchema, default: { kind: 'step', milestones: [], gamma: 0.1 }, label: 'LR schedule', short: 'schedule' }),
+  /** Without a schedule the engine takes the paper's step schedule scaled to the run's epochs (parseRunConfig); this default is that for the default epochs. */
+  lrSchedule: custom({ path: 'schedule', type: LrScheduleSchema, default: scheduleOfKind('step', PAPER_EPOCHS), label: 'LR schedule', short: 'schedule' }),
   batchSize: number({
     path: 'batchSize', bounds: { int: true, min: 1, max: 4096 }, default: 128, cli: { flag: 'batch', arg: 'B' }, url: 'batch',
     label: 'Batch size', short: 'batch',
   }),
   epochs: number({
-    path: 'epochs', bounds: { int: true, min: 1 }, page: { max: 10000 }, default: 10, cli: { flag: 'epochs', arg: 'E' }, url: 'epochs',
+    path: 'epochs', bounds: { int: true, min: 1 }, page: { max: 10000 }, default: PAPER_EPOCHS, cli: { flag: 'epochs', arg: 'E' }, url: 'epochs',
     label: 'Epochs', short: 'epochs',
   }),
   seed: number({

@@ -116,6 +116,25 @@ describe('JSON-lines logs', () => {
     expect(parsed.events[change]).toMatchObject({ type: 'configChange', config: { lrpet: { prune: 0.75 } } });
   });
 
+  it('a log from before the weight decay scope existed imports with its meaning then (kernels only); its compact event without the newer fields too', async () => {
+    const events = sampleEvents(2, 2);
+    const old = events.map((e) => {
+      if (e.type !== 'runStart' && e.type !== 'configChange') return e;
+      const { weightDecayScope: _w, ...config } = e.config;
+      return { ...e, config };
+    });
+    const parsed = parseRunFile(new TextEncoder().encode(toJsonLines(old as EngineEvent[])), 'before-scope.jsonl');
+    expect(parsed.config?.weightDecayScope).toBe('kernels');
+    for (const e of parsed.events) if (e.type === 'runStart' || e.type === 'configChange') expect(e.config.weightDecayScope).toBe('kernels');
+    const compact = parsed.events.find((e) => e.type === 'compact')!;
+    expect(compact).not.toHaveProperty('hardProjection');
+    expect(compact).not.toHaveProperty('bnRecalibration');
+    const rec = await importRun(store, parsed);
+    expect(rec.config?.weightDecayScope).toBe('kernels');
+    // A log of today's engine says 'all' and keeps it.
+    expect(parseRunFile(new TextEncoder().encode(toJsonLines(events)), 'new.jsonl').config?.weightDecayScope).toBe('all');
+  });
+
   it('an interrupted or failed log keeps that status (imported / failed)', async () => {
     const events = sampleEvents(2, 2);
     const cut = parseRunFile(new TextEncoder().encode(toJsonLines(events.slice(0, 5))), 'cut.jsonl');

@@ -1,6 +1,6 @@
 import { zipSync, type Zippable } from 'fflate';
 import { z } from 'zod';
-import { RunConfigSchema, type RunConfig } from '../engine/config';
+import { StoredRunConfigSchema, type RunConfig } from '../engine/config';
 import type { EngineEvent } from '../engine/events';
 import { encodeJsonLines, firstBinaryByte, parseEventLines, RunFileError } from './jsonl';
 import { formatBytes } from './quota';
@@ -54,7 +54,7 @@ const RunJsonSchema = z.object({
       data: z.string().max(2000).optional(),
     })
     .nullable(),
-  config: RunConfigSchema.nullable(),
+  config: StoredRunConfigSchema.nullable(),
   summary: z.unknown(),
 });
 

@@ -1,5 +1,6 @@
 import 'fake-indexeddb/auto';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import { parseRunConfig, type RunConfig } from '../engine/config';
 import { eventBytes } from './db';
 import { RunStore, storageWarning } from './store';
 import { emptySummary, summarize } from './summary';
@@ -55,6 +56,22 @@ describe('RunStore event log', () => {
     expect(rec.bytes).toBe(cuts.slice(1).reduce((s, c, i) => s + eventBytes(events.slice(cuts[i], c)), 0));
     expect(await store.getEvents(run.id)).toEqual(events);
     for (const n of [0, 1, 2, 5, 7, 8, 9, events.length, events.length + 5]) expect(await store.getEvents(run.id, n)).toEqual(events.slice(0, n));
+  });
+
+  it('reads a run stored before the weight decay scope existed as it meant then (kernels only)', async () => {
+    const events = sampleEvents(2, 2);
+    const strip = (c: RunConfig) => {
+      const { weightDecayScope: _w, ...rest } = c;
+      return rest as RunConfig;
+    };
+    const old = events.map((e) => (e.type === 'runStart' || e.type === 'configChange' ? { ...e, config: strip(e.config) } : e));
+    const run = await store.createRun({ name: 'old', source: 'browser', config: strip(parseRunConfig({ model: 'resnet8-tiny' })) });
+    await store.appendEvents(run.id, old);
+    expect((await store.getRun(run.id))!.config!.weightDecayScope).toBe('kernels');
+    expect((await store.listRuns())[0].config!.weightDecayScope).toBe('kernels');
+    const back = await store.getEvents(run.id);
+    expect(back.filter((e) => e.type === 'runStart' || e.type === 'configChange').map((e) => (e as { config: RunConfig }).config.weightDecayScope)).toEqual(['kernels', 'kernels']);
+    expect(back).toEqual(events.map((e) => (e.type === 'runStart' || e.type === 'configChange' ? { ...e, config: { ...e.config, weightDecayScope: 'kernels' } } : e)));
   });
 
   it('truncates at chunk boundaries and inside chunks, recomputing the summary and size', async () => {

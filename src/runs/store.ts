@@ -4,6 +4,7 @@ import type { EngineEvent } from '../engine/events';
 import { DEFAULT_DB_NAME, eventBytes, openRunsDB, ownBytes, runEventsRange, type RunsDB } from './db';
 import { estimateStorage, type StorageEstimateLite } from './quota';
 import { statusAfter, type CheckpointMeta, type RunBatch, type RunPatch, type RunRecord, type RunSource } from './records';
+import { storedConfig, storedEvent } from './stored-config';
 import { emptySummary, summarize } from './summary';
 
 export type { CheckpointMeta, CheckpointReason, RunBatch, RunPatch, RunRecord, RunSource, RunStatus } from './records';
@@ -123,13 +124,19 @@ export class RunStore {
     return run;
   }
 
+  /** A run as stored; its config reads as it meant when it was written (stored-config.ts). */
   getRun(id: string): Promise<RunRecord | null> {
-    return guard('read a run', async () => (await this.db.get('runs', id)) ?? null);
+    return guard('read a run', async () => {
+      const run = await this.db.get('runs', id);
+      return run ? { ...run, config: storedConfig(run.config) } : null;
+    });
   }
 
   /** Newest first. */
   listRuns(): Promise<RunRecord[]> {
-    return guard('list the runs', async () => (await this.db.getAll('runs')).sort((a, b) => b.createdAt - a.createdAt || (a.id < b.id ? 1 : -1)));
+    return guard('list the runs', async () =>
+      (await this.db.getAll('runs')).map((r) => ({ ...r, config: storedConfig(r.config) })).sort((a, b) => b.createdAt - a.createdAt || (a.id < b.id ? 1 : -1)),
+    );
   }
 
   updateRun(id: string, patch: RunPatch): Promise<RunRecord> {
@@ -176,13 +183,13 @@ export class RunStore {
     });
   }
 
-  /** The first `count` events of the run (all when count is omitted), in order. */
+  /** The first `count` events of the run (all when count is omitted), in order; their configs read as they meant when written. */
   getEvents(id: string, count = Infinity): Promise<EngineEvent[]> {
     return guard('read the events of a run', async () => {
       const out: EngineEvent[] = [];
       let cursor = await this.db.transaction('events').store.openCursor(runEventsRange(id));
       while (cursor && cursor.value.first < count) {
-        for (const e of cursor.value.events) out.push(e);
+        for (const e of cursor.value.events) out.push(storedEvent(e));
         cursor = await cursor.continue();
       }
       if (out.length > count) out.length = count;

@@ -102,3 +102,77 @@ describe('compact model edge cases', () => {
     disposeParams(compact.params);
   });
 });
+
+/** Logits of the dense and the compact model on the same random batch. */
+function logitsOf(graph: Parameters<typeof forward>[1], params: ModelParams, compact: Awaited<ReturnType<typeof buildCompactModel>>) {
+  const x = tf.randomNormal([4, 32, 32, 3], 0, 1, 'float32', 9) as tf.Tensor4D;
+  const dense = tf.tidy(() => forward(tf, graph, params, x, false));
+  const small = tf.tidy(() => forward(tf, compact.graph, compact.params, x, false));
+  const out = { dense: dense.dataSync() as Float32Array, compact: small.dataSync() as Float32Array };
+  tf.dispose([x, dense, small]);
+  return out;
+}
+
+describe('β > 0: the hard cut before the compact model', () => {
+  it.each(['resnet8-tiny', 'vgg-tiny'] as ModelName[])('%s: after a soft projection (β = 0.3) one hard one (β = 0, no energy transfer) makes compact = projected', async (model) => {
+    const plan = planModel(model, { prune: 0.6, target: null, rankOverrides: {}, rankFloors: false, projectDense: false });
+    const params = initParams(tf, plan.graph, 21);
+    randomizeBn(params, new Rng(8));
+    const soft = await projectModel(tf, params, plan.layers, () => 1e-5, { energyTransfer: true, beta: 0.3, bnRectification: true });
+    expect(soft.every((l) => l.sigmaAfter.slice(l.rank).some((x) => x > 0))).toBe(true);
+    // Without the cut the split model is not the function that was trained: the check below can fail.
+    const uncut = await buildCompactModel(tf, plan.graph, params, plan.layers);
+    const before = logitsOf(plan.graph, params, uncut);
+    expect(maxRelDiff(before.compact, before.dense)).toBeGreaterThan(1e-3);
+    disposeParams(uncut.params);
+
+    const hard = await projectModel(tf, params, plan.layers, () => 1e-5, { energyTransfer: false, beta: 0, bnRectification: true });
+    for (const l of hard) {
+      expect(l.alpha).toBe(1);
+      expect(l.sigmaAfter.slice(l.rank).every((x) => x === 0), l.name).toBe(true);
+      // The kept singular values stay as they were (no energy transfer).
+      l.sigmaAfter.slice(0, l.rank).forEach((x, i) => expect(x / l.sigmaBefore[i]).toBeCloseTo(1, 12));
+    }
+    const compact = await buildCompactModel(tf, plan.graph, params, plan.layers);
+    const after = logitsOf(plan.graph, params, compact);
+    expect(maxRelDiff(after.compact, after.dense)).toBeLessThanOrEqual(1e-4);
+    disposeParams(params);
+    disposeParams(compact.params);
+  });
+});
+
+describe('nothing to cut (p = 0, or a rank override of n)', () => {
+  it('a full-rank layer is not projected at all: its weights are bit-unchanged, it is reported skipped with its spectrum', async () => {
+    const plan = planModel('resnet8-tiny', { prune: 0, target: null, rankOverrides: {}, rankFloors: false, projectDense: false });
+    expect(plan.layers.filter((l) => l.projected).every((l) => l.rank === l.n)).toBe(true);
+    const params = initParams(tf, plan.graph, 3);
+    randomizeBn(params, new Rng(4)); // γ ≈ 1e-4 on some channels: the round trip a/(a²+1e-5)·a would shrink them
+    const kernels = () => new Map([...params.weights].map(([name, w]) => [name, Array.from(w.kernel.dataSync())]));
+    const before = kernels();
+    const proj = await projectModel(tf, params, plan.layers, () => 1e-5, { energyTransfer: true, beta: 0, bnRectification: true });
+    expect(kernels()).toEqual(before);
+    for (const l of proj) {
+      expect(l, l.name).toMatchObject({ skipped: true, alpha: 1, energyKeptBefore: 1, energyKeptAfter: 1 });
+      expect(l.sigmaBefore).toHaveLength(Math.min(...l.shape));
+      expect(l.sigmaBefore[0]).toBeGreaterThan(0);
+      expect(l.sigmaAfter).toEqual(l.sigmaBefore);
+    }
+    disposeParams(params);
+  });
+
+  it('among cut layers, only the one whose rank is its n is left alone', async () => {
+    const plan = planModel('resnet8-tiny', { prune: 0.5, target: null, rankOverrides: { 'stage1/block1/conv1': 8 }, rankFloors: false, projectDense: false });
+    const params = initParams(tf, plan.graph, 3);
+    randomizeBn(params, new Rng(4));
+    const kernels = () => new Map([...params.weights].map(([name, w]) => [name, Array.from(w.kernel.dataSync())]));
+    const before = kernels();
+    const proj = await projectModel(tf, params, plan.layers, () => 1e-5, { energyTransfer: true, beta: 0, bnRectification: true });
+    const after = kernels();
+    for (const l of proj) {
+      const full = l.name === 'stage1/block1/conv1';
+      expect(l.skipped, l.name).toBe(full);
+      expect(after.get(l.name)!.every((v, i) => v === before.get(l.name)![i]), l.name).toBe(full);
+    }
+    disposeParams(params);
+  });
+});

@@ -1,6 +1,6 @@
 import type * as tfType from '@tensorflow/tfjs';
 import type { LayerInfo, LayerProjection } from '../events';
-import { projectMatrix } from '../linalg';
+import { projectMatrix, singularValues } from '../linalg';
 import type { ModelParams } from '../models/params';
 
 type Tf = typeof tfType;
@@ -20,9 +20,22 @@ async function bnScale(params: ModelParams, bnName: string, epsilon: number): Pr
   return a;
 }
 
+/** diag(a)·W in the wt layout (K×O): column o scaled by a_o. */
+function merged(wt: Float32Array, K: number, O: number, scale: Float64Array | null): Float32Array | Float64Array {
+  if (!scale) return wt;
+  const m = new Float64Array(K * O);
+  for (let k = 0; k < K; k++) for (let o = 0; o < O; o++) m[k * O + o] = wt[k * O + o] * scale[o];
+  return m;
+}
+
 /**
  * Projects every projected layer onto rank r (spec §3–§4) in place: reads the kernel, does the
  * float64 projection on the CPU and writes the result back into the same variable.
+ *
+ * A layer whose rank is its full n (p = 0, or a rank override of n) is left exactly as it is and
+ * reported as skipped, with its spectrum: nothing is cut, and the rectification round trip
+ * diag(a/(a²+1e-5))·diag(a)·W would still shrink the rows whose a is small, so "LRPET at p = 0" would
+ * not be dense training.
  */
 export async function projectModel(
   tf: Tf,
@@ -38,6 +51,11 @@ export async function projectModel(
     const [O, K] = layer.shape;
     const wt = (await w.kernel.data()) as Float32Array;
     const scale = settings.bnRectification && layer.bn ? await bnScale(params, layer.bn, bnEpsilon(layer.bn)) : null;
+    if (layer.rank >= layer.n) {
+      const sigma = Array.from(singularValues(merged(wt, K, O, scale), K, O));
+      results.push({ name: layer.name, shape: layer.shape, rank: layer.rank, sigmaBefore: sigma, sigmaAfter: sigma, energyKeptBefore: 1, energyKeptAfter: 1, alpha: 1, skipped: true });
+      continue;
+    }
     const r = projectMatrix(wt, K, O, { rank: layer.rank, scale, beta: settings.beta, energyTransfer: settings.energyTransfer });
     if (!r.skipped) {
       const shape = w.kernel.shape;

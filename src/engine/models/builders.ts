@@ -49,7 +49,7 @@ function buildResNet(name: string, spec: ResNetSpec): ModelGraph {
   });
   nodes.push({ op: 'gap', name: 'pool', input: x });
   nodes.push({ op: 'dense', name: 'fc', input: 'pool', inFeatures: channels, outFeatures: 10 });
-  return { name, inputSize: 32, inputChannels: 3, numClasses: 10, nodes, output: 'fc' };
+  return { name, inputSize: 32, inputChannels: 3, numClasses: 10, init: 'resnet', nodes, output: 'fc' };
 }
 
 /** VGG with BN (conv3×3 with bias + BN + ReLU; 'M' = 2×2 max pool), then one dense layer to 10 classes. */
@@ -78,7 +78,7 @@ function buildVgg(name: string, pattern: (number | 'M')[]): ModelGraph {
   // Spatial size is 1×1 after five pools; global average pooling makes smaller variants work too.
   nodes.push({ op: 'gap', name: 'flatten', input: x });
   nodes.push({ op: 'dense', name: 'fc', input: 'flatten', inFeatures: channels, outFeatures: 10 });
-  return { name, inputSize: 32, inputChannels: 3, numClasses: 10, nodes, output: 'fc' };
+  return { name, inputSize: 32, inputChannels: 3, numClasses: 10, init: 'vgg', nodes, output: 'fc' };
 }
 
 const VGG16_PATTERN: (number | 'M')[] = [64, 64, 'M', 128, 128, 'M', 256, 256, 256, 'M', 512, 512, 512, 'M', 512, 512, 512, 'M'];

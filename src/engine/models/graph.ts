@@ -69,11 +69,15 @@ export interface DenseNode {
   bias?: boolean;
 }
 
+export type InitScheme = 'resnet' | 'vgg';
+
 export interface ModelGraph {
   name: ModelName | string;
   inputSize: number;
   inputChannels: number;
   numClasses: number;
+  /** The official code's initialisation for this family (initParams): 'resnet' fan-in Kaiming, 'vgg' fan-out convs and a N(0, 0.01) classifier. */
+  init: InitScheme;
   nodes: GraphNode[];
   /** Name of the node whose output is the logits. */
   output: string;

@@ -8,8 +8,9 @@ import { disposeParams, initParams } from '../models/params';
 import { compactGraph, type CompactLayer } from '../models/split';
 import type { ExportedModel, SafetensorsExport, Tf } from '../run-api';
 import { assignWeightValues, exportSafetensors } from '../weights/model-weights';
+import { recalibrateForRun, type BnRecalibration } from '../train/bn-recalibration';
 import { evaluate, type EvalResult } from '../train/evaluate';
-import { createTrainedModel, disposeTrainedModel, type TrainedModel } from '../train/trained-model';
+import { createTrainedModel, disposeTrainedModel, type TrainedModel, type WeightDecayScope } from '../train/trained-model';
 
 /** The state of the trained weights an evaluation is valid for. */
 export interface WeightsStamp {
@@ -34,9 +35,10 @@ export class RunModels {
     denseGraph: ModelGraph,
     structure: CompactLayer[] | null,
     initSeed: number,
+    private readonly weightDecayScope: WeightDecayScope,
   ) {
     const graph = structure ? compactGraph(denseGraph, structure) : denseGraph;
-    this.model = createTrainedModel(tf, graph, initParams(tf, graph, initSeed), structure);
+    this.model = createTrainedModel(tf, graph, initParams(tf, graph, initSeed), structure, weightDecayScope);
   }
 
   get trained(): TrainedModel {
@@ -63,12 +65,18 @@ export class RunModels {
     return projectModel(this.tf, model.params, layers, (bn) => model.bnNodes.get(bn)!.epsilon, settings);
   }
 
+  /** Refreshes the trained model's BN running statistics (train/bn-recalibration.ts); its weights and test result change. */
+  async recalibrateBn(train: CifarSplit, o: BnRecalibration): Promise<void> {
+    this.lastEval = null;
+    await recalibrateForRun(this.tf, this.trained, train, o);
+  }
+
   /** Post-hoc: replaces the projected dense model (and its optimiser state) by its compact model, trained from here on. */
   async switchToCompact(layers: LayerInfo[]): Promise<TrainedModel> {
     const dense = this.trained;
     const built = await buildCompactModel(this.tf, dense.graph, dense.params, layers);
     disposeTrainedModel(dense);
-    this.model = createTrainedModel(this.tf, built.graph, built.params, built.layers);
+    this.model = createTrainedModel(this.tf, built.graph, built.params, built.layers, this.weightDecayScope);
     return this.model;
   }
 

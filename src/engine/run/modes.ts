@@ -1,5 +1,6 @@
 import type { RunConfig } from '../config';
-import type { LayerProjection } from '../events';
+import type { CompactEvent, LayerProjection } from '../events';
+import type { ProjectionSettings } from '../lrpet/project';
 import { costSummary, graphCosts, type Costs } from '../models/cost';
 import type { ModelGraph } from '../models/graph';
 import { plannedCompactLayers, type CompactLayer } from '../models/split';
@@ -7,6 +8,7 @@ import type { ModelPlan } from '../plan';
 import type { Emit } from './emit';
 import type { RunModels } from './models';
 import type { RunProgress } from './progress';
+import type { EvalResult } from '../train/evaluate';
 
 /** One projection of every projected layer, and how long it took. */
 export interface Projection {
@@ -24,8 +26,10 @@ export interface ModeHost {
   readonly stepsPerEpoch: number;
   readonly models: RunModels;
   readonly emit: Emit;
-  /** Projects the trained model once and counts it; the projection event is the caller's to send. */
-  project(): Promise<Projection>;
+  /** Projects the trained model once and counts it; the projection event is the caller's to send. `override`: settings other than the run's for this one (a hard cut). */
+  project(override?: Partial<ProjectionSettings>): Promise<Projection>;
+  /** Refreshes the trained model's BN running statistics over this many training batches. */
+  recalibrateBn(batches: number): Promise<void>;
   projectionEvent(p: Projection, testAccuracy: number | null): void;
 }
 
@@ -98,12 +102,54 @@ function scheduledProjectionDue({ config, progress, stepsPerEpoch }: ModeHost): 
   return inRange && progress.iteration % (l.interval ?? stepsPerEpoch) === 0;
 }
 
-/** End of an LRPET run: project once more if training moved the weights since the last projection, then build, test and report the compact model. */
+/**
+ * The cut made before a compact model is built from weights projected with β > 0: soft projections keep
+ * the cut singular values at β·σ, so every layer stays full rank and the rank-r split would not compute
+ * what was trained. This projection is hard (β = 0) in the BN-merged space and leaves the kept σ as they
+ * are (no energy transfer: no training follows that would need it, and the best rank-r approximation is
+ * the one closest to the trained function).
+ */
+const HARD_CUT: Partial<ProjectionSettings> = { beta: 0, energyTransfer: false };
+
+const pct = (x: number) => `${(x * 100).toFixed(2)}%`;
+
+function hardCutMessage(beta: number, accuracy: number): string {
+  return (
+    `β = ${beta}: the soft projections leave every layer at full rank, so one hard projection (β = 0, kept singular values unchanged) ` +
+    `cut them to rank r before the compact model was built; test accuracy after it ${pct(accuracy)}`
+  );
+}
+
+/** Refreshes the BN running statistics of the projected model (train/bn-recalibration.ts) and tests it again. */
+async function recalibrateBn(run: ModeHost, batches: number, before: EvalResult): Promise<{ result: EvalResult; report: NonNullable<CompactEvent['bnRecalibration']> }> {
+  await run.recalibrateBn(batches);
+  const result = await run.models.evaluateTrained(run.progress);
+  run.emit('log', {
+    level: 'info',
+    message: `BN recalibration: running statistics recomputed over ${batches} training batch${batches === 1 ? '' : 'es'} (average of the batch statistics); test accuracy ${pct(before.accuracy)} → ${pct(result.accuracy)}`,
+  });
+  return { result, report: { batches, testAccuracyBefore: before.accuracy, testAccuracyAfter: result.accuracy, testLossBefore: before.loss, testLossAfter: result.loss } };
+}
+
+/**
+ * End of an LRPET run: project once more if training moved the weights since the last projection (with
+ * β > 0 a hard cut instead, always), optionally recalibrate the BN statistics, then build, test and
+ * report the compact model — built last, so it computes what the projected model computes.
+ */
 async function buildCompact(run: ModeHost): Promise<void> {
   const p = run.progress;
-  const finalProjection = p.lastProjectionIteration !== p.iteration ? await run.project() : null;
-  const projected = await run.models.evaluateTrained(p);
+  const { beta, bnRecalibrationBatches } = run.config.lrpet;
+  const hard = beta > 0;
+  const finalProjection = hard ? await run.project(HARD_CUT) : p.lastProjectionIteration !== p.iteration ? await run.project() : null;
+  let projected = await run.models.evaluateTrained(p);
   if (finalProjection) run.projectionEvent(finalProjection, projected.accuracy);
+  if (hard) run.emit('log', { level: 'info', message: hardCutMessage(beta, projected.accuracy) });
+  let bnRecalibration: CompactEvent['bnRecalibration'] = null;
+  if (bnRecalibrationBatches > 0) {
+    const r = await recalibrateBn(run, bnRecalibrationBatches, projected);
+    projected = r.result;
+    bnRecalibration = r.report;
+  }
   const { compact, result } = await run.models.buildCompact(run.plan.layers);
   run.emit('compact', {
     ...costSummary(run.denseGraph, compact.graph),
@@ -111,6 +157,8 @@ async function buildCompact(run: ModeHost): Promise<void> {
     testLoss: result.loss,
     denseTestAccuracy: projected.accuracy,
     layers: compact.layers,
+    hardProjection: hard,
+    bnRecalibration,
   });
 }
 
@@ -124,11 +172,21 @@ async function reportTrainedCompact(run: ModeHost): Promise<void> {
     testLoss: result.loss,
     denseTestAccuracy: run.progress.denseTestAccuracy ?? result.accuracy,
     layers: model.compactLayers!,
+    hardProjection: false,
+    bnRecalibration: null,
   });
 }
 
 /** Post-hoc, after its one projection: from here on the compact model is trained. */
-async function switchToCompact(run: ModeHost, denseAccuracy: number): Promise<void> {
+async function switchToCompact(run: ModeHost, projectedAccuracy: number): Promise<void> {
+  let denseAccuracy = projectedAccuracy;
+  const { beta } = run.config.lrpet;
+  if (beta > 0) {
+    const cut = await run.project(HARD_CUT);
+    denseAccuracy = (await run.models.evaluateTrained(run.progress)).accuracy;
+    run.projectionEvent(cut, denseAccuracy);
+    run.emit('log', { level: 'info', message: hardCutMessage(beta, denseAccuracy) });
+  }
   const model = await run.models.switchToCompact(run.plan.layers);
   const { epoch } = run.progress;
   run.progress.denseTestAccuracy = denseAccuracy;

@@ -1,4 +1,4 @@
-import type { LrSchedule } from '../config';
+import type { LrSchedule } from '../settings';
 
 /** Learning rate at a (fractional) epoch: step decay at milestones, or per-iteration cosine. */
 export function learningRate(baseLr: number, schedule: LrSchedule, epoch: number, progress: number): number {

@@ -3,7 +3,11 @@ import type { BatchNormNode, ModelGraph } from '../models/graph';
 import { disposeParams, trainableVariables, type ModelParams } from '../models/params';
 import type { CompactLayer } from '../models/split';
 import type { Tf } from '../run-api';
+import type { SettingValue } from '../settings';
 import { SgdMomentum } from './sgd';
+
+/** Which parameters weight decay applies to: every trainable one (the official code), or the conv and dense kernels only. */
+export type WeightDecayScope = SettingValue<'weightDecayScope'>;
 
 /** The model a run is training: its graph, variables and optimiser state. */
 export interface TrainedModel {
@@ -16,10 +20,15 @@ export interface TrainedModel {
   compactLayers: CompactLayer[] | null;
 }
 
-/** Takes ownership of `params` and gives them a fresh optimiser (weight decay on kernels only). */
-export function createTrainedModel(tf: Tf, graph: ModelGraph, params: ModelParams, compactLayers: CompactLayer[] | null): TrainedModel {
-  const decayed = new Set([...params.weights.values()].map((w) => w.kernel));
-  const sgd = new SgdMomentum(tf, trainableVariables(params), decayed);
+/**
+ * Takes ownership of `params` and gives them a fresh optimiser. Weight decay: scope 'all' decays every
+ * trainable variable — kernels, biases, BN γ and β — as the official `optim.SGD(model.parameters(), …,
+ * weight_decay=1e-4)` does; 'kernels' only the conv and dense kernels.
+ */
+export function createTrainedModel(tf: Tf, graph: ModelGraph, params: ModelParams, compactLayers: CompactLayer[] | null, decay: WeightDecayScope): TrainedModel {
+  const variables = trainableVariables(params);
+  const decayed = new Set(decay === 'all' ? variables : [...params.weights.values()].map((w) => w.kernel));
+  const sgd = new SgdMomentum(tf, variables, decayed);
   const bnNodes = new Map(graph.nodes.filter((n): n is BatchNormNode => n.op === 'bn').map((n) => [n.name, n]));
   return { graph, params, sgd, bnNodes, compactLayers };
 }

@@ -94,7 +94,7 @@ export const SpectrumChart = staggered(function SpectrumChart({ spectra, scrub, 
               <>
                 rank cut <b data-testid="rank-cut">r = {entry.rank}</b> of n = {entry.sigmaBefore.length} · energy kept before {fmtPct(entry.energyKeptBefore)} · α ={' '}
                 {fmtNum(entry.alpha, 4)}
-                {entry.skipped ? ' · skipped (σ₁ < 1e-4)' : ''}
+                {entry.skipped ? (entry.rank >= entry.sigmaBefore.length ? ' · not projected (full rank: nothing to cut)' : ' · skipped (σ₁ < 1e-4)') : ''}
               </>
             ) : (
               '\u00a0'

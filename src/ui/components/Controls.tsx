@@ -42,7 +42,7 @@ export const Controls = memo(function Controls({ form, set, applyPreset, plan, r
   /** Settings a run cannot change are fixed while it goes; LRPET's own are off without LRPET. */
   const off = (id: FormId) => (!isLive(id) && running) || (lrpetOnly(id) && !form.lrpet);
   /** A whole-number box; an empty box means null where the setting allows it, else keeps the value. */
-  const count = (id: 'interval' | 'startEpoch' | 'endEpoch' | 'batchSize' | 'epochs' | 'trainLimit' | 'testLimit' | 'seed') => ({
+  const count = (id: 'interval' | 'startEpoch' | 'endEpoch' | 'bnRecalibrationBatches' | 'batchSize' | 'epochs' | 'trainLimit' | 'testLimit' | 'seed') => ({
     ...limited(id),
     integer: true,
     value: form[id],
@@ -129,6 +129,7 @@ export const Controls = memo(function Controls({ form, set, applyPreset, plan, r
         <Toggle id="energy-transfer" {...described('energyTransfer')} checked={form.energyTransfer} disabled={off('energyTransfer')} onChange={(v) => set('energyTransfer', v)} />
         <Slider id="beta" {...limited('beta')} value={form.beta} step={0.01} format={(v) => v.toFixed(2)} disabled={off('beta')} onChange={(v) => set('beta', v)} />
         <Toggle id="bn-rect" {...described('bnRectification')} checked={form.bnRectification} disabled={off('bnRectification')} onChange={(v) => set('bnRectification', v)} />
+        <NumberField id="bn-recal" {...count('bnRecalibrationBatches')} />
       </Section>
 
       <Section title="Training">
@@ -139,6 +140,14 @@ export const Controls = memo(function Controls({ form, set, applyPreset, plan, r
           value={form.lr}
           disabled={off('lr')}
           onChange={(v) => set('lr', v ?? form.lr)}
+        />
+        <Select
+          id="wd-scope"
+          {...described('weightDecayScope')}
+          value={form.weightDecayScope}
+          disabled={off('weightDecayScope')}
+          options={options(SETTINGS.weightDecayScope)}
+          onChange={(v) => set('weightDecayScope', v)}
         />
         <Select {...described('schedule')} value={form.schedule} disabled={off('schedule')} options={options(SETTINGS.schedule)} onChange={(v) => set('schedule', v)} />
         <div className="two">

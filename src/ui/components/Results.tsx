@@ -25,6 +25,7 @@ export const Results = memo(function Results({
   const splits = compact?.layers.filter((l) => l.split).length ?? 0;
   const zeros = compact?.layers.filter((l) => l.zero).length ?? 0;
   const dense = compact ? compact.layers.length - splits : 0;
+  const recal = compact?.bnRecalibration ?? null;
   return (
     <section className="results" aria-label="Result" data-testid="results">
       {compact ? (
@@ -38,8 +39,18 @@ export const Results = memo(function Results({
             </tr>
           </thead>
           <tbody>
+            {recal ? (
+              <tr className="recal-row" data-testid="bn-recalibration">
+                <th scope="row">Projected, before BN recalibration</th>
+                <td data-testid="recal-before-accuracy">{fmtPct(recal.testAccuracyBefore, 2)}</td>
+                <td colSpan={2} className="hint">
+                  running statistics recomputed over {recal.batches.toLocaleString('en')} training batch{recal.batches === 1 ? '' : 'es'}: {fmtPct(recal.testAccuracyBefore, 2)} →{' '}
+                  {fmtPct(recal.testAccuracyAfter, 2)}
+                </td>
+              </tr>
+            ) : null}
             <tr>
-              <th scope="row">Dense network (projected)</th>
+              <th scope="row">Dense network (projected{recal ? ', BN recalibrated' : ''})</th>
               <td data-testid="dense-accuracy">{fmtPct(compact.denseTestAccuracy, 2)}</td>
               <td>{fmtCount(compact.macsDense)}</td>
               <td>{fmtCount(compact.paramsDense)}</td>
@@ -58,7 +69,9 @@ export const Results = memo(function Results({
           <caption>
             The compact model replaces each projected k×k conv by a k×k conv to r channels and a 1×1 conv ({splits} split
             {dense ? `, ${dense} kept dense because splitting would not save anything` : ''}
-            {zeros ? `, ${zeros} dead layers output zeros` : ''}); it computes the same function as the projected network. Evaluated on {start?.testSize.toLocaleString('en')} test images.
+            {zeros ? `, ${zeros} dead layers output zeros` : ''}); it computes the same function as the projected network.
+            {compact.hardProjection ? ' The run projected softly (β > 0, every layer stays full rank), so one hard projection (β = 0) cut the layers to rank r before the split.' : ''}{' '}
+            Evaluated on {start?.testSize.toLocaleString('en')} test images.
           </caption>
         </table>
       ) : null}

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { RunConfigSchema, type RunConfigInput } from '../../engine/config';
+import { parseStoredRunConfig, RunConfigSchema, type RunConfigInput } from '../../engine/config';
 import { ablationBatch, type AblationConfigInput } from './ablations';
 import { describeDifferences, type ComparedConfig } from './config-diff';
 import { presetById, toRunConfig, type FormState } from './form';
@@ -28,6 +28,7 @@ describe('describeDifferences', () => {
       'constant lr',
       'momentum 0.9',
       'weight decay 0.0001',
+      'wd scope all',
       'seed 1',
       'train 512 images',
       'test 500 images',
@@ -76,7 +77,15 @@ describe('describeDifferences', () => {
       ['no rank overrides', 'projections in every epoch', 'β 0'],
       ['ranks stem/conv:2', 'projections in epochs 1–4', 'β 0.2'],
     ]);
-    expect(common.join()).not.toMatch(/rank|β|window|floors|dense layers/);
+    expect(common.join()).not.toMatch(/rank|β|window|floors|dense layers|BN recal/);
+  });
+
+  it('names the weight decay scope and BN recalibration where runs differ in them (a stored run from before the scope: kernels)', () => {
+    const labels = (a: Partial<FormState>, b: Partial<FormState>) => describeDifferences([cfg(a), cfg(b)]).perRun;
+    expect(labels({ weightDecayScope: 'all' }, { weightDecayScope: 'kernels' })).toEqual([['wd scope all'], ['wd scope kernels']]);
+    expect(labels({}, { bnRecalibrationBatches: 40 })).toEqual([['BN recal 0'], ['BN recal 40']]);
+    const { weightDecayScope: _w, ...old } = cfg({});
+    expect(describeDifferences([cfg({}), parseStoredRunConfig(old)]).perRun).toEqual([['wd scope all'], ['wd scope kernels']]);
   });
 
   it('spells out targets, schedules, data limits and post-hoc variants', () => {

@@ -52,6 +52,7 @@ function settingsOf(c: ComparedConfig): Setting[] {
     { dim: 'schedule', text: scheduleText(c.schedule) },
     setting(c, 'momentum'),
     setting(c, 'weightDecay'),
+    setting(c, 'weightDecayScope'),
     setting(c, 'seed'),
     imagesText(c, 'trainLimit', 'training'),
     imagesText(c, 'testLimit', 'test'),
@@ -77,6 +78,7 @@ function settingsOf(c: ComparedConfig): Setting[] {
     setting(c, 'energyTransfer'),
     setting(c, 'beta'),
     setting(c, 'bnRectification'),
+    setting(c, 'bnRecalibrationBatches'),
   );
   return out;
 }

@@ -127,9 +127,16 @@ describe('formFromConfig', () => {
 });
 
 describe('the form\'s defaults are the engine\'s', () => {
-  it('a default form gives the engine\'s default config but for the step schedule scaled to the epochs', () => {
+  it('a default form gives the engine\'s default config: the paper\'s recipe', () => {
     const c = parseRunConfig(toRunConfig(defaultForm()));
-    expect(c).toEqual({ ...parseRunConfig({}), schedule: { kind: 'step', milestones: [5, 8], gamma: 0.1 } });
+    expect(c).toEqual(parseRunConfig({}));
+    expect(c).toMatchObject({ epochs: 400, schedule: { kind: 'step', milestones: [200, 300], gamma: 0.1 }, weightDecayScope: 'all', lrpet: { bnRecalibrationBatches: 0 } });
+  });
+  it('any epoch count: the form\'s step schedule is the one the engine takes without a schedule', () => {
+    for (const epochs of [1, 3, 10, 57, 400]) {
+      const { schedule: _s, ...rest } = toRunConfig({ ...defaultForm(), epochs });
+      expect(parseRunConfig(rest).schedule, String(epochs)).toEqual(parseRunConfig(toRunConfig({ ...defaultForm(), epochs })).schedule);
+    }
   });
 });
 

@@ -39,7 +39,9 @@ function randomForm(rng: Rng): FormState {
     energyTransfer: rng.next() < 0.5,
     beta: inRange(RANGES.beta),
     bnRectification: rng.next() < 0.5,
+    bnRecalibrationBatches: rng.next() < 0.5 ? 0 : inRange(RANGES.bnRecalibrationBatches),
     lr: inRange(RANGES.lr),
+    weightDecayScope: pick(['all', 'kernels'] as const),
     schedule: pick(['step', 'cosine', 'constant'] as const),
     batchSize: inRange(RANGES.batchSize),
     epochs,
@@ -51,7 +53,7 @@ function randomForm(rng: Rng): FormState {
   };
 }
 
-const KEY_ORDER = ['model', 'lrpet', 'comp', 'p', 'flops', 'floors', 'ranks', 'interval', 'start', 'end', 'et', 'beta', 'bn', 'lr', 'sched', 'batch', 'epochs', 'seed', 'train', 'test', 'aug', 'ckpt'];
+const KEY_ORDER = ['model', 'lrpet', 'comp', 'p', 'flops', 'floors', 'ranks', 'interval', 'start', 'end', 'et', 'beta', 'bn', 'bnrecal', 'lr', 'wdscope', 'sched', 'batch', 'epochs', 'seed', 'train', 'test', 'aug', 'ckpt'];
 const keysOf = (search: string) => [...new URLSearchParams(search).keys()];
 
 describe('formToSearch / formFromSearch round trip', () => {
@@ -100,6 +102,18 @@ describe('formFromSearch: the old links keep working', () => {
     expect(notes).toEqual([]);
     const g = read('preset=quick&train=64&test=50&batch=16&epochs=3&interval=2&p=0.5&lr=0.02&seed=7&model=vgg-tiny').form;
     expect(g).toEqual({ ...quick, model: 'vgg-tiny', trainLimit: 64, testLimit: 50, batchSize: 16, epochs: 3, interval: 2, prune: 0.5, lr: 0.02, seed: 7 });
+  });
+
+  it('weight decay scope and BN recalibration: their own keys, both ways', () => {
+    const f = { ...quick, weightDecayScope: 'kernels' as const, bnRecalibrationBatches: 20 };
+    const search = formToSearch(f);
+    expect(search).toContain('bnrecal=20');
+    expect(search).toContain('wdscope=kernels');
+    expect(read(search, paper)).toEqual({ form: f, notes: [] });
+    expect(read('preset=quick&wdscope=all&bnrecal=5').form).toEqual({ ...quick, weightDecayScope: 'all', bnRecalibrationBatches: 5 });
+    // A link without them (written before they existed) gets the fallback's: the official scope, no recalibration.
+    expect(read('preset=quick&epochs=3').form).toMatchObject({ weightDecayScope: 'all', bnRecalibrationBatches: 0 });
+    expect(read('preset=quick&wdscope=some').notes).toEqual(['wdscope: "some" is not one of all, kernels, kept all']);
   });
 
   it('without a preset starts from the fallback; the preset wherever it stands', () => {
