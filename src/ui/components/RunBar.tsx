@@ -10,6 +10,7 @@ const PHASE_LABEL: Record<RunState['phase'], string> = {
   finished: 'finished',
   stopped: 'stopped',
   failed: 'failed',
+  interrupted: 'interrupted',
 };
 
 export function RunBar({

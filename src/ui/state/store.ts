@@ -13,7 +13,8 @@ import type {
 import type { Progress, WorkerMessage } from '../../worker/protocol';
 import { addPoints, EMA0, emaAdd, emaValue, emptySeries, seriesPoints, thin, wmean, type Bucketed, type Ema } from './series';
 
-export type Phase = 'idle' | 'loading' | 'running' | 'paused' | 'stopping' | 'finished' | 'stopped' | 'failed';
+/** 'interrupted': a stored run whose page went away mid-run, shown from its log before it is resumed. */
+export type Phase = 'idle' | 'loading' | 'running' | 'paused' | 'stopping' | 'finished' | 'stopped' | 'failed' | 'interrupted';
 
 export interface StepPoint {
   iteration: number;
@@ -111,6 +112,8 @@ export type RunAction =
   | { type: 'failed'; message: string }
   /** A stored run's events (up to its checkpoint), before it continues. */
   | { type: 'replay'; events: EngineEvent[]; at: number }
+  /** A stored run's whole log, shown read-only (an interrupted run before Resume). */
+  | { type: 'stored'; events: EngineEvent[]; at: number }
   /** The worker is being replaced (device lost, or going back to a checkpoint). */
   | { type: 'restarting'; message: string }
   | { type: 'ended'; ended: 'finished' | 'stopped' | 'error'; message?: string };
@@ -225,6 +228,13 @@ export function runReducer(state: RunState, action: RunAction): RunState {
     case 'replay': {
       const replayed = applyEvents({ ...initialRunState(), startedAt: action.at }, action.events, action.at);
       return { ...replayed, phase: 'loading', errors: [] };
+    }
+    case 'stored': {
+      const { events } = action;
+      const first = events[0]?.time ?? action.at;
+      const shown = applyEvents({ ...initialRunState(), startedAt: first }, events, events.at(-1)?.time ?? action.at);
+      const ended = shown.phase === 'finished' || shown.phase === 'stopped';
+      return { ...shown, phase: ended ? shown.phase : 'interrupted' };
     }
     case 'restarting':
       return { ...state, phase: 'loading', progress: { label: `${action.message}: restarting the worker`, loaded: 0, total: null } };
