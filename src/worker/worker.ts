@@ -165,6 +165,11 @@ const api: WorkerApi = {
       batcher.flush();
     }
     if (stopRequested) return { ended: 'stopped' as const };
+    const progress = (label: string) => {
+      batcher.push({ kind: 'progress', progress: { label, loaded: 0, total: null } });
+      batcher.flush();
+    };
+    progress(resume ? `restoring the checkpoint (${(resume.byteLength / 1e6).toFixed(1)} MB)` : `building ${config.model ?? 'the model'}`);
     const controls = createRun({ tf, config, data: dataset, onEvent, resume: resume ? decodeCheckpoint(resume) : undefined });
     run = controls;
     runBatcher = batcher;
@@ -172,6 +177,7 @@ const api: WorkerApi = {
     pendingUpdates = [];
     try {
       const end = await controls.start();
+      progress('preparing the downloads (exporting the models)');
       try {
         const exported = await controls.exportModels();
         downloads = { projected: toDownload(exported.projected), compact: exported.compact ? toDownload(exported.compact) : null };

@@ -102,9 +102,13 @@ function scheduledProjectionDue({ config, progress, stepsPerEpoch }: ModeHost): 
 async function buildCompact(run: ModeHost): Promise<void> {
   const p = run.progress;
   const finalProjection = p.lastProjectionIteration !== p.iteration ? await run.project() : null;
+  if (finalProjection) run.emit('activity', { activity: 'evaluating', message: `testing the projected model on ${run.models.testCount} images…` });
   const projected = await run.models.evaluateTrained(p);
   if (finalProjection) run.projectionEvent(finalProjection, projected.accuracy);
-  const { compact, result } = await run.models.buildCompact(run.plan.layers);
+  run.emit('activity', { activity: 'building-compact', message: 'building the compact model (splitting the convolutions)…' });
+  const compact = await run.models.buildCompact(run.plan.layers);
+  run.emit('activity', { activity: 'evaluating-compact', message: `testing the compact model on ${run.models.testCount} images…` });
+  const result = await run.models.evaluateCompact();
   run.emit('compact', {
     ...costSummary(run.denseGraph, compact.graph),
     testAccuracy: result.accuracy,
@@ -117,6 +121,7 @@ async function buildCompact(run: ModeHost): Promise<void> {
 /** End of a run that trained a compact model (post-hoc after its switch, or from scratch): report it. */
 async function reportTrainedCompact(run: ModeHost): Promise<void> {
   const model = run.models.trained;
+  run.emit('activity', { activity: 'evaluating-compact', message: `testing the compact model on ${run.models.testCount} images…` });
   const result = await run.models.evaluateTrained(run.progress);
   run.emit('compact', {
     ...costSummary(run.denseGraph, model.graph),
@@ -129,6 +134,7 @@ async function reportTrainedCompact(run: ModeHost): Promise<void> {
 
 /** Post-hoc, after its one projection: from here on the compact model is trained. */
 async function switchToCompact(run: ModeHost, denseAccuracy: number): Promise<void> {
+  run.emit('activity', { activity: 'building-compact', message: 'building the compact model (splitting the convolutions) to fine-tune it…' });
   const model = await run.models.switchToCompact(run.plan.layers);
   const { epoch } = run.progress;
   run.progress.denseTestAccuracy = denseAccuracy;

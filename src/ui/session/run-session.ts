@@ -369,6 +369,7 @@ export class RunSession {
     let events: EngineEvent[];
     let record, ck;
     let fellBack: string | null = null;
+    this.emit({ type: 'progress', progress: { label: "reading the run from this browser's storage", loaded: 0, total: null } });
     try {
       [record, ck] = await Promise.all([st.getRun(id), st.getCheckpoint(id)]);
       if (!record || !record.config || !ck) return fail(record ? `“${record.name}” has no checkpoint to continue from` : 'that run is no longer stored');
