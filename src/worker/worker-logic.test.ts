@@ -155,7 +155,7 @@ describe('ServerData (the local server’s folder, in the worker)', () => {
       const bytes = files[decodeURIComponent(url.slice('/api/dataset/'.length))];
       const range = /bytes=0-(\d+)/.exec(new Headers(init?.headers).get('range') ?? '');
       const body = range ? bytes.subarray(0, Number(range[1]) + 1) : bytes;
-      return new Response(body, { status: range ? 206 : 200, headers: { 'content-length': String(body.length) } });
+      return new Response(body as Uint8Array<ArrayBuffer>, { status: range ? 206 : 200, headers: { 'content-length': String(body.length) } });
     });
     try {
       const server = new ServerData();
