@@ -51,6 +51,59 @@ test('reload mid-run: the run is listed as interrupted and resumes from its chec
   await expect(page).toHaveTitle('✓ 100% · epoch 3/3 · LRPET Playground');
 });
 
+test('a reload at an arbitrary moment loses at most 30 s of training: the charts are back before Resume, which continues from a checkpoint ≤ 30 s of training old', async ({ page }) => {
+  // The default checkpoint policy (no ckpt= in the link), and a dense run: no projections, so only the
+  // training time decides when checkpoints are taken. Long enough to outlast two of them.
+  await page.goto('/?preset=quick&train=64&test=50&batch=16&lrpet=0&epochs=200');
+  await expect(page.getByTestId('backend-name')).toHaveText('WebGPU', { timeout: 60_000 });
+  await page.getByRole('button', { name: 'Start' }).click();
+  // Every wait says what it is doing: the first step compiles the GPU kernels.
+  await expect(page.getByTestId('run-activity')).toContainText('compiling GPU kernels', { timeout: 120_000 });
+  await expect(page.getByTestId('iteration')).toHaveText(/[1-9]/, { timeout: 120_000 });
+  // The first checkpoint after the start one is taken by training time; then the reload comes at a random moment between two.
+  const line = page.getByTestId('last-checkpoint');
+  await expect(line).toContainText('(interval,', { timeout: 120_000 });
+  const wait = 5_000 + Math.round(Math.random() * 20_000);
+  test.info().annotations.push({ type: 'reload', description: `${wait} ms after the first interval checkpoint` });
+  await page.waitForTimeout(wait);
+  const reachedShown = Number(await page.getByTestId('iteration').textContent());
+  const reloadedAt = Date.now();
+  await page.reload();
+
+  const banner = page.getByTestId('interrupted-banner');
+  await expect(banner).toContainText(/was interrupted/);
+  // Before Resume: the run's charts, from its stored log.
+  await expect(page.getByTestId('run-phase')).toHaveText('interrupted');
+  await expect.poll(async () => Number(await page.getByTestId('iteration').textContent())).toBeGreaterThanOrEqual(reachedShown);
+  await expect.poll(() => page.getByTestId('chart-loss').locator('.recharts-line').count()).toBeGreaterThanOrEqual(1);
+  const checkpoint = Number(await line.getAttribute('data-iteration'));
+  const checkpointTime = Number(await line.getAttribute('data-time'));
+  expect(checkpoint).toBeGreaterThan(0);
+  // Wall-clock time from the checkpoint to the reload: 30 s, plus the few hundred ms it takes to write the next one (not counted by the policy's clock).
+  expect(reloadedAt - checkpointTime).toBeLessThanOrEqual(31_000);
+  // The stored log, before Resume: the training steps after the checkpoint took at most 30 s.
+  const before = await downloadLog(page);
+  const steps = before.filter((e): e is StepEvent => e.type === 'step');
+  const reached = steps.at(-1)!.iteration;
+  expect(reached).toBeGreaterThanOrEqual(reachedShown);
+  expect(checkpoint).toBeLessThanOrEqual(reached);
+  const lostMs = steps.filter((e) => e.iteration > checkpoint).reduce((t, e) => t + e.stepMs, 0);
+  test.info().annotations.push({ type: 'lost', description: `checkpoint at iteration ${checkpoint}, reached ${reached}: ${Math.round(lostMs)} ms of steps, ${reloadedAt - checkpointTime} ms of wall time` });
+  expect(lostMs).toBeLessThanOrEqual(30_000);
+  const ckStep = steps.find((e) => e.iteration === checkpoint)!;
+  expect(steps.at(-1)!.time - ckStep.time).toBeLessThanOrEqual(30_000);
+
+  await expect(page.getByTestId('backend-name')).toHaveText('WebGPU', { timeout: 60_000 });
+  await banner.getByRole('button', { name: 'Resume' }).click();
+  await expect.poll(async () => Number(await page.getByTestId('iteration').textContent()), { timeout: 120_000 }).toBeGreaterThan(checkpoint + 1);
+  await page.getByRole('button', { name: 'Stop' }).click();
+  await expect(page.getByTestId('run-phase')).toHaveText('stopped', { timeout: 120_000 });
+  const after = await downloadLog(page);
+  expect(after.filter((e) => e.type === 'runStart').map((e) => (e.type === 'runStart' ? e.resumedFrom : 'x'))).toEqual([null, checkpoint]);
+  const its = after.filter((e): e is StepEvent => e.type === 'step').map((e) => e.iteration);
+  expectContinuousSteps(after, its.at(-1)!);
+});
+
 test('a batch of two ablations runs one after another and the comparison overlays both', async ({ page }) => {
   await installProbes(page);
   await page.goto(`${TINY}&epochs=2`);

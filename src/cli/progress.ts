@@ -29,5 +29,8 @@ export function formatEvent(e: EngineEvent, backend: string): string | null {
       return e.message;
     case 'state':
       return null;
+    case 'activity':
+      // A test evaluation ends in its epoch line; the rest are waits worth a line.
+      return e.activity === 'evaluating' ? null : `  ${e.message}`;
   }
 }

@@ -1,7 +1,7 @@
 import type * as tfType from '@tensorflow/tfjs';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { loadTf } from '../node/webgpu-node';
-import { decodeCheckpoint, encodeCheckpoint, type Checkpoint } from './checkpoint';
+import { checkCheckpointBytes, decodeCheckpoint, encodeCheckpoint, type Checkpoint } from './checkpoint';
 import { parseRunConfig } from './config';
 import type { EngineEvent, StepEvent } from './events';
 import { createRun } from './run';
@@ -62,18 +62,24 @@ describe('checkpoints', () => {
       firstLoss: 2.3,
       compact: null,
       tensors: [{ key: 'fc/bias', shape: [2], data: Float32Array.from([1, 2]) }],
+      snapshotMs: 12,
     } satisfies Checkpoint;
     const { firstLoss: _f, compact: _c, ...rest } = v2;
     const v1 = decodeCheckpoint(encodeCheckpoint({ ...rest, version: 1 } as unknown as Checkpoint));
     expect(v1).toMatchObject({ version: 2, firstLoss: null, compact: null, iteration: 3, step: 3 });
     expect(Array.from(v1.order)).toEqual([2, 0, 1]);
     expect(Array.from(v1.tensors[0].data)).toEqual([1, 2]);
-    expect(decodeCheckpoint(encodeCheckpoint(v2))).toMatchObject({ firstLoss: 2.3 });
+    // The snapshot's cost is not part of the state: it is not stored.
+    const bytes = encodeCheckpoint(v2);
+    checkCheckpointBytes(bytes);
+    expect(decodeCheckpoint(bytes)).toMatchObject({ firstLoss: 2.3, snapshotMs: 0 });
+    expect(() => checkCheckpointBytes(bytes.subarray(0, bytes.length - 4))).toThrow(/expected \d+ bytes, got/);
     expect(() => decodeCheckpoint(encodeCheckpoint({ ...v2, version: 3 } as unknown as Checkpoint))).toThrow(/unsupported version 3/);
   });
 
   it('rejects damaged checkpoint bytes with a clear message', () => {
     expect(() => decodeCheckpoint(new Uint8Array([1, 2, 3]))).toThrow(/not a valid LRPET checkpoint/);
     expect(() => decodeCheckpoint(new Uint8Array(64))).toThrow(/wrong magic/);
+    expect(() => checkCheckpointBytes(new Uint8Array(64))).toThrow(/wrong magic/);
   });
 });

@@ -33,14 +33,17 @@ export interface Checkpoint {
   compact: CheckpointCompactPhase | null;
   /** Variables in a fixed order (model weights, BN statistics, momentum buffers). */
   tensors: { key: string; shape: number[]; data: Float32Array }[];
+  /** How long taking it held up training (copies, read-back from the GPU), ms. Not part of the run's state. */
+  snapshotMs: number;
 }
 
 const MAGIC = 0x4c525043; // 'LRPC'
 
 /** One binary blob: a JSON header (everything but the arrays) followed by the arrays, 4-byte aligned. */
 export function encodeCheckpoint(c: Checkpoint): Uint8Array {
+  const { snapshotMs: _cost, ...state } = c;
   const header = {
-    ...c,
+    ...state,
     order: c.order.length,
     tensors: c.tensors.map((t) => ({ key: t.key, shape: t.shape, length: t.data.length })),
   };
@@ -62,7 +65,11 @@ export function encodeCheckpoint(c: Checkpoint): Uint8Array {
   return out;
 }
 
-export function decodeCheckpoint(bytes: Uint8Array): Checkpoint {
+type Header = Omit<Checkpoint, 'order' | 'tensors' | 'version' | 'firstLoss' | 'compact' | 'snapshotMs'> &
+  Partial<Pick<Checkpoint, 'firstLoss' | 'compact'>> & { version: number; order: number; tensors: { key: string; shape: number[]; length: number }[] };
+
+/** The header of an encoded checkpoint and where its arrays start; throws when the bytes are not a whole checkpoint. */
+function readHeader(bytes: Uint8Array): { header: Header; at: number } {
   const fail = (why: string): never => {
     throw new Error(`not a valid LRPET checkpoint: ${why}`);
   };
@@ -71,8 +78,6 @@ export function decodeCheckpoint(bytes: Uint8Array): Checkpoint {
   if (view.getUint32(0, true) !== MAGIC) fail('wrong magic number');
   const len = view.getUint32(4, true);
   if (8 + len > bytes.length) fail('truncated header');
-  type Header = Omit<Checkpoint, 'order' | 'tensors' | 'version' | 'firstLoss' | 'compact'> &
-    Partial<Pick<Checkpoint, 'firstLoss' | 'compact'>> & { version: number; order: number; tensors: { key: string; shape: number[]; length: number }[] };
   let header: Header;
   try {
     header = JSON.parse(new TextDecoder().decode(bytes.subarray(8, 8 + len)));
@@ -83,6 +88,16 @@ export function decodeCheckpoint(bytes: Uint8Array): Checkpoint {
   const at = 8 + len + ((4 - ((8 + len) % 4)) % 4);
   const total = at + header.order * 4 + header.tensors.reduce((s, t) => s + t.length * 4, 0);
   if (total !== bytes.length) fail(`expected ${total} bytes, got ${bytes.length}`);
+  return { header, at };
+}
+
+/** Throws (saying why) unless the bytes are a whole checkpoint this build reads; cheap: the arrays are not copied. */
+export function checkCheckpointBytes(bytes: Uint8Array): void {
+  readHeader(bytes);
+}
+
+export function decodeCheckpoint(bytes: Uint8Array): Checkpoint {
+  const { header, at } = readHeader(bytes);
   const copy = bytes.slice(at); // aligned copy
   let off = 0;
   const order = new Uint32Array(copy.buffer, off, header.order);
@@ -93,5 +108,5 @@ export function decodeCheckpoint(bytes: Uint8Array): Checkpoint {
     return { key: t.key, shape: t.shape, data };
   });
   // Version 1 had neither field: its runs trained dense models, and the exploding check restarts from the next step.
-  return { ...header, firstLoss: header.firstLoss ?? null, compact: header.compact ?? null, version: 2, order, tensors };
+  return { ...header, firstLoss: header.firstLoss ?? null, compact: header.compact ?? null, version: 2, order, tensors, snapshotMs: 0 };
 }

@@ -197,6 +197,19 @@ export const LogEventSchema = extensible({
 });
 export type LogEvent = z.output<typeof LogEventSchema>;
 
+/**
+ * A wait of the run other than a training step, announced before it starts, so the page can say what is
+ * going on: the first step (which compiles the GPU kernels), a test evaluation, building the compact
+ * model, evaluating it. It lasts until the next event of another kind.
+ */
+export const ActivityEventSchema = extensible({
+  type: z.literal('activity'),
+  time,
+  activity: z.enum(['compiling', 'evaluating', 'building-compact', 'evaluating-compact']),
+  message: z.string(),
+});
+export type ActivityEvent = z.output<typeof ActivityEventSchema>;
+
 /** One schema per event type. */
 export const EVENT_SCHEMAS = {
   runStart: RunStartEventSchema,
@@ -208,6 +221,7 @@ export const EVENT_SCHEMAS = {
   state: StateEventSchema,
   error: ErrorEventSchema,
   log: LogEventSchema,
+  activity: ActivityEventSchema,
 } as const;
 
 export type EngineEventType = keyof typeof EVENT_SCHEMAS;

@@ -57,6 +57,15 @@ describe('a training run (WebGPU through Dawn, synthetic data)', () => {
     expect(compact.macsCompact).toBe(start.macsCompact);
     expect(compact.paramsCompact).toBe(start.paramsCompact);
     expect(log.of('state').at(-1)!.state).toBe('finished');
+    // Every wait besides a step is announced before it: the first step's kernel compilation, each test
+    // evaluation, building the compact model and testing it.
+    const kinds = log.events.filter((e) => e.type !== 'log' && e.type !== 'state').map((e) => (e.type === 'activity' ? e.activity : e.type));
+    expect(kinds.slice(0, 3)).toEqual(['runStart', 'compiling', 'step']);
+    expect(log.of('activity').find((a) => a.activity === 'compiling')?.message).toBe('compiling GPU kernels (the first step)…');
+    for (const [i, k] of kinds.entries()) if (k === 'epoch') expect(kinds.slice(0, i).filter((x) => x !== 'projection').at(-1)).toBe('evaluating');
+    expect(kinds.slice(-5)).toEqual(['evaluating', 'projection', 'building-compact', 'evaluating-compact', 'compact']);
+    expect(log.of('activity').find((a) => a.activity === 'building-compact')?.message).toMatch(/^building the compact model/);
+    expect(kinds.filter((k) => k === 'compiling')).toHaveLength(1);
     run.dispose();
     expect(tf.memory().numTensors).toBe(before);
   });

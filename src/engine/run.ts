@@ -23,6 +23,11 @@ export type { EvalResult } from './train/evaluate';
 
 const now = () => (typeof performance !== 'undefined' ? performance.now() : Date.now());
 
+/** The first step of a run compiles its kernels (WebGPU: shaders and pipelines; WebGL: programs); it can take a while. */
+function firstStepMessage(backend: string): string {
+  return backend === 'webgpu' || backend === 'webgl' ? 'compiling GPU kernels (the first step)…' : 'the first step…';
+}
+
 export function createRun(opts: RunOptions): RunControls {
   return new Trainer(opts);
 }
@@ -48,6 +53,8 @@ class Trainer implements RunControls, ModeHost {
   private readonly checkpointRequests = new CheckpointRequests();
   /** The NaN/exploding error that paused the run, until a step is applied again. */
   private divergedMessage: string | null = null;
+  /** A step was applied in this process (the first one compiles the kernels). */
+  private stepped = false;
 
   constructor(opts: RunOptions) {
     this.tf = opts.tf;
@@ -141,7 +148,9 @@ class Trainer implements RunControls, ModeHost {
       while (p.step < this.stepsPerEpoch) {
         if (!(await this.betweenSteps())) return;
         this.updates.applyTo(this, () => this.mode.rankChangeRefusal(this));
+        if (!this.stepped) this.emit('activity', { activity: 'compiling', message: firstStepMessage(this.tf.getBackend()) });
         if (!(await this.runStep(buffer))) continue;
+        this.stepped = true;
         if (this.mode.projectsAfterStep(this)) {
           const projection = await this.project();
           // At the end of an epoch the test evaluation below is the after-projection one: report it with the projection.
@@ -149,6 +158,7 @@ class Trainer implements RunControls, ModeHost {
           else this.projectionEvent(projection, null);
         }
       }
+      this.emit('activity', { activity: 'evaluating', message: `testing on ${this.test.count} images…` });
       const test = await this.models.evaluateTrained(p);
       if (endProjection) this.projectionEvent(endProjection, test.accuracy);
       const train = p.epochMeans();

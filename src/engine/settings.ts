@@ -243,8 +243,9 @@ export const SETTINGS = {
     label: 'Augment (crop + flip)', short: 'augment', name: 'augmentation',
   }),
   checkpointMinutes: number({
-    path: null, bounds: { gt: 0 }, page: { min: 0.05, max: 120 }, default: 2, url: 'ckpt',
-    label: 'Checkpoint every (minutes)', short: 'checkpoint', unit: 'minutes', help: 'also at every pause and stop; kept in this browser so a run survives a reload or a lost GPU',
+    path: null, bounds: { gt: 0 }, page: { min: 0.05, max: 120 }, default: 0.5, url: 'ckpt',
+    label: 'Checkpoint every (minutes of training)', short: 'checkpoint', unit: 'minutes',
+    help: 'at most this much training is lost to a reload, a crash or a lost GPU; also after projections, at every pause and stop, and when the page is closed — but never so often that checkpoints take more than 2% of the training time',
   }),
   buildCompact: boolean({
     path: 'buildCompact', default: true,

@@ -1,4 +1,4 @@
-import { openDB, type DBSchema, type IDBPDatabase } from 'idb';
+import { openDB, type DBSchema, type IDBPDatabase, type IDBPTransaction } from 'idb';
 import type { EngineEvent } from '../engine/events';
 import type { CheckpointMeta, RunRecord } from './records';
 
@@ -11,8 +11,12 @@ export interface EventChunk {
   bytes: number;
 }
 
+/** Each run has two checkpoint slots, written in turn: the latest checkpoint and the one before it. */
+export type CheckpointSlot = 0 | 1;
+
 export interface StoredCheckpoint {
   runId: string;
+  slot: CheckpointSlot;
   meta: CheckpointMeta;
   bytes: Uint8Array;
 }
@@ -25,23 +29,42 @@ export interface StoredModel {
 export interface RunsDB extends DBSchema {
   runs: { key: string; value: RunRecord };
   events: { key: [string, number]; value: EventChunk };
-  checkpoints: { key: string; value: StoredCheckpoint };
+  checkpointSlots: { key: [string, number]; value: StoredCheckpoint };
   models: { key: string; value: StoredModel };
 }
 
 export const DEFAULT_DB_NAME = 'lrpet-runs';
-const VERSION = 1;
+/** 1: one checkpoint per run (store 'checkpoints', keyed by run); 2: two slots per run ('checkpointSlots'). */
+const VERSION = 2;
+
+/** Version 1's checkpoint store, read once by the upgrade to version 2. */
+interface V1Checkpoints extends DBSchema {
+  checkpoints: { key: string; value: Omit<StoredCheckpoint, 'slot'> };
+}
 
 export function openRunsDB(name: string): Promise<IDBPDatabase<RunsDB>> {
   return openDB<RunsDB>(name, VERSION, {
-    upgrade(db) {
-      db.createObjectStore('runs', { keyPath: 'id' });
-      db.createObjectStore('events', { keyPath: ['runId', 'first'] });
-      db.createObjectStore('checkpoints', { keyPath: 'runId' });
-      db.createObjectStore('models', { keyPath: 'runId' });
+    async upgrade(db, oldVersion, _newVersion, tx) {
+      if (oldVersion < 1) {
+        db.createObjectStore('runs', { keyPath: 'id' });
+        db.createObjectStore('events', { keyPath: ['runId', 'first'] });
+        db.createObjectStore('models', { keyPath: 'runId' });
+      }
+      if (oldVersion < 2) {
+        const slots = db.createObjectStore('checkpointSlots', { keyPath: ['runId', 'slot'] });
+        if (oldVersion === 1) {
+          // A version-1 checkpoint becomes slot 0 (a record whose checkpoint names no slot means slot 0).
+          const legacy = (tx as unknown as IDBPTransaction<V1Checkpoints, ['checkpoints'], 'versionchange'>).objectStore('checkpoints');
+          for (const c of await legacy.getAll()) await slots.put({ ...c, slot: 0 });
+          (db as unknown as IDBPDatabase<V1Checkpoints>).deleteObjectStore('checkpoints');
+        }
+      }
     },
   });
 }
+
+/** Both checkpoint slots of one run. */
+export const runCheckpointsRange = (runId: string) => IDBKeyRange.bound([runId, 0], [runId, 1]);
 
 /** All chunks of one run, in order. */
 export const runEventsRange = (runId: string) => IDBKeyRange.bound([runId, 0], [runId, Infinity]);

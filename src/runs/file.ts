@@ -200,11 +200,14 @@ function readModel(byName: Map<string, ZipEntry>, read: (e: ZipEntry) => Uint8Ar
 /** Imported runs keep how they ended; one that was still going has no checkpoint here and cannot continue. */
 const importedStatus = (s: RunStatus): RunStatus => (s === 'finished' || s === 'stopped' || s === 'failed' ? s : 'imported');
 
-/** Stores a parsed run file as a new run; nothing is left behind if storing fails part-way. */
-export async function importRun(store: RunStore, parsed: ParsedRun): Promise<RunRecord> {
+/** Stores a parsed run file as a new run; nothing is left behind if storing fails part-way. `onStored` follows the events stored. */
+export async function importRun(store: RunStore, parsed: ParsedRun, onStored?: (events: number, total: number) => void): Promise<RunRecord> {
   const run = await store.createRun({ name: parsed.name, source: parsed.source, batch: parsed.batch, config: parsed.config });
   try {
-    for (let i = 0; i < parsed.events.length; i += IMPORT_CHUNK) await store.appendEvents(run.id, parsed.events.slice(i, i + IMPORT_CHUNK));
+    for (let i = 0; i < parsed.events.length; i += IMPORT_CHUNK) {
+      onStored?.(i, parsed.events.length);
+      await store.appendEvents(run.id, parsed.events.slice(i, i + IMPORT_CHUNK));
+    }
     if (parsed.model) await store.putModel(run.id, parsed.model);
     return await store.updateRun(run.id, parsed.config ? { status: importedStatus(parsed.status), config: parsed.config } : { status: importedStatus(parsed.status) });
   } catch (e) {

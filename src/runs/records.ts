@@ -23,8 +23,8 @@ export interface RunBatch {
   data?: string;
 }
 
-/** 'start' is the worker's checkpoint right after a fresh run begins (worker/protocol.ts). */
-export type CheckpointReason = 'start' | 'interval' | 'pause' | 'stop' | 'manual';
+/** Why a checkpoint was taken (worker/protocol.ts); 'manual' only in tests and imports. */
+export type CheckpointReason = 'start' | 'interval' | 'projection' | 'pause' | 'stop' | 'pagehide' | 'manual';
 
 export interface CheckpointMeta {
   iteration: number;
@@ -34,6 +34,8 @@ export interface CheckpointMeta {
   time: number;
   reason: CheckpointReason;
   bytes: number;
+  /** Which of the run's two slots holds it (absent: slot 0, a checkpoint stored before there were two). */
+  slot?: 0 | 1;
 }
 
 export interface RunRecord {
@@ -48,9 +50,16 @@ export interface RunRecord {
   backend: string | null;
   eventCount: number;
   summary: RunSummary;
+  /** The latest checkpoint, what a resume continues from. */
   checkpoint: CheckpointMeta | null;
+  /**
+   * The one before it, kept in the other slot: a new checkpoint overwrites this one, never the latest,
+   * so a write that fails or is cut short (the tab closed, the browser crashed) leaves the latest whole.
+   * Absent in records stored before there were two.
+   */
+  previousCheckpoint?: CheckpointMeta | null;
   hasModel: boolean;
-  /** Approximate space the run takes in the database: events (as JSON) + checkpoint + model. */
+  /** Approximate space the run takes in the database: events (as JSON) + checkpoints + model. */
   bytes: number;
 }
 

@@ -95,23 +95,97 @@ describe('RunStore event log', () => {
 });
 
 describe('RunStore checkpoints and models', () => {
-  it('keeps only the latest checkpoint and counts its bytes once', async () => {
+  it('keeps the last two checkpoints in two slots written in turn, and counts their bytes', async () => {
     const run = await store.createRun({ name: 'c', source: 'browser' });
     await store.appendEvents(run.id, sampleEvents().slice(0, 5));
     const base = (await store.getRun(run.id))!.bytes;
     const big = new Uint8Array(1000).map((_, i) => i % 251);
-    await store.putCheckpoint(run.id, big, { iteration: 2, epoch: 0, eventCount: 4, time: 5, reason: 'interval' });
+    let rec = await store.putCheckpoint(run.id, big, { iteration: 2, epoch: 0, eventCount: 4, time: 5, reason: 'interval' });
+    expect(rec).toMatchObject({ checkpoint: { iteration: 2, slot: 0, bytes: 1000 }, previousCheckpoint: null, bytes: base + 1000 });
     // A view into a larger buffer is stored as exactly its own bytes.
     const backing = new Uint8Array(5000).fill(7);
-    const rec = await store.putCheckpoint(run.id, backing.subarray(100, 400), { iteration: 3, epoch: 0, eventCount: 5, time: 6, reason: 'pause' });
-    expect(rec.checkpoint).toEqual({ iteration: 3, epoch: 0, eventCount: 5, time: 6, reason: 'pause', bytes: 300 });
-    expect(rec.bytes).toBe(base + 300);
+    rec = await store.putCheckpoint(run.id, backing.subarray(100, 400), { iteration: 3, epoch: 0, eventCount: 5, time: 6, reason: 'pause' });
+    expect(rec.checkpoint).toEqual({ iteration: 3, epoch: 0, eventCount: 5, time: 6, reason: 'pause', bytes: 300, slot: 1 });
+    expect(rec.previousCheckpoint).toMatchObject({ iteration: 2, slot: 0 });
+    expect(rec.bytes).toBe(base + 1000 + 300);
     const ck = (await store.getCheckpoint(run.id))!;
     expect(ck.meta.eventCount).toBe(5);
     expect(ck.bytes.byteLength).toBe(300);
     expect(ck.bytes.buffer.byteLength).toBe(300);
     expect(Array.from(ck.bytes.slice(0, 3))).toEqual([7, 7, 7]);
+    expect([...(await store.getCheckpoint(run.id, 'previous'))!.bytes]).toEqual([...big]);
+    // The third goes where the first was.
+    rec = await store.putCheckpoint(run.id, new Uint8Array(10).fill(3), { iteration: 4, epoch: 0, eventCount: 6, time: 7, reason: 'projection' });
+    expect(rec).toMatchObject({ checkpoint: { iteration: 4, slot: 0 }, previousCheckpoint: { iteration: 3, slot: 1 }, bytes: base + 300 + 10 });
+    expect([...(await store.getCheckpoint(run.id))!.bytes]).toEqual(new Array(10).fill(3));
+    expect((await store.getCheckpoint(run.id, 'previous'))!.meta.iteration).toBe(3);
+    // An unusable latest one: the one before takes its place.
+    rec = await store.dropLatestCheckpoint(run.id);
+    expect(rec).toMatchObject({ checkpoint: { iteration: 3, slot: 1 }, previousCheckpoint: null, bytes: base + 300 });
+    expect((await store.getCheckpoint(run.id))!.meta.iteration).toBe(3);
+    expect(await store.getCheckpoint(run.id, 'previous')).toBeNull();
+    rec = await store.putCheckpoint(run.id, new Uint8Array(20), { iteration: 5, epoch: 0, eventCount: 7, time: 8, reason: 'interval' });
+    expect(rec).toMatchObject({ checkpoint: { iteration: 5, slot: 0 }, previousCheckpoint: { iteration: 3, slot: 1 }, bytes: base + 300 + 20 });
     expect(await store.getCheckpoint('other')).toBeNull();
+  });
+
+  it('a checkpoint write cut short (the tab or the browser died in the middle) leaves the last two whole', async () => {
+    const run = await store.createRun({ name: 'crash', source: 'browser' });
+    const a = new Uint8Array(64).fill(1);
+    const b = new Uint8Array(64).fill(2);
+    await store.putCheckpoint(run.id, a, { iteration: 1, epoch: 0, eventCount: 1, time: 1, reason: 'interval' });
+    await store.putCheckpoint(run.id, b, { iteration: 2, epoch: 0, eventCount: 2, time: 2, reason: 'interval' });
+    const before = await store.getRun(run.id);
+    // The third write dies after its bytes went into the slot of the first, before the record was updated:
+    // the transaction never commits, as when the page is gone before it does.
+    const put = IDBObjectStore.prototype.put;
+    let slotWritten = false;
+    vi.spyOn(IDBObjectStore.prototype, 'put').mockImplementation(function (this: IDBObjectStore, ...args: Parameters<IDBObjectStore['put']>) {
+      if (this.name === 'checkpointSlots') slotWritten = true;
+      if (this.name === 'runs') throw new DOMException('the page went away', 'AbortError');
+      return put.apply(this, args);
+    });
+    await expect(store.putCheckpoint(run.id, new Uint8Array(64).fill(3), { iteration: 3, epoch: 0, eventCount: 3, time: 3, reason: 'pagehide' })).rejects.toThrow(/could not save a checkpoint/);
+    vi.restoreAllMocks();
+    expect(slotWritten).toBe(true);
+    expect(await store.getRun(run.id)).toEqual(before);
+    const latest = (await store.getCheckpoint(run.id))!;
+    const previous = (await store.getCheckpoint(run.id, 'previous'))!;
+    expect([latest.meta.iteration, [...new Set(latest.bytes)]]).toEqual([2, [2]]);
+    expect([previous.meta.iteration, [...new Set(previous.bytes)]]).toEqual([1, [1]]);
+  });
+
+  it('opens a version-1 database: its one checkpoint per run becomes the latest, and the next one goes into the other slot', async () => {
+    const name = `runs-v1-${++dbCount}`;
+    const run = { ...(await store.createRun({ name: 'old', source: 'browser' })), checkpoint: { iteration: 7, epoch: 1, eventCount: 9, time: 3, reason: 'interval' as const, bytes: 4 } };
+    delete (run as { previousCheckpoint?: unknown }).previousCheckpoint;
+    // Version 1's layout, written by hand.
+    await new Promise<void>((resolve, reject) => {
+      const req = indexedDB.open(name, 1);
+      req.onupgradeneeded = () => {
+        const db = req.result;
+        db.createObjectStore('runs', { keyPath: 'id' }).put(run);
+        db.createObjectStore('events', { keyPath: ['runId', 'first'] });
+        db.createObjectStore('checkpoints', { keyPath: 'runId' }).put({ runId: run.id, meta: run.checkpoint, bytes: new Uint8Array([9, 8, 7, 6]) });
+        db.createObjectStore('models', { keyPath: 'runId' });
+      };
+      req.onsuccess = () => {
+        req.result.close();
+        resolve();
+      };
+      req.onerror = () => reject(req.error);
+    });
+    const upgraded = await RunStore.open(name);
+    try {
+      const ck = (await upgraded.getCheckpoint(run.id))!;
+      expect(ck.meta).toMatchObject({ iteration: 7, eventCount: 9 });
+      expect([...ck.bytes]).toEqual([9, 8, 7, 6]);
+      const rec = await upgraded.putCheckpoint(run.id, new Uint8Array(2), { iteration: 8, epoch: 1, eventCount: 10, time: 4, reason: 'interval' });
+      expect(rec).toMatchObject({ checkpoint: { iteration: 8, slot: 1 }, previousCheckpoint: { iteration: 7 } });
+      expect([...(await upgraded.getCheckpoint(run.id, 'previous'))!.bytes]).toEqual([9, 8, 7, 6]);
+    } finally {
+      upgraded.close();
+    }
   });
 
   it('stores the model, replaces it, and deleteRun removes events, checkpoint and model', async () => {
@@ -125,11 +199,14 @@ describe('RunStore checkpoints and models', () => {
     expect(rec.bytes).toBe(eventBytes(sampleEvents()) + 3);
     expect(Array.from((await store.getModel(run.id))!)).toEqual([9, 8, 7]);
     await store.putCheckpoint(run.id, new Uint8Array(10), { iteration: 1, epoch: 0, eventCount: 3, time: 1, reason: 'stop' });
+    await store.putCheckpoint(run.id, new Uint8Array(10), { iteration: 2, epoch: 0, eventCount: 3, time: 1, reason: 'stop' });
+    await store.putCheckpoint(other.id, new Uint8Array(10), { iteration: 1, epoch: 0, eventCount: 3, time: 1, reason: 'stop' });
     await store.deleteRun(run.id);
     expect(await store.getEvents(run.id)).toEqual([]);
     expect(await store.getCheckpoint(run.id)).toBeNull();
     expect(await store.getModel(run.id)).toBeNull();
     expect(await store.getEvents(other.id)).toEqual(sampleEvents().slice(0, 3));
+    expect((await store.getCheckpoint(other.id))?.meta.iteration).toBe(1);
   });
 });
 

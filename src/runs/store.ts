@@ -1,7 +1,7 @@
 import type { IDBPDatabase, IDBPTransaction, StoreNames } from 'idb';
 import type { RunConfig } from '../engine/config';
 import type { EngineEvent } from '../engine/events';
-import { DEFAULT_DB_NAME, eventBytes, openRunsDB, ownBytes, runEventsRange, type RunsDB } from './db';
+import { DEFAULT_DB_NAME, eventBytes, openRunsDB, ownBytes, runCheckpointsRange, runEventsRange, type CheckpointSlot, type RunsDB } from './db';
 import { estimateStorage, type StorageEstimateLite } from './quota';
 import { statusAfter, type CheckpointMeta, type RunBatch, type RunPatch, type RunRecord, type RunSource } from './records';
 import { storedConfig, storedEvent } from './stored-config';
@@ -64,7 +64,7 @@ export interface StorageUsage {
 
 type Tx<S extends StoreNames<RunsDB>[]> = IDBPTransaction<RunsDB, S, 'readwrite'>;
 
-/** The runs kept in the browser: records, event logs (chunked), the latest checkpoint and the compact model of each. */
+/** The runs kept in the browser: records, event logs (chunked), the last two checkpoints and the compact model of each. */
 export class RunStore {
   private constructor(private readonly db: IDBPDatabase<RunsDB>) {}
 
@@ -117,6 +117,7 @@ export class RunStore {
       eventCount: 0,
       summary: emptySummary(),
       checkpoint: null,
+      previousCheckpoint: null,
       hasModel: false,
       bytes: 0,
     };
@@ -151,13 +152,13 @@ export class RunStore {
     return this.updateRun(id, { name });
   }
 
-  /** Removes the run with its events, checkpoint and model. */
+  /** Removes the run with its events, checkpoints and model. */
   deleteRun(id: string): Promise<void> {
-    return this.write(['runs', 'events', 'checkpoints', 'models'], 'delete a run', async (tx) => {
+    return this.write(['runs', 'events', 'checkpointSlots', 'models'], 'delete a run', async (tx) => {
       await Promise.all([
         tx.objectStore('runs').delete(id),
         tx.objectStore('events').delete(runEventsRange(id)),
-        tx.objectStore('checkpoints').delete(id),
+        tx.objectStore('checkpointSlots').delete(runCheckpointsRange(id)),
         tx.objectStore('models').delete(id),
       ]);
     });
@@ -229,22 +230,47 @@ export class RunStore {
     });
   }
 
-  /** Stores the run's checkpoint, replacing the one before. */
-  putCheckpoint(id: string, bytes: Uint8Array, meta: Omit<CheckpointMeta, 'bytes'>): Promise<RunRecord> {
-    return this.write(['runs', 'checkpoints'], 'save a checkpoint', async (tx) => {
+  /**
+   * Stores a new checkpoint as the run's latest. It goes into the slot of the checkpoint before the
+   * latest (which is dropped), in one transaction with the record: until that commits, the record and
+   * both slots stay as they were, so a write cut short by a crash or a closed tab loses only itself.
+   */
+  putCheckpoint(id: string, bytes: Uint8Array, meta: Omit<CheckpointMeta, 'bytes' | 'slot'>): Promise<RunRecord> {
+    return this.write(['runs', 'checkpointSlots'], 'save a checkpoint', async (tx) => {
       const run = await RunStore.mustGet(tx, id);
-      const full: CheckpointMeta = { ...meta, bytes: bytes.byteLength };
-      await tx.objectStore('checkpoints').put({ runId: id, meta: full, bytes: ownBytes(bytes) });
-      const next: RunRecord = { ...run, checkpoint: full, bytes: run.bytes - (run.checkpoint?.bytes ?? 0) + full.bytes, updatedAt: Date.now() };
+      const latest = run.checkpoint;
+      const slot: CheckpointSlot = latest ? ((1 - (latest.slot ?? 0)) as CheckpointSlot) : 0;
+      const dropped = latest ? (run.previousCheckpoint ?? null) : null;
+      const full: CheckpointMeta = { ...meta, bytes: bytes.byteLength, slot };
+      await tx.objectStore('checkpointSlots').put({ runId: id, slot, meta: full, bytes: ownBytes(bytes) });
+      const next: RunRecord = { ...run, checkpoint: full, previousCheckpoint: latest, bytes: run.bytes - (dropped?.bytes ?? 0) + full.bytes, updatedAt: Date.now() };
       await tx.objectStore('runs').put(next);
       return next;
     });
   }
 
-  getCheckpoint(id: string): Promise<StoredRunCheckpoint | null> {
+  /** The run's latest checkpoint, or the one before it. */
+  getCheckpoint(id: string, which: 'latest' | 'previous' = 'latest'): Promise<StoredRunCheckpoint | null> {
     return guard('read a checkpoint', async () => {
-      const c = await this.db.get('checkpoints', id);
+      const tx = this.db.transaction(['runs', 'checkpointSlots']);
+      const run = await tx.objectStore('runs').get(id);
+      const meta = which === 'latest' ? run?.checkpoint : run?.previousCheckpoint;
+      if (!meta) return null;
+      const c = await tx.objectStore('checkpointSlots').get([id, meta.slot ?? 0]);
       return c ? { meta: c.meta, bytes: c.bytes } : null;
+    });
+  }
+
+  /** The latest checkpoint cannot be used (it does not decode): the one before it becomes the latest. */
+  dropLatestCheckpoint(id: string): Promise<RunRecord> {
+    return this.write(['runs', 'checkpointSlots'], 'drop a checkpoint', async (tx) => {
+      const run = await RunStore.mustGet(tx, id);
+      const latest = run.checkpoint;
+      if (!latest) return run;
+      await tx.objectStore('checkpointSlots').delete([id, latest.slot ?? 0]);
+      const next: RunRecord = { ...run, checkpoint: run.previousCheckpoint ?? null, previousCheckpoint: null, bytes: Math.max(0, run.bytes - latest.bytes), updatedAt: Date.now() };
+      await tx.objectStore('runs').put(next);
+      return next;
     });
   }
 

@@ -171,6 +171,13 @@ export function App() {
   };
 
   const { dismissInterrupted } = runs;
+  // After a reload: the interrupted run's charts, from its stored log, before the user presses Resume.
+  const shownInterrupted = runs.interrupted.length ? runs.interrupted.reduce((a, b) => (b.createdAt > a.createdAt ? b : a)).id : null;
+  useEffect(() => {
+    if (shownInterrupted && run.phase === 'idle') void session.showStored(shownInterrupted);
+    // Only when an interrupted run is found, not on every phase change.
+    // eslint-disable-next-line react-hooks/exhaustive-deps
+  }, [session, shownInterrupted]);
   const resumeStored = useCallback(
     (id: string) => {
       if (!effectiveChoice) return;
@@ -305,7 +312,7 @@ export function App() {
             </div>
           ) : null}
           {engine.lastCheckpoint && showRun ? (
-            <div className="muted checkpoint-line" data-testid="last-checkpoint" data-iteration={engine.lastCheckpoint.iteration}>
+            <div className="muted checkpoint-line" data-testid="last-checkpoint" data-iteration={engine.lastCheckpoint.iteration} data-time={engine.lastCheckpoint.time}>
               saved in this browser · checkpoint at iteration {engine.lastCheckpoint.iteration} ({engine.lastCheckpoint.reason}, {new Date(engine.lastCheckpoint.time).toLocaleTimeString()})
             </div>
           ) : null}

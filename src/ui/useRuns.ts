@@ -72,11 +72,21 @@ export function useRuns() {
     changed();
   }, [store, changed]);
 
+  const [exportStatus, setExportStatus] = useState<{ ok: boolean; message: string } | null>(null);
   const exportOne = useCallback(async (id: string) => {
     if (!store) return;
     const run = await store.getRun(id);
-    const bytes = await exportRun(store, id);
-    saveBlob(new Blob([bytes as Uint8Array<ArrayBuffer>], { type: 'application/zip' }), `${safeName(run?.name ?? id)}.lrpet.zip`);
+    const filename = `${safeName(run?.name ?? id)}.lrpet.zip`;
+    // Reading a long run's log and zipping it takes a while (the zipping blocks this thread: the message is painted first).
+    setExportStatus({ ok: true, message: `preparing ${filename} (reading the run, compressing its log)…` });
+    await new Promise((r) => setTimeout(r, 50));
+    try {
+      const bytes = await exportRun(store, id);
+      saveBlob(new Blob([bytes as Uint8Array<ArrayBuffer>], { type: 'application/zip' }), filename);
+      setExportStatus(null);
+    } catch (e) {
+      setExportStatus({ ok: false, message: `${filename} could not be prepared: ${errorText(e)}` });
+    }
   }, [store]);
 
   /** Imports files one after another; each bad file is reported, none stops the others. */
@@ -90,12 +100,14 @@ export function useRuns() {
     try {
       const estimate = (await store.usage()).estimate;
       let incoming = 0;
-      for (const f of files) {
+      for (const [i, f] of files.entries()) {
         try {
           incoming += f.size;
           const warn = estimate ? storageWarning(estimate, incoming) : null;
           if (warn) failed.push(`${f.name}: ${warn}`);
-          done.push((await api.importFile(f)).name);
+          const of = files.length > 1 ? ` (${i + 1} of ${files.length})` : '';
+          const onProgress = Comlink.proxy((what: string) => setImportStatus({ ok: true, message: `importing ${f.name}${of}: ${what}…` }));
+          done.push((await api.importFile(f, onProgress)).name);
         } catch (e) {
           failed.push(`${f.name}: ${errorText(e)}`);
         }
@@ -110,7 +122,7 @@ export function useRuns() {
 
   const dismissInterrupted = useCallback(() => setState((s) => ({ ...s, interrupted: [] })), []);
 
-  return { ...state, refresh: changed, rename, remove, exportOne, importFiles, importStatus, dismissInterrupted };
+  return { ...state, refresh: changed, rename, remove, exportOne, exportStatus, importFiles, importStatus, dismissInterrupted };
 }
 
 export type Runs = ReturnType<typeof useRuns>;

@@ -28,7 +28,16 @@ export function useRunSession(preference: BackendPreference, kernels: 'fast' | '
       simulateNaN: () => session.simulateNaN(),
       simulateDeviceLoss: () => session.simulateDeviceLoss(),
     };
-    return () => session.close();
+    // The page is being hidden or unloaded: a checkpoint at once, best effort (RunRecorder.pageHidden says what it cannot do).
+    const hidden = () => session.pageHidden();
+    const visibility = () => document.visibilityState === 'hidden' && hidden();
+    window.addEventListener('pagehide', hidden);
+    document.addEventListener('visibilitychange', visibility);
+    return () => {
+      window.removeEventListener('pagehide', hidden);
+      document.removeEventListener('visibilitychange', visibility);
+      session.close();
+    };
   }, [session]);
   useEffect(() => session.setBackend(preference), [session, preference]);
   useEffect(() => session.setStore(store), [session, store]);

@@ -5,6 +5,8 @@ import { TarFormatError, TarReader } from './tar';
 const BIN = /(^|\/)(data_batch_\d+|test_batch)\.bin$/;
 const TRAIN = /^data_batch_(\d+)\.bin$/;
 
+const mb = (bytes: number) => `${(bytes / 1e6).toFixed(1)} MB`;
+
 export function dataInfo(kind: DataInfo['kind'], d: CifarDataset): DataInfo {
   return { kind, source: d.source, trainCount: d.train.count, testCount: d.test.count, bytes: d.train.images.length + d.test.images.length };
 }
@@ -92,6 +94,8 @@ export class ServerData {
       onProgress({ label, loaded: done, total });
     }
     const files: NamedBytes[] = wanted.map((w) => ({ name: w.name, bytes: this.cache.get(w.name)!.subarray(0, w.bytes) }));
+    const bytes = wanted.reduce((s, w) => s + w.bytes, 0);
+    onProgress({ label: `checking and parsing ${mb(bytes)} of CIFAR-10${toFetch.length ? '' : ' (loaded before)'}`, loaded: 0, total: null });
     return parseCifarFiles(files, listing.source);
   }
 }
@@ -156,19 +160,25 @@ async function readArchive(file: File, onProgress: (p: Progress) => void): Promi
 export async function parseUserFiles(files: File[], onProgress: (p: Progress) => void): Promise<CifarDataset> {
   if (!files.length) throw new DataError('no file was given');
   const named: NamedBytes[] = [];
+  const bins = files.filter((f) => /\.bin$/i.test(f.name));
+  const binBytes = bins.reduce((s, f) => s + f.size, 0);
+  let binsRead = 0;
   for (const f of files) {
     if (/\.(tar\.gz|tgz|tar|gz)$/i.test(f.name)) {
       named.push(...(await readArchive(f, onProgress)));
     } else if (/\.bin$/i.test(f.name)) {
       if (!BIN.test(f.name)) throw new DataError(`${f.name}: not a CIFAR-10 batch name (expected data_batch_1.bin … data_batch_5.bin or test_batch.bin)`);
-      onProgress({ label: `reading ${f.name}`, loaded: 0, total: f.size });
+      onProgress({ label: `reading ${f.name}`, loaded: binsRead, total: binBytes });
       named.push({ name: f.name, bytes: new Uint8Array(await f.arrayBuffer()) });
+      binsRead += f.size;
     } else if (/\.(txt|html)$/i.test(f.name)) {
       continue; // batches.meta.txt, readme.html: ignored
     } else {
       throw new DataError(`${f.name}: not a CIFAR-10 file — expected cifar-10-binary.tar.gz or data_batch_N.bin / test_batch.bin`);
     }
   }
+  const parsed = named.reduce((s, f) => s + f.bytes.length, 0);
+  onProgress({ label: `checking and parsing ${mb(parsed)} of CIFAR-10`, loaded: 0, total: null });
   // A file of the wrong size gets its own message first (the parser's explains what is wrong with it).
   for (const f of named) if (f.bytes.length === 0 || f.bytes.length % RECORD_BYTES !== 0) parseBatchFile(f);
   const names = files.map((f) => f.name);

@@ -9,16 +9,22 @@ import { importRun, parseRunFile } from '../runs/file';
 import { RunStore } from '../runs/store';
 
 export interface ImportWorkerApi {
-  /** Parses, validates and stores one run file; rejects with a clear message for a bad one. */
-  importFile(file: File): Promise<{ id: string; name: string }>;
+  /** Parses, validates and stores one run file; rejects with a clear message for a bad one. `onProgress` says what it is doing. */
+  importFile(file: File, onProgress?: (what: string) => void): Promise<{ id: string; name: string }>;
 }
 
+const mb = (bytes: number) => `${(bytes / 1e6).toFixed(1)} MB`;
+
 const api: ImportWorkerApi = {
-  async importFile(file) {
+  async importFile(file, onProgress) {
+    const say = (what: string) => void onProgress?.(what);
     const store = await RunStore.open();
     try {
-      const parsed = parseRunFile(new Uint8Array(await file.arrayBuffer()), file.name);
-      const record = await importRun(store, parsed);
+      say(`reading ${mb(file.size)}`);
+      const bytes = new Uint8Array(await file.arrayBuffer());
+      say(`checking ${mb(file.size)}`);
+      const parsed = parseRunFile(bytes, file.name);
+      const record = await importRun(store, parsed, (done, total) => say(`storing events (${done} of ${total})`));
       return { id: record.id, name: record.name };
     } finally {
       store.close();

@@ -47,11 +47,14 @@ export type WorkerMessage =
   | { kind: 'released'; numTensors: number; numBytes: number }
   /** Which models can be downloaded: TensorFlow.js graph models, and safetensors for PyTorch (`pytorch`). */
   | { kind: 'exports'; compact: boolean; projected: boolean; pytorch: { compact: boolean; projected: boolean } }
-  /** A checkpoint, in stream order: every event before it in the stream happened before it was taken. */
-  | { kind: 'checkpoint'; reason: CheckpointReason; iteration: number; epoch: number; time: number; bytes: Uint8Array };
+  /**
+   * A checkpoint, in stream order: every event before it in the stream happened before it was taken.
+   * costMs: how long taking and encoding it held up training.
+   */
+  | { kind: 'checkpoint'; reason: CheckpointReason; iteration: number; epoch: number; time: number; bytes: Uint8Array; costMs: number };
 
-/** Why a checkpoint was taken: at the start, every N minutes, at a pause, at a stop. */
-export type CheckpointReason = 'start' | 'interval' | 'pause' | 'stop';
+/** Why a checkpoint was taken: at the start, after enough training time or a projection, at a pause, at a stop, as the page went away. */
+export type CheckpointReason = 'start' | 'interval' | 'projection' | 'pause' | 'stop' | 'pagehide';
 
 export interface ModelDownload {
   /** model.json + weights.bin in one zip. */

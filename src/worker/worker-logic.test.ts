@@ -1,9 +1,10 @@
 import { gzipSync } from 'node:zlib';
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { RECORD_BYTES } from '../engine/data/cifar';
 import { chooseBackend, softwareName, type AdapterDescription, type BackendName, type BackendProbe } from './backend';
 import { Batcher } from './batcher';
-import { parseUserFiles } from './data';
+import { parseUserFiles, ServerData } from './data';
+import type { Progress } from './protocol';
 import { TarReader } from './tar';
 
 describe('Batcher', () => {
@@ -120,9 +121,16 @@ describe('parseUserFiles (in the worker)', () => {
     expect(d.train.labels[0]).toBe(3); // data_batch_1 first
   });
 
-  it('reads loose .bin files', async () => {
-    const d = await parseUserFiles([new File([records(2)], 'test_batch.bin'), new File([records(5)], 'data_batch_1.bin'), new File(['x'], 'batches.meta.txt')], noProgress);
+  it('reads loose .bin files, saying how much of the total it read, then that it parses', async () => {
+    const seen: Progress[] = [];
+    const d = await parseUserFiles([new File([records(2)], 'test_batch.bin'), new File([records(5)], 'data_batch_1.bin'), new File(['x'], 'batches.meta.txt')], (p) => seen.push(p));
     expect([d.train.count, d.test.count]).toEqual([5, 2]);
+    const total = 7 * 3073;
+    expect(seen).toEqual([
+      { label: 'reading test_batch.bin', loaded: 0, total },
+      { label: 'reading data_batch_1.bin', loaded: 2 * 3073, total },
+      { label: `checking and parsing ${(total / 1e6).toFixed(1)} MB of CIFAR-10`, loaded: 0, total: null },
+    ]);
   });
 
   it('explains bad files', async () => {
@@ -135,6 +143,35 @@ describe('parseUserFiles (in the worker)', () => {
     const bad = records(2);
     bad[RECORD_BYTES] = 200;
     await expect(parseUserFiles([new File([bad], 'test_batch.bin'), new File([records(1)], 'data_batch_1.bin')], noProgress)).rejects.toThrow(/record 1 has label 200/);
+  });
+});
+
+describe('ServerData (the local server’s folder, in the worker)', () => {
+  it('says what it loads (MB of the total) and that it parses, also when the data was loaded before', async () => {
+    const files: Record<string, Uint8Array> = { 'data_batch_1.bin': records(6), 'test_batch.bin': records(2) };
+    const listing = { source: '/data/cifar', rule: './data', tried: [], problem: null, files: Object.entries(files).map(([name, b]) => ({ name, size: b.length })), download: { state: 'idle', received: 0, total: null, message: null } };
+    vi.stubGlobal('fetch', async (url: string, init?: RequestInit) => {
+      if (url === '/api/dataset') return new Response(JSON.stringify(listing));
+      const bytes = files[decodeURIComponent(url.slice('/api/dataset/'.length))];
+      const range = /bytes=0-(\d+)/.exec(new Headers(init?.headers).get('range') ?? '');
+      const body = range ? bytes.subarray(0, Number(range[1]) + 1) : bytes;
+      return new Response(body as Uint8Array<ArrayBuffer>, { status: range ? 206 : 200, headers: { 'content-length': String(body.length) } });
+    });
+    try {
+      const server = new ServerData();
+      const seen: Progress[] = [];
+      const d = await server.load(4, (p) => seen.push(p));
+      expect([d.train.count, d.test.count]).toEqual([4, 2]);
+      const total = 6 * RECORD_BYTES;
+      expect(seen).toContainEqual({ label: 'loading data_batch_1.bin from /data/cifar', loaded: 4 * RECORD_BYTES, total });
+      expect(seen.at(-2)).toEqual({ label: 'loading test_batch.bin from /data/cifar', loaded: total, total });
+      expect(seen.at(-1)).toEqual({ label: `checking and parsing ${(total / 1e6).toFixed(1)} MB of CIFAR-10`, loaded: 0, total: null });
+      const again: Progress[] = [];
+      await server.load(4, (p) => again.push(p));
+      expect(again).toEqual([{ label: `checking and parsing ${(total / 1e6).toFixed(1)} MB of CIFAR-10 (loaded before)`, loaded: 0, total: null }]);
+    } finally {
+      vi.unstubAllGlobals();
+    }
   });
 });
 

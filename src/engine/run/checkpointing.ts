@@ -7,6 +7,8 @@ import type { Tf } from '../run-api';
 import { checkpointVariables, type TrainedModel } from '../train/trained-model';
 import type { RunProgress } from './progress';
 
+const now = () => (typeof performance !== 'undefined' ? performance.now() : Date.now());
+
 /** What a checkpoint captures of a run: its settings, position, data order, RNG and the model being trained. */
 export interface CheckpointedState {
   config: RunConfig;
@@ -21,6 +23,7 @@ export interface CheckpointedState {
  * before this returns, so the steps after the call cannot change what it holds.
  */
 export function snapshot(tf: Tf, s: CheckpointedState): Promise<Checkpoint> {
+  const t0 = now();
   const vars = checkpointVariables(s.model);
   const clones = vars.map(([, v]) => tf.clone(v));
   const p = s.progress;
@@ -42,7 +45,7 @@ export function snapshot(tf: Tf, s: CheckpointedState): Promise<Checkpoint> {
   };
   return Promise.all(clones.map((c) => c.data())).then((datas) => {
     tf.dispose(clones);
-    return { ...meta, tensors: vars.map(([key, v], i) => ({ key, shape: v.shape, data: datas[i] as Float32Array })) };
+    return { ...meta, tensors: vars.map(([key, v], i) => ({ key, shape: v.shape, data: datas[i] as Float32Array })), snapshotMs: now() - t0 };
   });
 }
 

@@ -80,13 +80,22 @@ export class RunModels {
     return this.model;
   }
 
-  /** Builds the compact model of the (projected) trained model, keeps it for export and tests it. */
-  async buildCompact(layers: LayerInfo[]): Promise<{ compact: CompactModel; result: EvalResult }> {
+  /** Builds the compact model of the (projected) trained model and keeps it for export (evaluateCompact tests it). */
+  async buildCompact(layers: LayerInfo[]): Promise<CompactModel> {
     const model = this.trained;
     this.disposeBuilt();
     const compact = await buildCompactModel(this.tf, model.graph, model.params, layers);
     this.built = compact;
-    return { compact, result: await evaluate(this.tf, compact.graph, compact.params, this.test) };
+    return compact;
+  }
+
+  evaluateCompact(): Promise<EvalResult> {
+    if (!this.built) return Promise.reject(new Error('no compact model was built'));
+    return evaluate(this.tf, this.built.graph, this.built.params, this.test);
+  }
+
+  get testCount(): number {
+    return this.test.count;
   }
 
   async exportModels(): Promise<{ projected: ExportedModel; compact: ExportedModel | null }> {

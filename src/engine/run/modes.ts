@@ -141,6 +141,7 @@ async function buildCompact(run: ModeHost): Promise<void> {
   const { beta, bnRecalibrationBatches } = run.config.lrpet;
   const hard = beta > 0;
   const finalProjection = hard ? await run.project(HARD_CUT) : p.lastProjectionIteration !== p.iteration ? await run.project() : null;
+  if (finalProjection) run.emit('activity', { activity: 'evaluating', message: `testing the projected model on ${run.models.testCount} images…` });
   let projected = await run.models.evaluateTrained(p);
   if (finalProjection) run.projectionEvent(finalProjection, projected.accuracy);
   if (hard) run.emit('log', { level: 'info', message: hardCutMessage(beta, projected.accuracy) });
@@ -150,7 +151,10 @@ async function buildCompact(run: ModeHost): Promise<void> {
     projected = r.result;
     bnRecalibration = r.report;
   }
-  const { compact, result } = await run.models.buildCompact(run.plan.layers);
+  run.emit('activity', { activity: 'building-compact', message: 'building the compact model (splitting the convolutions)…' });
+  const compact = await run.models.buildCompact(run.plan.layers);
+  run.emit('activity', { activity: 'evaluating-compact', message: `testing the compact model on ${run.models.testCount} images…` });
+  const result = await run.models.evaluateCompact();
   run.emit('compact', {
     ...costSummary(run.denseGraph, compact.graph),
     testAccuracy: result.accuracy,
@@ -165,6 +169,7 @@ async function buildCompact(run: ModeHost): Promise<void> {
 /** End of a run that trained a compact model (post-hoc after its switch, or from scratch): report it. */
 async function reportTrainedCompact(run: ModeHost): Promise<void> {
   const model = run.models.trained;
+  run.emit('activity', { activity: 'evaluating-compact', message: `testing the compact model on ${run.models.testCount} images…` });
   const result = await run.models.evaluateTrained(run.progress);
   run.emit('compact', {
     ...costSummary(run.denseGraph, model.graph),
@@ -187,6 +192,7 @@ async function switchToCompact(run: ModeHost, projectedAccuracy: number): Promis
     run.projectionEvent(cut, denseAccuracy);
     run.emit('log', { level: 'info', message: hardCutMessage(beta, denseAccuracy) });
   }
+  run.emit('activity', { activity: 'building-compact', message: 'building the compact model (splitting the convolutions) to fine-tune it…' });
   const model = await run.models.switchToCompact(run.plan.layers);
   const { epoch } = run.progress;
   run.progress.denseTestAccuracy = denseAccuracy;

@@ -13,6 +13,7 @@ const PHASE_LABEL: Record<Phase, string> = {
   finished: 'finished',
   stopped: 'stopped',
   failed: 'failed',
+  interrupted: 'interrupted',
 };
 
 function Cost({ cell }: { cell: CostCell | null }) {

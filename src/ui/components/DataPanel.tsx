@@ -1,6 +1,7 @@
 import { memo, useRef, useState } from 'react';
 import type { DataChoice } from '../../worker/protocol';
 import { fmtBytes } from '../state/format';
+import { ProgressText } from './fields';
 import type { ServerDataState, UserDataState } from '../session/data-source';
 
 const RECORD = 3073;
@@ -102,7 +103,7 @@ export const DataPanel = memo(function DataPanel({
         <div className={`callout ${dl.state === 'error' ? 'error' : ''}`} role={dl.state === 'error' ? 'alert' : 'status'}>
           {dl.state === 'error' ? <b>Download failed: </b> : null}
           {dl.message}
-          {dl.state === 'downloading' ? <progress max={dl.total ?? undefined} value={dl.received} aria-label="Download progress" /> : null}
+          {dl.state === 'downloading' ? <ProgressText label="" loaded={dl.received} total={dl.total} /> : null}
         </div>
       ) : null}
       <div className="file-pick">
@@ -123,8 +124,8 @@ export const DataPanel = memo(function DataPanel({
         <div className="hint">cifar-10-binary.tar.gz or its .bin files — pick or drop them here</div>
       </div>
       {user.status === 'loading' ? (
-        <div className="callout" role="status">
-          {user.progress?.label ?? 'reading…'} <progress max={user.progress?.total ?? undefined} value={user.progress?.loaded ?? 0} aria-label="Reading files" />
+        <div className="callout" role="status" data-testid="files-progress">
+          <ProgressText label={user.progress?.label ?? 'reading…'} loaded={user.progress?.loaded ?? 0} total={user.progress?.total ?? null} />
         </div>
       ) : null}
       {user.status === 'error' ? (

@@ -1,5 +1,6 @@
 import type { RunState } from '../state/store';
 import { fmtDuration, fmtNum, fmtPct } from '../state/format';
+import { ProgressText } from './fields';
 
 const PHASE_LABEL: Record<RunState['phase'], string> = {
   idle: 'ready',
@@ -10,6 +11,7 @@ const PHASE_LABEL: Record<RunState['phase'], string> = {
   finished: 'finished',
   stopped: 'stopped',
   failed: 'failed',
+  interrupted: 'interrupted',
 };
 
 export function RunBar({
@@ -61,9 +63,10 @@ export function RunBar({
         <span className={`phase ${run.phase}`} data-testid="run-phase">
           {PHASE_LABEL[run.phase]}
         </span>
-        {run.progress ? (
-          <span className="progress-text">
-            {run.progress.label} <progress max={run.progress.total ?? undefined} value={run.progress.loaded} aria-label="Loading data" />
+        {run.progress ? <ProgressText label={run.progress.label} loaded={run.progress.loaded} total={run.progress.total} testId="run-progress" /> : null}
+        {run.activity && (run.phase === 'running' || run.phase === 'stopping' || run.phase === 'loading') ? (
+          <span className="activity" data-testid="run-activity">
+            {run.activity.message}
           </span>
         ) : null}
         {s ? (

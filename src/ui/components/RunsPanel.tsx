@@ -160,6 +160,11 @@ export function RunsPanel({
           {runs.importStatus.message}
         </div>
       ) : null}
+      {runs.exportStatus ? (
+        <div className={`callout ${runs.exportStatus.ok ? 'info' : 'error'}`} role={runs.exportStatus.ok ? 'status' : 'alert'} data-testid="export-status">
+          {runs.exportStatus.message}
+        </div>
+      ) : null}
     </div>
   );
 }

@@ -1,4 +1,5 @@
 import { useId, useState, type ReactNode } from 'react';
+import { fmtAmount } from '../state/format';
 
 interface Common {
   label: string;
@@ -133,5 +134,15 @@ export function Section({ title, children, aside }: { title: string; children: R
       </h2>
       {children}
     </section>
+  );
+}
+
+/** A wait with what it is doing, how much of it is done (MB) and a bar (indeterminate without a total). */
+export function ProgressText({ label, loaded, total, testId }: { label: string; loaded: number; total: number | null; testId?: string }) {
+  const amount = fmtAmount(loaded, total);
+  return (
+    <span className="progress-text" data-testid={testId}>
+      {[label, amount].filter(Boolean).join(' — ')} <progress max={total ?? undefined} value={total ? loaded : undefined} aria-label={label || 'progress'} />
+    </span>
   );
 }

@@ -7,9 +7,9 @@ import type { ServerListing } from '../../worker/protocol';
 import { ablationBatch } from '../state/ablations';
 import { parseJsonLines } from '../state/eventlog';
 import { presetById, toRunConfig, type FormState } from '../state/form';
-import { initialRunState, runReducer, type RunState } from '../state/store';
+import { initialRunState, runReducer, stepPoints, type RunState } from '../state/store';
 import { MAX_RESTARTS, RunSession } from './run-session';
-import { checkpointMsg, ev, FakeWorker, ManualTimers, msg } from './testing/fake-worker';
+import { checkpointBytes, checkpointMsg, ev, FakeWorker, ManualTimers, msg } from './testing/fake-worker';
 
 let store: RunStore;
 let n = 0;
@@ -162,7 +162,7 @@ describe('RunSession: live changes are diffed against the settings the engine re
     const events: EngineEvent[] = [ev.runStart(config), ev.state('running'), ev.step(1, 0.02), ev.configChange(config, { lr: 0.03 }, 1), ev.step(2, 0.03), ev.step(3, 0.03), ev.step(4, 0.03)];
     const record = await store.createRun({ name: 'stored', source: 'browser' });
     await store.appendEvents(record.id, events);
-    await store.putCheckpoint(record.id, new Uint8Array([3, 1, 4, 1]), { iteration: 3, epoch: 0, eventCount: 6, time: 1, reason: 'interval' });
+    await store.putCheckpoint(record.id, checkpointBytes(3), { iteration: 3, epoch: 0, eventCount: 6, time: 1, reason: 'interval' });
     return { id: record.id, config, atCheckpoint: { ...config, lr: 0.03 } };
   }
 
@@ -178,7 +178,7 @@ describe('RunSession: live changes are diffed against the settings the engine re
     expect(loaded).toMatchObject({ prune: 0.5, lr: 0.03, trainLimit: 64, epochs: 3, interval: 2 });
     // The worker continues from the checkpoint with nothing to change; the log is cut at the checkpoint and replayed.
     const run = h.worker.lastRun;
-    expect([...run.req.resume!]).toEqual([3, 1, 4, 1]);
+    expect(run.req.resume).toEqual(checkpointBytes(3));
     expect(run.req.updates).toBeUndefined();
     expect(await store.getEvents(stored.id)).toHaveLength(6);
     expect(h.run.eventCount).toBe(6);
@@ -266,7 +266,7 @@ describe('RunSession: device problems and restarts', () => {
     await vi.waitFor(() => expect(h.workers).toHaveLength(2));
     await vi.waitFor(() => expect(h.worker.runs).toHaveLength(1));
     const again = h.worker.lastRun;
-    expect([...again.req.resume!]).toEqual([2, 7, 7, 7]);
+    expect(again.req.resume).toEqual(checkpointBytes(2));
     // The lr change came after the checkpoint: it goes in again.
     expect(again.req.updates).toEqual([{ lr: 0.01 }]);
     expect(h.session.getSnapshot().notice).toBe('The GPU device was lost (destroyed). The worker was restarted and the run resumed from its checkpoint at iteration 2.');
@@ -314,13 +314,69 @@ describe('RunSession: device problems and restarts', () => {
     expect(h.loadedForms.at(-1)?.lr).toBe(0.005);
     await vi.waitFor(() => expect(h.workers).toHaveLength(2));
     await vi.waitFor(() => expect(h.worker.runs).toHaveLength(1));
-    expect([...h.worker.lastRun.req.resume!]).toEqual([0, 7, 7, 7]); // the diverged pause was not kept
+    expect(h.worker.lastRun.req.resume).toEqual(checkpointBytes(0)); // the diverged pause was not kept
     expect(h.worker.lastRun.req.updates).toEqual([{ lr: 0.005 }]);
     expect(h.session.getSnapshot().notice).toBe('Continued from the last good checkpoint (iteration 0) with learning rate 0.005.');
     expect(h.session.getSnapshot().diverged).toBe(false);
     // Nothing more to send: the form and the update on its way agree.
     h.timers.fireTimeouts();
     expect(h.worker.updates).toEqual([]);
+  });
+});
+
+describe('RunSession: an interrupted run', () => {
+  /** A run whose page went away at iteration 5: its log and two checkpoints (iterations 2 and 4). */
+  async function interrupted() {
+    const config = parseRunConfig(toRunConfig(pageForm));
+    const events: EngineEvent[] = [ev.runStart(config), ev.state('running'), ...[1, 2, 3, 4, 5].map((i) => ev.step(i))];
+    const record = await store.createRun({ name: 'cut short', source: 'browser' });
+    await store.appendEvents(record.id, events);
+    await store.putCheckpoint(record.id, checkpointBytes(2), { iteration: 2, epoch: 0, eventCount: 4, time: 1, reason: 'interval' });
+    await store.putCheckpoint(record.id, checkpointBytes(4), { iteration: 4, epoch: 0, eventCount: 6, time: 2, reason: 'projection' });
+    await store.markInterrupted();
+    return { id: record.id, events };
+  }
+
+  it('its charts are shown from the whole stored log before Resume, read-only; Resume continues from its latest checkpoint', async () => {
+    const h = await setup();
+    const { id, events } = await interrupted();
+    expect(await h.session.showStored(id)).toBe(true);
+    expect(h.run.phase).toBe('interrupted');
+    expect(h.run.eventCount).toBe(events.length);
+    expect(h.run.start?.config.model).toBe(pageForm.model);
+    expect(stepPoints(h.run).map((p) => p.iteration)).toEqual([1, 2, 3, 4, 5]);
+    expect(h.session.getSnapshot()).toMatchObject({ busy: false, lastCheckpoint: { iteration: 4 } });
+    expect(h.session.log.length).toBe(events.length);
+    // Nothing ran, nothing was cut.
+    expect(h.worker.runs).toHaveLength(0);
+    expect(await store.getEvents(id)).toHaveLength(events.length);
+    await h.session.resumeStored(id);
+    expect(h.worker.lastRun.req.resume).toEqual(checkpointBytes(4));
+    expect(h.run.phase).toBe('loading');
+    expect(h.run.eventCount).toBe(6);
+  });
+
+  it('a latest checkpoint that does not read: Resume continues from the one before and says so', async () => {
+    const h = await setup();
+    const { id } = await interrupted();
+    await store.putCheckpoint(id, checkpointBytes(5).subarray(0, 40), { iteration: 5, epoch: 0, eventCount: 7, time: 3, reason: 'pagehide' });
+    await h.session.resumeStored(id);
+    expect(h.worker.lastRun.req.resume).toEqual(checkpointBytes(4));
+    expect(h.session.getSnapshot().notice).toMatch(/^“cut short”: its checkpoint at iteration 5 could not be read \(not a valid LRPET checkpoint: .*\); it continues from the one before, at iteration 4\.$/);
+    expect(await store.getEvents(id)).toHaveLength(6);
+    expect((await store.getRun(id))?.checkpoint?.iteration).toBe(4);
+  });
+
+  it('the page going away asks the worker for a checkpoint at once', async () => {
+    const h = await setup();
+    const run = await startRun(h);
+    h.session.pageHidden();
+    await vi.waitFor(() => expect(h.worker.checkpoints).toEqual(['start', 'pagehide']));
+    // Hidden, then unloaded: one checkpoint on its way is enough.
+    h.session.pageHidden();
+    run.send([checkpointMsg(1, 'pagehide')]);
+    await vi.waitFor(() => expect(h.session.getSnapshot().lastCheckpoint).toMatchObject({ iteration: 1, reason: 'pagehide' }));
+    expect(h.worker.checkpoints).toEqual(['start', 'pagehide']);
   });
 });
 

@@ -1,3 +1,4 @@
+import { checkCheckpointBytes } from '../../engine/checkpoint';
 import { parseRunConfig, type LiveUpdate, type RunConfig, type RunConfigInput } from '../../engine/config';
 import type { EngineEvent } from '../../engine/events';
 import type { CheckpointMeta, RunStore } from '../../runs/store';
@@ -90,6 +91,16 @@ const defaultTimers: Timers = {
   setInterval: (fn, ms) => setInterval(fn, ms),
   clearInterval: (t) => clearInterval(t),
 };
+
+const unusable = (bytes: Uint8Array): string | null => {
+  try {
+    checkCheckpointBytes(bytes);
+    return null;
+  } catch (e) {
+    return errorText(e);
+  }
+};
+const usable = (bytes: Uint8Array) => unusable(bytes) === null;
 
 function predictedConfig(config: RunConfigInput): RunConfig | null {
   try {
@@ -357,9 +368,18 @@ export class RunSession {
     if (!st) return fail('the browser storage is not open');
     let events: EngineEvent[];
     let record, ck;
+    let fellBack: string | null = null;
+    this.emit({ type: 'progress', progress: { label: "reading the run from this browser's storage", loaded: 0, total: null } });
     try {
       [record, ck] = await Promise.all([st.getRun(id), st.getCheckpoint(id)]);
       if (!record || !record.config || !ck) return fail(record ? `“${record.name}” has no checkpoint to continue from` : 'that run is no longer stored');
+      // The latest checkpoint does not read: the one before it (the other slot) takes its place.
+      while (ck && !usable(ck.bytes)) {
+        fellBack = `its checkpoint at iteration ${ck.meta.iteration} could not be read (${unusable(ck.bytes)})`;
+        await st.dropLatestCheckpoint(id);
+        ck = await st.getCheckpoint(id);
+      }
+      if (!ck) return fail(`“${record.name}” cannot continue: ${fellBack} and there is no checkpoint before it`);
       await st.truncateEvents(id, ck.meta.eventCount);
       events = await st.getEvents(id, ck.meta.eventCount);
     } catch (e) {
@@ -372,7 +392,7 @@ export class RunSession {
     const updates = update ? [update] : [];
     this.log.clear();
     this.log.push(events);
-    this.set({ storeError: null, lastCheckpoint: ck.meta, liveError: null, diverged: false });
+    this.set({ storeError: null, lastCheckpoint: ck.meta, liveError: null, diverged: false, ...(fellBack && { notice: `“${record.name}”: ${fellBack}; it continues from the one before, at iteration ${ck.meta.iteration}.` }) });
     this.emit({ type: 'replay', events, at: this.o.now() });
     const minutes = o.checkpointMinutes ?? this.form?.checkpointMinutes ?? presetById('quick').form.checkpointMinutes;
     const current: Current = { id, batch: record.batch, recorder: this.newRecorder(st, id, ck.meta.eventCount, minutes, ck.meta), data, checkpointMinutes: minutes, restarts: o.restarts, ended: false };
@@ -380,6 +400,36 @@ export class RunSession {
     this.reported.reset(config, updates);
     this.launch(current, record.config, ck.bytes, updates);
     return config;
+  }
+
+  /**
+   * Shows a stored run's charts from its whole log, read-only (nothing runs): an interrupted run, found
+   * after a reload, before the user presses Resume. False when a run is going or the run is not stored.
+   */
+  async showStored(id: string): Promise<boolean> {
+    const st = this.store;
+    if (!st || this.isBusy()) return false;
+    let record, events: EngineEvent[];
+    try {
+      [record, events] = await Promise.all([st.getRun(id), st.getEvents(id)]);
+    } catch (e) {
+      this.set({ storeError: `could not read the run from the browser's storage: ${errorText(e)}` });
+      return false;
+    }
+    if (!record || this.isBusy()) return false;
+    this.log.clear();
+    this.log.push(events);
+    this.set({ lastCheckpoint: record.checkpoint, diverged: false, liveError: null });
+    this.emit({ type: 'stored', events, at: this.o.now() });
+    return true;
+  }
+
+  /**
+   * The page is being hidden or unloaded: the run's recorder asks for a checkpoint at once (best
+   * effort, see RunRecorder.pageHidden).
+   */
+  pageHidden(): void {
+    if (this.current && !this.current.ended) this.current.recorder.pageHidden();
   }
 
   /** Starts the worker on a run (fresh, or from an encoded checkpoint) and records what it streams. */
@@ -453,7 +503,6 @@ export class RunSession {
   }
 
   private newRecorder(st: RunStore, id: string, recorded: number, minutes: number, last: Omit<CheckpointMeta, 'bytes'> | null): RunRecorder {
-    const t = this.o.timers;
     return new RunRecorder({
       store: st,
       runId: id,
@@ -466,8 +515,7 @@ export class RunSession {
         this.cb.onRunsChanged?.();
       },
       lastCheckpoint: last,
-      setTimer: (fn, ms) => t.setInterval(fn, ms),
-      clearTimer: (x) => t.clearInterval(x),
+      now: this.o.now,
     });
   }
 

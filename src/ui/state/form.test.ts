@@ -29,8 +29,8 @@ describe('presets', () => {
     expect(c.trainLimit).toBeLessThanOrEqual(1000);
   });
 
-  it('checkpoint every 2 minutes by default (page-side, not part of the engine config)', () => {
-    for (const p of PRESETS) expect(p.form.checkpointMinutes).toBe(2);
+  it('checkpoint every half minute of training by default (page-side, not part of the engine config)', () => {
+    for (const p of PRESETS) expect(p.form.checkpointMinutes).toBe(0.5);
     expect(toRunConfig(presetById('quick').form)).not.toHaveProperty('checkpointMinutes');
   });
 

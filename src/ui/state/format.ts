@@ -26,6 +26,13 @@ export function fmtBytes(n: number): string {
   return `${n} B`;
 }
 
+/** How much of a load is done, in MB: "12.3 of 178.0 MB", "12.3 MB" without a total; null when nothing is counted. */
+export function fmtAmount(loaded: number, total: number | null): string | null {
+  const mb = (n: number) => (n / 1e6).toFixed(1);
+  if (total !== null && total > 0) return `${mb(loaded)} of ${mb(total)} MB`;
+  return loaded > 0 ? `${mb(loaded)} MB` : null;
+}
+
 /** 95 → "1 min 35 s", 5400 → "1 h 30 min", 200000 → "2.3 days". */
 export function fmtDuration(seconds: number): string {
   if (!Number.isFinite(seconds) || seconds < 0) return '–';

@@ -133,6 +133,25 @@ describe('run store (reducer over the engine event stream)', () => {
     expect(s.projections).toHaveLength(200);
   });
 
+  it('says what it waits for: a progress message until an engine event after it, an activity until the next event', () => {
+    const progress = (label: string): WorkerMessage => ({ kind: 'progress', progress: { label, loaded: 0, total: null } });
+    const activity = (a: 'compiling' | 'building-compact', message: string): EngineEvent => ({ type: 'activity', time: 1, activity: a, message });
+    let s = runReducer(initialRunState(), { type: 'starting', at: 0 });
+    s = apply(s, progress('loading data_batch_1.bin'), progress('building resnet8-tiny'));
+    expect(s.progress?.label).toBe('building resnet8-tiny');
+    s = apply(s, ...events(runStart, { type: 'state', time: 0, state: 'running', iteration: 0, epoch: 0 }, activity('compiling', 'compiling GPU kernels (the first step)…')));
+    expect([s.progress, s.activity?.message]).toEqual([null, 'compiling GPU kernels (the first step)…']);
+    s = apply(s, ...events(step(1)));
+    expect(s.activity).toBeNull();
+    // The end: events, then the worker prepares the downloads — in one batch, in that order.
+    s = apply(s, ...events(activity('building-compact', 'building the compact model…')));
+    expect(s.activity?.activity).toBe('building-compact');
+    s = apply(s, ...events({ type: 'state', time: 2, state: 'finished', iteration: 1, epoch: 0 }), progress('preparing the downloads (exporting the models)'));
+    expect([s.activity, s.progress?.label]).toEqual([null, 'preparing the downloads (exporting the models)']);
+    s = apply(s, { kind: 'exports', compact: true, projected: true, pytorch: { compact: true, projected: true } });
+    expect(s.progress).toBeNull();
+  });
+
   it('returns the same state for an empty batch, and records failures', () => {
     const s0 = initialRunState();
     expect(apply(s0)).toBe(s0);

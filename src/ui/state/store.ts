@@ -1,5 +1,6 @@
 import { describeChanges } from '../../engine/config';
 import type {
+  ActivityEvent,
   CompactEvent,
   ConfigChangeEvent,
   EngineEvent,
@@ -13,7 +14,8 @@ import type {
 import type { Progress, WorkerMessage } from '../../worker/protocol';
 import { addPoints, EMA0, emaAdd, emaValue, emptySeries, seriesPoints, thin, wmean, type Bucketed, type Ema } from './series';
 
-export type Phase = 'idle' | 'loading' | 'running' | 'paused' | 'stopping' | 'finished' | 'stopped' | 'failed';
+/** 'interrupted': a stored run whose page went away mid-run, shown from its log before it is resumed. */
+export type Phase = 'idle' | 'loading' | 'running' | 'paused' | 'stopping' | 'finished' | 'stopped' | 'failed' | 'interrupted';
 
 export interface StepPoint {
   iteration: number;
@@ -49,7 +51,10 @@ export interface Marker {
 
 export interface RunState {
   phase: Phase;
+  /** The worker's progress (loading data, restarting, preparing downloads) until the next engine event. */
   progress: Progress | null;
+  /** What the engine is busy with besides steps (compiling kernels, testing, building the compact model), until its next event. */
+  activity: ActivityEvent | null;
   start: RunStartEvent | null;
   /** The current plan (changes with live rank / p changes). */
   layers: LayerInfo[];
@@ -83,6 +88,7 @@ export function initialRunState(): RunState {
   return {
     phase: 'idle',
     progress: null,
+    activity: null,
     start: null,
     layers: [],
     layerNames: [],
@@ -111,8 +117,12 @@ export type RunAction =
   | { type: 'failed'; message: string }
   /** A stored run's events (up to its checkpoint), before it continues. */
   | { type: 'replay'; events: EngineEvent[]; at: number }
+  /** A stored run's whole log, shown read-only (an interrupted run before Resume). */
+  | { type: 'stored'; events: EngineEvent[]; at: number }
   /** The worker is being replaced (device lost, or going back to a checkpoint). */
   | { type: 'restarting'; message: string }
+  /** The page is busy before the worker streams (e.g. reading a stored run to resume it). */
+  | { type: 'progress'; progress: Progress }
   | { type: 'ended'; ended: 'finished' | 'stopped' | 'error'; message?: string };
 
 const mergeStep = (a: StepPoint, wa: number, b: StepPoint, wb: number): StepPoint => ({
@@ -156,6 +166,7 @@ export function applyEvents(state: RunState, events: EngineEvent[], at: number):
   let spectra: ProjectionEvent[] | null = null;
   let markers: Marker[] | null = null;
   for (const e of events) {
+    s.activity = e.type === 'activity' ? e : e.type === 'log' || e.type === 'configChange' ? s.activity : null;
     switch (e.type) {
       case 'runStart':
         s.start = e;
@@ -221,31 +232,51 @@ export function runReducer(state: RunState, action: RunAction): RunState {
     case 'stopping':
       return state.phase === 'running' || state.phase === 'paused' || state.phase === 'loading' ? { ...state, phase: 'stopping' } : state;
     case 'failed':
-      return { ...state, phase: 'failed', failure: action.message, progress: null };
+      return { ...state, phase: 'failed', failure: action.message, progress: null, activity: null };
     case 'replay': {
       const replayed = applyEvents({ ...initialRunState(), startedAt: action.at }, action.events, action.at);
       return { ...replayed, phase: 'loading', errors: [] };
     }
+    case 'stored': {
+      const { events } = action;
+      const first = events[0]?.time ?? action.at;
+      const shown = applyEvents({ ...initialRunState(), startedAt: first }, events, events.at(-1)?.time ?? action.at);
+      const ended = shown.phase === 'finished' || shown.phase === 'stopped';
+      return { ...shown, phase: ended ? shown.phase : 'interrupted' };
+    }
     case 'restarting':
       return { ...state, phase: 'loading', progress: { label: `${action.message}: restarting the worker`, loaded: 0, total: null } };
+    case 'progress':
+      return { ...state, progress: action.progress };
     case 'ended':
       return {
         ...state,
+        activity: null,
         phase: action.ended === 'finished' ? 'finished' : action.ended === 'error' ? 'failed' : 'stopped',
         failure: action.ended === 'error' ? (action.message ?? 'the run ended with an error') : state.failure,
         progress: null,
       };
     case 'messages': {
-      const events: EngineEvent[] = [];
+      // In stream order: a progress message lasts until an engine event comes after it.
+      let events: EngineEvent[] = [];
       let s = state;
+      const applyPending = () => {
+        if (!events.length) return;
+        s = applyEvents(s.progress ? { ...s, progress: null } : s, events, action.at);
+        events = [];
+      };
       for (const m of action.messages) {
-        if (m.kind === 'event') events.push(m.event);
-        else if (m.kind === 'progress') s = { ...s, progress: m.progress };
+        if (m.kind === 'event') {
+          events.push(m.event);
+          continue;
+        }
+        applyPending();
+        if (m.kind === 'progress') s = { ...s, progress: m.progress };
         else if (m.kind === 'released') s = { ...s, released: { numTensors: m.numTensors, numBytes: m.numBytes } };
-        else if (m.kind === 'exports') s = { ...s, exports: { compact: m.compact, projected: m.projected, pytorch: m.pytorch } };
+        else if (m.kind === 'exports') s = { ...s, exports: { compact: m.compact, projected: m.projected, pytorch: m.pytorch }, progress: null };
       }
-      if (events.length && s.progress) s = { ...s, progress: null };
-      return applyEvents(s, events, action.at);
+      applyPending();
+      return s;
     }
   }
 }

@@ -82,7 +82,7 @@ describe('formToSearch / formFromSearch round trip', () => {
     expect(search).toContain('model=resnet8-tiny&lrpet=1&comp=prune&p=0.5&');
     expect(search).toContain('interval=4&start=0&end=4&et=1');
     expect(search).toContain('train=all&test=500');
-    expect(search).toContain('ckpt=2');
+    expect(search).toContain('ckpt=0.5');
     expect(formToSearch(paper)).toContain('interval=epoch&start=0&end=last');
   });
 

@@ -1,3 +1,4 @@
+import { encodeCheckpoint } from '../../../engine/checkpoint';
 import { applyLiveUpdate, parseRunConfig, type LiveUpdate, type RunConfig, type RunConfigInput } from '../../../engine/config';
 import type { EngineEvent, LayerInfo } from '../../../engine/events';
 import type { BackendPreference, CheckpointReason, DataChoice, DataInfo, ModelDownload, Progress, WorkerMessage } from '../../../worker/protocol';
@@ -109,7 +110,29 @@ export const ev = {
 
 export const msg = (...events: EngineEvent[]): WorkerMessage[] => events.map((event) => ({ kind: 'event', event }));
 
-export const checkpointMsg = (iteration: number, reason: CheckpointReason = 'interval'): WorkerMessage => ({ kind: 'checkpoint', reason, iteration, epoch: 0, time: 1, bytes: new Uint8Array([iteration, 7, 7, 7]) });
+/** A small but well-formed encoded checkpoint (the page checks that a stored one reads before resuming from it). */
+export function checkpointBytes(iteration: number): Uint8Array {
+  return encodeCheckpoint({
+    version: 2,
+    time: 1,
+    config: parseRunConfig({ model: 'resnet8-tiny' }),
+    iteration,
+    epoch: 0,
+    step: iteration,
+    projections: 0,
+    lastProjectionIteration: 0,
+    epochSums: { loss: 0, hits: 0, seen: 0 },
+    order: Uint32Array.from([1, 0]),
+    orderRngState: 1,
+    augmentRngState: 2,
+    firstLoss: null,
+    compact: null,
+    tensors: [{ key: 'w', shape: [2], data: Float32Array.from([iteration, 7]) }],
+    snapshotMs: 0,
+  });
+}
+
+export const checkpointMsg = (iteration: number, reason: CheckpointReason = 'interval'): WorkerMessage => ({ kind: 'checkpoint', reason, iteration, epoch: 0, time: 1, bytes: checkpointBytes(iteration), costMs: 1 });
 
 /** Timers the test fires by hand. */
 export class ManualTimers {
