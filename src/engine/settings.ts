@@ -231,6 +231,11 @@ export const SETTINGS = {
     label: 'Build the compact model', short: 'compact', help: 'build and evaluate the compact model at the end of an LRPET run (the two baselines always report theirs)',
   }),
   stepEventEvery: number({ path: 'stepEventEvery', bounds: { int: true, min: 1 }, default: 1, label: 'Step event every (iterations)', short: 'step events' }),
+  gradNormEvery: number({
+    path: 'gradNormEvery', bounds: { int: true, min: 0 }, page: { max: 100_000 }, default: 10, minor: true, cli: { flag: 'grad-norm-every', arg: 'K' }, url: 'grads',
+    label: 'Gradient norms every (iterations)', short: 'grad norms', unit: 'iterations',
+    help: 'per-layer ‖∇W‖ and ‖∇W‖/‖W‖ every K steps and on the steps right before and after each projection; 0: off',
+  }),
   posthoc: custom({
     path: 'posthoc', type: z.object({ fineTuneEpochs: z.number().int().min(1) }).nullable(), default: null,
     label: 'Post-hoc baseline', short: 'post-hoc', help: 'train dense for epochs − fineTuneEpochs epochs, project once (with the lrpet settings), then fine-tune the compact model',
