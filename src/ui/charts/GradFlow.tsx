@@ -111,7 +111,7 @@ export const GradFlowChart = staggered(function GradFlowChart({ gradNorms, layer
           <ComposedChart width={w} height={H} data={data} margin={{ top: 8, right: 12, bottom: 0, left: 0 }}>
             {gradFrame(data.length > 0)}
             {marks.map((x) => (
-              <ReferenceLine key={x} x={x} stroke={COLORS.projection} strokeOpacity={0.35} strokeDasharray="3 3" ifOverflow="hidden" />
+              <ReferenceLine key={x} x={x} stroke={COLORS.projection} strokeOpacity={0.35} strokeDasharray="3 3" ifOverflow="extendDomain" />
             ))}
             <Line dataKey="value" name={name ?? 'geometric mean'} stroke={COLORS.test} strokeWidth={1.5} dot={false} isAnimationActive={false} connectNulls />
             <Line dataKey="before" name="before projection" stroke="none" dot={{ r: 3, fill: COLORS.axis, stroke: COLORS.axis }} isAnimationActive={false} />
