@@ -3,7 +3,8 @@
  * the page's downloads): per run, how ‖∇W‖/‖W‖, ‖∇W‖ and ‖W‖ (= ‖∇W‖ / the ratio) changed from the step
  * right before each projection to the step right after it, as geometric means over the layers and over
  * the projections (the first projection, from the dense initial weights, apart from the later ones),
- * and the trend of ‖∇W‖/‖W‖ over the run.
+ * next to the same between consecutive records with no projection between them (the control: how much
+ * the gradients change from one mini-batch to another anyway), and the trend of ‖∇W‖/‖W‖ over the run.
  *
  *   npx tsx bench/grad-flow.ts with-et.jsonl without-et.jsonl [--layers]
  */
@@ -43,15 +44,30 @@ for (const file of positionals) {
     ['‖W‖', 'grad', norms],
   ];
   console.log('  across a projection (after / before; geometric mean over layers, then over projections):');
+  // Consecutive records with no projection between them, as if they were a projection's pair.
+  const projected = new Set(projections.map((p) => p.iteration));
+  const control = (events: GradNormsEvent[], metric: GradMetric, layer: number | null) => {
+    const pairs: ProjectionJump[] = [];
+    for (let i = 1; i < events.length; i++) {
+      const [a, b] = [events[i - 1], events[i]];
+      let between = false;
+      for (let it = a.iteration; it < b.iteration && !between; it++) between = projected.has(it);
+      const before = gradValue(a, metric, layer);
+      const after = gradValue(b, metric, layer);
+      if (!between && before !== null && after !== null) pairs.push({ iteration: a.iteration, before, after });
+    }
+    return { factor: jumpFactor(pairs), n: pairs.length };
+  };
   for (const [name, metric, events] of rows) {
     const s = split(projectionJumps(events, projections, metric, null));
-    console.log(`    ${name.padEnd(9)} first ${x(s.first)}   later ${x(s.later)}  (${s.n} projections with a step after)`);
+    const c = control(events, metric, null);
+    console.log(`    ${name.padEnd(9)} first ${x(s.first)}   later ${x(s.later)}  (${s.n} projections with a step after)   control ${x(c.factor)} (${c.n} pairs without a projection)`);
   }
   if (values.layers) {
-    console.log('  per layer, later projections: ‖∇W‖/‖W‖, ‖∇W‖, ‖W‖');
+    console.log('  per layer, later projections: ‖∇W‖/‖W‖, ‖∇W‖, ‖W‖; control ‖∇W‖/‖W‖');
     start.layers.forEach((l, j) => {
       const f = (m: GradMetric, events: GradNormsEvent[]) => split(projectionJumps(events, projections, m, j)).later;
-      console.log(`    ${l.name.padEnd(22)} ${x(f('ratio', grads))}  ${x(f('grad', grads))}  ${x(f('grad', norms))}`);
+      console.log(`    ${l.name.padEnd(22)} ${x(f('ratio', grads))}  ${x(f('grad', grads))}  ${x(f('grad', norms))};  ${x(control(grads, 'ratio', j).factor)}`);
     });
   }
   // The trend: ‖∇W‖/‖W‖ (geometric mean over layers) of the plain samples in the first and last fifth of the run.

@@ -70,6 +70,7 @@ test('train on CIFAR-10 with WebGPU: live projections, pause/resume, a mid-run c
   // The end: the compact model is built and evaluated next to the dense one.
   await expect(page.getByTestId('run-phase')).toHaveText('finished', { timeout: 300_000 });
   const t1 = await pageNow(page);
+  await page.getByTestId('chart-gradients').screenshot({ path: test.info().outputPath('gradients.png') });
   await expect(page.getByTestId('compact-accuracy')).toHaveText(/^\d+\.\d\d%$/);
   await expect(page.getByTestId('compact-result')).toContainText('Compact model');
   await expect(page.getByTestId('released')).toContainText('0 tensors left');

@@ -8,6 +8,7 @@ import { decimate } from '../compare/runs';
 import { staggered } from '../stagger';
 import { axisProps, ChartCard, COLORS, Empty, HtmlLegend, LayerSelect, Segmented, Sized } from './common';
 import { HeatRows, type HeatRow } from './HeatRows';
+import { mergeByX } from './merge';
 
 interface Props {
   gradNorms: GradNormsEvent[];
@@ -20,8 +21,10 @@ interface Props {
 
 const H = 190;
 const MEAN = '';
-/** Projection marks drawn at most (the latest ones are kept evenly spread). */
-const MAX_MARKS = 80;
+/** At most: points on the line (evenly spread over the run), projections marked and before/after dots (the latest). */
+const MAX_POINTS = 300;
+const MAX_MARKS = 40;
+const MAX_DOTS = 80;
 
 /** The frame of the gradient charts: grid, iterations across, a log scale up, the tooltip (elements: Recharts takes them as children). */
 export const gradFrame = (hasData: boolean) => [
@@ -37,20 +40,17 @@ export const GradFlowChart = staggered(function GradFlowChart({ gradNorms, layer
   // The layer shared with the other charts, unless the mean was picked here.
   const name = picked === MEAN ? null : layer !== null && layers.includes(layer) ? layer : (layers[0] ?? null);
   const idx = name === null ? null : layers.indexOf(name);
-  const data = useMemo(
-    () =>
-      gradNorms.map((e) => {
-        const v = gradValue(e, metric, idx);
-        return {
-          x: e.iteration,
-          value: v,
-          before: e.reasons.includes('beforeProjection') ? v : null,
-          after: e.reasons.includes('afterProjection') ? v : null,
-        };
-      }),
-    [gradNorms, metric, idx],
-  );
-  const marks = useMemo(() => decimate(projections, MAX_MARKS).map((p) => p.iteration + 0.5), [projections]);
+  const data = useMemo(() => {
+    const around = gradNorms.filter((e) => e.reasons.some((r) => r !== 'sample')).slice(-MAX_DOTS);
+    const dot = (key: 'before' | 'after', reason: 'beforeProjection' | 'afterProjection') =>
+      around.filter((e) => e.reasons.includes(reason)).map((e) => ({ x: e.iteration, [key]: gradValue(e, metric, idx) }));
+    return mergeByX(
+      decimate(gradNorms, MAX_POINTS).map((e) => ({ x: e.iteration, value: gradValue(e, metric, idx) })),
+      dot('before', 'beforeProjection'),
+      dot('after', 'afterProjection'),
+    );
+  }, [gradNorms, metric, idx]);
+  const marks = useMemo(() => projections.slice(-MAX_MARKS).map((p) => p.iteration + 0.5), [projections]);
   const jumps = useMemo(() => projectionJumps(gradNorms, projections, metric, idx), [gradNorms, projections, metric, idx]);
   const range = useMemo(() => logRange(gradNorms, metric), [gradNorms, metric]);
   const rows = useMemo(
