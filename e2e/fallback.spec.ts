@@ -12,13 +12,13 @@ test('without WebGPU the page falls back to WebGL, says why, and Stop ends a run
   await expect(page.getByTestId('backend-notice')).toContainText('software, no GPU');
   await expect(page.getByTestId('speed-estimate')).toContainText(/images\/s/);
 
-  await page.getByRole('button', { name: 'Start' }).click();
+  await page.getByRole('button', { name: 'Start', exact: true }).click();
   await expect(page.getByTestId('iteration')).toHaveText(/[1-9]/, { timeout: 120_000 });
   await page.getByRole('button', { name: 'Stop' }).click();
   await expect(page.getByTestId('run-phase')).toHaveText('stopped', { timeout: 120_000 });
   // The run ended early, yet the compact model was still built; then every tensor was released.
   await expect(page.getByTestId('compact-accuracy')).toHaveText(/%$/);
-  await expect(page.getByTestId('released')).toContainText('0 tensors left');
+  await expect(page.getByTestId('released')).toContainText('0 tensors left', { timeout: 60_000 });
   expect(Number(await page.getByTestId('iteration').textContent())).toBeLessThan(12);
   expect((await page.evaluate(() => window.__lrpet!.diagnostics())).numTensors).toBe(0);
 });

@@ -41,6 +41,7 @@ const Before = (() => {
     stepEventEvery: z.number().int().min(1).default(1),
     gradNormEvery: z.number().int().min(0).default(10),
     lrpet: lrpet.default(lrpet.parse({})),
+    init: z.object({ name: z.string().min(1).max(300) }).nullable().default(null),
     posthoc: z.object({ fineTuneEpochs: z.number().int().min(1) }).nullable().default(null),
     compactFromScratch: z.boolean().default(false),
   });
