@@ -30,8 +30,9 @@ export const CompareGradients = staggered(function CompareGradients({ runs }: { 
       caption={
         <>
           {label} of the loss gradient at each recorded step (log scale), {layer === null ? 'geometric mean over each run’s layers' : `of ${layer}`}. Above: how much a projection
-          changes it, from the step right before each projection to the one right after (×1: not at all). The paper’s claim is that projection pushes gradients towards
-          vanishing and energy transfer eases it: compare the runs with and without energy transfer.
+          changes it, from the step right before each projection to the one right after (×1: not at all). The paper argues that projection pushes gradients towards
+          vanishing and energy transfer eases it: compare runs with and without energy transfer. Behind BatchNorm, shrinking weights make ‖∇W‖/‖W‖ jump up rather than
+          vanish (README).
         </>
       }
     >
