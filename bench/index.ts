@@ -1,12 +1,13 @@
 /**
  * `npm run bench`: one full LRPET projection of every conv of ResNet-56 and VGG-16 next to numpy in the
  * same run, then one ResNet-20 training step on the backend in use, so the projection's cost can be
- * read as a number of training steps.
+ * read as a number of training steps, and what recording gradient norms adds to a step.
  *
  *   npm run bench [-- --batch 128] [--backend auto|webgpu|cpu] [--js] [--phases]
  */
 import { parseArgs } from 'node:util';
 import { printRows, runProjectionBench } from './projection';
+import { gradNormCost, printGradNormCost } from './grad-norms';
 import { timeTrainingStep } from './train-step';
 
 const { values } = parseArgs({
@@ -37,4 +38,5 @@ const proj = rows.filter((r) => r.model.endsWith('projection'));
 for (const r of proj) {
   if (r.oursMs !== null) console.log(`${r.model}: ${(r.oursMs / step.stepMs).toFixed(3)} training steps of ResNet-20 (batch ${batch})`);
 }
+printGradNormCost(await gradNormCost('resnet20', batch, 3, 2, (values.backend ?? 'auto') as 'auto'), 'ResNet-20', batch);
 process.exit(0);

@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { expect, test } from '@playwright/test';
 import * as tf from '@tensorflow/tfjs';
-import type { CompactEvent, ConfigChangeEvent, EngineEvent, ProjectionEvent } from '../src/engine/events';
+import type { CompactEvent, ConfigChangeEvent, EngineEvent, GradNormsEvent, ProjectionEvent } from '../src/engine/events';
 import { accuracyOf, installProbes, loadZippedGraphModel, longTasksSince, lowerGpuProcessPriority, pageNow, testImages } from './helpers';
 
 // A tiny run: ResNet-8-tiny on 64 training images (4 steps an epoch), 3 epochs, a projection every 2
@@ -49,6 +49,13 @@ test('train on CIFAR-10 with WebGPU: live projections, pause/resume, a mid-run c
   await expect(page.getByTestId('chart-spectrum')).toContainText('cut r=4');
   expect(await page.getByTestId('chart-energy').locator('.recharts-line-dots circle').count()).toBeGreaterThanOrEqual(2);
   await expect(page.getByTestId('chart-heatmap').locator('canvas')).toBeVisible();
+  // The gradient chart: a point per recorded step (the steps before and after each projection always are), a mark per projection, the layers × time map.
+  const grads = page.getByTestId('chart-gradients');
+  await expect.poll(() => grads.locator('.recharts-line-dots circle').count(), { timeout: 60_000 }).toBeGreaterThanOrEqual(3);
+  expect(await grads.locator('.recharts-line-curve').count()).toBeGreaterThanOrEqual(1);
+  expect(await grads.locator('.recharts-reference-line').count()).toBeGreaterThanOrEqual(2);
+  await expect(grads.locator('canvas')).toBeVisible();
+  await expect(grads.getByTestId('grad-jump')).toHaveText(/^×\d/);
 
   // Pause really stops the training loop.
   await page.getByRole('button', { name: 'Pause' }).click();
@@ -68,6 +75,7 @@ test('train on CIFAR-10 with WebGPU: live projections, pause/resume, a mid-run c
   // The end: the compact model is built and evaluated next to the dense one.
   await expect(page.getByTestId('run-phase')).toHaveText('finished', { timeout: 300_000 });
   const t1 = await pageNow(page);
+  await page.getByTestId('chart-gradients').screenshot({ path: test.info().outputPath('gradients.png') });
   await expect(page.getByTestId('compact-accuracy')).toHaveText(/^\d+\.\d\d%$/);
   await expect(page.getByTestId('compact-result')).toContainText('Compact model');
   await expect(page.getByTestId('compact-result')).toContainText('one hard projection (β = 0)');
@@ -124,6 +132,15 @@ test('train on CIFAR-10 with WebGPU: live projections, pause/resume, a mid-run c
   expect(events.filter((e): e is ProjectionEvent => e.type === 'projection')).toHaveLength(shownProjections);
   const change = events.find((e): e is ConfigChangeEvent => e.type === 'configChange');
   expect(change?.changes.prune).toBe(0.75);
+  // Gradient norms of every layer right before each projection and right after it (the last projection ends the run).
+  const gradNorms = events.filter((e): e is GradNormsEvent => e.type === 'gradNorms');
+  const projected = events.filter((e): e is ProjectionEvent => e.type === 'projection');
+  for (const p of projected) {
+    expect(gradNorms.find((g) => g.iteration === p.iteration)?.reasons).toContain('beforeProjection');
+    if (p !== projected.at(-1)) expect(gradNorms.find((g) => g.iteration === p.iteration + 1)?.reasons).toContain('afterProjection');
+  }
+  const layerCount = (events[0] as Extract<EngineEvent, { type: 'runStart' }>).layers.length;
+  for (const g of gradNorms) expect([g.grad.length, g.ratio.length, g.ratio.every((r) => r > 0)]).toEqual([layerCount, layerCount, true]);
   const compact = events.find((e): e is CompactEvent => e.type === 'compact');
   expect(compact?.testAccuracy).toBeCloseTo(shownCompact, 4);
   expect(compact?.hardProjection).toBe(true);

@@ -123,9 +123,11 @@ test('a batch of two ablations runs one after another and the comparison overlay
   await expect(compare.getByTestId('compare-row')).toHaveCount(2);
   for (const row of await compare.getByTestId('compare-row').all()) await expect(row).toContainText(/\d+\.\d%/);
   // One line per run on the overlaid charts.
-  for (const chart of ['compare-chart-loss', 'compare-chart-energy']) {
+  for (const chart of ['compare-chart-loss', 'compare-chart-energy', 'compare-chart-gradients']) {
     await expect.poll(() => compare.getByTestId(chart).locator('.recharts-line').count(), { message: chart }).toBeGreaterThanOrEqual(2);
   }
+  // How much the projections changed each run's gradients, with and without energy transfer.
+  await expect(compare.getByTestId('compare-grad-jumps')).toContainText(/×\d.* across \d+ projections?[\s\S]*×\d.* across \d+ projections?/);
   await compare.screenshot({ path: test.info().outputPath('compare.png') });
   await expect(page.getByTestId('run-item')).toHaveCount(2);
 

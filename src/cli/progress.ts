@@ -28,6 +28,7 @@ export function formatEvent(e: EngineEvent, backend: string): string | null {
     case 'log':
       return e.message;
     case 'state':
+    case 'gradNorms':
       return null;
     case 'activity':
       // A test evaluation ends in its epoch line; the rest are waits worth a line.

@@ -126,6 +126,27 @@ export const ProjectionEventSchema = extensible({
 });
 export type ProjectionEvent = z.output<typeof ProjectionEventSchema>;
 
+/** Why a step's gradient norms were recorded: every `gradNormEvery` steps, or the step right before / after a projection. */
+export const GradNormReasonSchema = z.enum(['sample', 'beforeProjection', 'afterProjection']);
+export type GradNormReason = z.output<typeof GradNormReasonSchema>;
+
+export const GradNormsEventSchema = extensible({
+  type: z.literal('gradNorms'),
+  time,
+  /** The step's iteration (1-based): its loss gradient, taken at the weights before that step's update. */
+  iteration: count,
+  epoch: count,
+  /** All that apply ('beforeProjection': a projection follows this step; 'afterProjection': the first step after one). */
+  reasons: z.array(GradNormReasonSchema).min(1),
+  /**
+   * Per layer, in runStart's `layers` order: ‖∇W‖ (Frobenius norm of the loss gradient of the kernel) and
+   * ‖∇W‖/‖W‖. A layer trained as two split halves (the compact baselines) counts both halves together.
+   */
+  grad: reals,
+  ratio: reals,
+});
+export type GradNormsEvent = z.output<typeof GradNormsEventSchema>;
+
 export const CompactEventSchema = extensible({
   type: z.literal('compact'),
   time,
@@ -216,6 +237,7 @@ export const EVENT_SCHEMAS = {
   step: StepEventSchema,
   epoch: EpochEventSchema,
   projection: ProjectionEventSchema,
+  gradNorms: GradNormsEventSchema,
   compact: CompactEventSchema,
   configChange: ConfigChangeEventSchema,
   state: StateEventSchema,

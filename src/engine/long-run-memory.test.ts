@@ -36,24 +36,27 @@ function sample(): MemorySample {
 }
 
 describe('a long run (WebGPU through Dawn)', () => {
-  it('holds tensors and GPU buffers flat over 1000 steps with projections and test evaluations', async () => {
+  it('holds tensors and GPU buffers flat over 1000 steps with projections, gradient norms and test evaluations', async () => {
     expect(tf.getBackend()).toBe('webgpu');
     const before = tf.memory().numTensors;
     const samples = new Map<number, MemorySample>();
     const epochs: EngineEvent[] = [];
     const errors: string[] = [];
     let projections = 0;
+    const gradNorms: number[] = [];
     const t0 = performance.now();
     const run = createRun({
       tf,
       // 200 images in batches of 2: 100 steps an epoch, 10 epochs, a test evaluation after each.
       data: syntheticDataset(200, 50),
-      config: { model: 'vgg-tiny', epochs: 10, batchSize: 2, lr: 0.02, seed: 2, lrpet: { prune: 0.5, interval: 5 } },
+      // Gradient norms every 7 steps and around each projection: sampled and plain steps interleave irregularly.
+      config: { model: 'vgg-tiny', epochs: 10, batchSize: 2, lr: 0.02, seed: 2, gradNormEvery: 7, lrpet: { prune: 0.5, interval: 5 } },
       onEvent: (e) => {
         // Step events come between two steps, after the step's tensors are freed.
         if (e.type === 'step') samples.set(e.iteration, sample());
         if (e.type === 'epoch') epochs.push(e);
         if (e.type === 'projection') projections++;
+        if (e.type === 'gradNorms') gradNorms.push(e.iteration);
         if (e.type === 'error') errors.push(e.message);
       },
     });
@@ -64,6 +67,9 @@ describe('a long run (WebGPU through Dawn)', () => {
     expect(samples.size).toBe(1000);
     expect(epochs).toHaveLength(10);
     expect(projections).toBe(200);
+    // Every 7th step, the step before each projection (multiples of 5) and the one after it.
+    const recorded = Array.from({ length: 1000 }, (_, i) => i + 1).filter((it) => it % 7 === 0 || it % 5 === 0 || (it > 1 && it % 5 === 1));
+    expect(gradNorms).toEqual(recorded);
     const at200 = samples.get(200)!;
     const distinct = (k: keyof MemorySample) => [...new Set([...samples].filter(([i]) => i >= 200).map(([, s]) => s[k]))];
     expect(errors).toEqual([]);

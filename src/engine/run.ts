@@ -15,6 +15,7 @@ import { LiveUpdates } from './run/live-updates';
 import { runMode, type ModeHost, type Projection, type RunMode } from './run/modes';
 import { RunModels } from './run/models';
 import { RunProgress } from './run/progress';
+import { gradNormReasons, layerKernels } from './train/grad-norms';
 import { learningRate } from './train/schedule';
 import { trainStep } from './train/step';
 
@@ -148,10 +149,12 @@ class Trainer implements RunControls, ModeHost {
       while (p.step < this.stepsPerEpoch) {
         if (!(await this.betweenSteps())) return;
         this.updates.applyTo(this, () => this.mode.rankChangeRefusal(this));
+        // Known before the step (its settings are fixed from here on), so the step can record its gradients as the one before a projection.
+        const projectionDue = this.mode.projectsAfterStep(this, { epoch: p.epoch, step: p.step + 1, iteration: p.iteration + 1 });
         if (!this.stepped) this.emit('activity', { activity: 'compiling', message: firstStepMessage(this.tf.getBackend()) });
-        if (!(await this.runStep(buffer))) continue;
+        if (!(await this.runStep(buffer, projectionDue))) continue;
         this.stepped = true;
-        if (this.mode.projectsAfterStep(this)) {
+        if (projectionDue) {
           const projection = await this.project();
           // At the end of an epoch the test evaluation below is the after-projection one: report it with the projection.
           if (p.step === this.stepsPerEpoch) endProjection = projection;
@@ -193,7 +196,7 @@ class Trainer implements RunControls, ModeHost {
   }
 
   /** One step on the next batch; false when the loss diverged: nothing was applied, and the run pauses. */
-  private async runStep(buffer: Float32Array): Promise<boolean> {
+  private async runStep(buffer: Float32Array, projectionDue: boolean): Promise<boolean> {
     const p = this.progress;
     const { batchSize, augment, momentum, weightDecay, epochs, schedule } = this.config;
     const start = p.step * batchSize;
@@ -202,7 +205,11 @@ class Trainer implements RunControls, ModeHost {
     const augState = this.augRng.state;
     const lr = learningRate(this.config.lr, schedule, p.epoch, p.iteration / (epochs * this.stepsPerEpoch));
     const batch = { split: this.train, indices: this.order.order.subarray(start, start + n), buffer, augment: augment ? this.augRng : null };
-    const result = await trainStep(this.tf, this.models.trained, batch, { lr, momentum, weightDecay, firstLoss: p.firstLoss, iteration: p.iteration + 1 });
+    const afterProjection = p.iteration > 0 && p.lastProjectionIteration === p.iteration;
+    const reasons = gradNormReasons(this.config.gradNormEvery, p.iteration + 1, projectionDue, afterProjection);
+    const model = this.models.trained;
+    const gradNorms = reasons.length ? layerKernels(model.params, this.plan.layers.map((l) => l.name)) : null;
+    const result = await trainStep(this.tf, model, batch, { lr, momentum, weightDecay, firstLoss: p.firstLoss, iteration: p.iteration + 1, gradNorms });
     if (!result.applied) {
       this.augRng.state = augState;
       this.divergedMessage = result.divergence.message;
@@ -218,6 +225,7 @@ class Trainer implements RunControls, ModeHost {
       const numTensors = this.tf.memory().numTensors;
       this.emit('step', { iteration: p.iteration, epoch: p.epoch, loss: result.loss, accuracy: result.hits / n, lr, imagesPerSec: (n / stepMs) * 1000, stepMs, numTensors });
     }
+    if (result.gradNorms) this.emit('gradNorms', { iteration: p.iteration, epoch: p.epoch, reasons, ...result.gradNorms });
     return true;
   }
 

@@ -252,6 +252,11 @@ export const SETTINGS = {
     label: 'Build the compact model', short: 'compact', help: 'build and evaluate the compact model at the end of an LRPET run (the two baselines always report theirs)',
   }),
   stepEventEvery: number({ path: 'stepEventEvery', bounds: { int: true, min: 1 }, default: 1, label: 'Step event every (iterations)', short: 'step events' }),
+  gradNormEvery: number({
+    path: 'gradNormEvery', bounds: { int: true, min: 0 }, page: { max: 100_000 }, default: 10, minor: true, cli: { flag: 'grad-norm-every', arg: 'K' }, url: 'grads',
+    label: 'Gradient norms every (iterations)', short: 'grad norms', unit: 'iterations',
+    help: 'per-layer ‖∇W‖ and ‖∇W‖/‖W‖ every K steps and on the steps right before and after each projection; 0: off',
+  }),
   init: custom({
     path: 'init', type: z.object({ name: z.string().min(1).max(300) }).nullable(), default: null,
     cli: { flag: 'init', arg: 'FILE', help: "start from these weights: a .safetensors file of the model's dense weights with the official PyTorch names (e.g. an earlier run's projected.safetensors)" },

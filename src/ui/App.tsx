@@ -3,6 +3,7 @@ import type { BackendPreference } from '../worker/protocol';
 import { AccuracyChart, LossChart } from './charts/LossAccuracy';
 import { CostChart } from './charts/Cost';
 import { EnergyChart } from './charts/Energy';
+import { GradFlowChart } from './charts/GradFlow';
 import { LayersHeatmap } from './charts/Heatmap';
 import { PerfChart } from './charts/Perf';
 import { ScheduleChart } from './charts/Schedule';
@@ -399,6 +400,7 @@ export function App() {
             <SpectrumChart spectra={run.spectra} scrub={scrub} setScrub={setScrub} layerNames={layerNames} layer={selected} setLayer={setLayer} />
             <LayersHeatmap spectra={run.spectra} projections={run.projections} layerNames={layerNames} scrub={scrub} layer={selected} setLayer={setLayer} />
             <EnergyChart projections={run.projections} layerNames={run.layerNames} layer={selected} markers={run.markers} />
+            <GradFlowChart gradNorms={run.gradNorms} layers={run.gradLayers} projections={run.projections} layer={layer ?? selected} setLayer={setLayer} />
             <CostChart layers={costLayers} costs={showRun ? runCosts : plan.plan} compact={run.compact} source={showRun ? 'run' : 'plan'} />
             <ScheduleChart steps={steps} projections={run.projections} markers={run.markers} />
             <PerfChart steps={steps} projections={run.projections} released={run.released} />

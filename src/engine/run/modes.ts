@@ -16,6 +16,13 @@ export interface Projection {
   ms: number;
 }
 
+/** Where a step leaves the run: its epoch, its 1-based step in that epoch and the run's iteration count. */
+export interface StepPosition {
+  epoch: number;
+  step: number;
+  iteration: number;
+}
+
 /** What a mode sees of its run and may ask of it. */
 export interface ModeHost {
   readonly config: RunConfig;
@@ -43,8 +50,8 @@ export interface RunMode {
   initialStructure(plan: ModelPlan): CompactLayer[] | null;
   /** A line to log when a fresh run starts. */
   startMessage(run: ModeHost): string | null;
-  /** Whether a projection follows the step just done. */
-  projectsAfterStep(run: ModeHost): boolean;
+  /** Whether a projection follows the step that ends at `at` (asked before the step, so the step knows it comes right before one). */
+  projectsAfterStep(run: ModeHost, at: StepPosition): boolean;
   /** After an epoch's test evaluation; `projected`: the epoch ended with a projection, tested at `testAccuracy`. */
   afterEpoch(run: ModeHost, projected: boolean, testAccuracy: number): Promise<void>;
   /** The end of the run, finished or stopped: the compact event, if this kind of run has one. */
@@ -79,8 +86,8 @@ const lrpet: RunMode = {
 const posthoc: RunMode = {
   ...dense,
   // The one projection comes after the last step of the last dense epoch.
-  projectsAfterStep: ({ config, progress, stepsPerEpoch, models }) =>
-    !models.trained.compactLayers && progress.step === stepsPerEpoch && progress.epoch === config.epochs - config.posthoc!.fineTuneEpochs - 1,
+  projectsAfterStep: ({ config, stepsPerEpoch, models }, at) =>
+    !models.trained.compactLayers && at.step === stepsPerEpoch && at.epoch === config.epochs - config.posthoc!.fineTuneEpochs - 1,
   afterEpoch: (run, projected, testAccuracy) => (projected ? switchToCompact(run, testAccuracy) : nothing()),
   // Stopped before its switch, a post-hoc run ends as an LRPET run would.
   finish: (run) => (run.models.trained.compactLayers ? reportTrainedCompact(run) : lrpet.finish(run)),
@@ -96,10 +103,10 @@ const compactFromScratch: RunMode = {
 };
 
 /** LRPET's schedule: every `interval` iterations (default: one epoch) in the epochs from startEpoch to endEpoch. */
-function scheduledProjectionDue({ config, progress, stepsPerEpoch }: ModeHost): boolean {
+function scheduledProjectionDue({ config, stepsPerEpoch }: ModeHost, at: StepPosition): boolean {
   const l = config.lrpet;
-  const inRange = progress.epoch >= l.startEpoch && progress.epoch <= (l.endEpoch ?? config.epochs - 1);
-  return inRange && progress.iteration % (l.interval ?? stepsPerEpoch) === 0;
+  const inRange = at.epoch >= l.startEpoch && at.epoch <= (l.endEpoch ?? config.epochs - 1);
+  return inRange && at.iteration % (l.interval ?? stepsPerEpoch) === 0;
 }
 
 /**

@@ -4,6 +4,7 @@ import type { CifarSplit } from '../data/cifar';
 import { forward, type BatchStats } from '../models/forward';
 import type { Rng } from '../rng';
 import type { Tf } from '../run-api';
+import { normsFromSums, sumsOfSquares, type GradNorms } from './grad-norms';
 import type { TrainedModel } from './trained-model';
 
 /** A loss above max(EXPLODING_FLOOR, EXPLODING_FACTOR × the first step's loss) counts as diverging. */
@@ -55,9 +56,11 @@ export interface StepSettings {
   firstLoss: number | null;
   /** The step's 1-based iteration (for messages). */
   iteration: number;
+  /** The kernels of each layer whose gradient norms this step measures (grad-norms.ts); null: none (nothing extra is computed). */
+  gradNorms?: tfType.Variable[][] | null;
 }
 
-export type StepResult = { applied: true; loss: number; hits: number } | { applied: false; divergence: Divergence };
+export type StepResult = { applied: true; loss: number; hits: number; gradNorms: GradNorms | null } | { applied: false; divergence: Divergence };
 
 /**
  * One SGD step: forward and backward pass, then — unless the loss says training diverges — the BN
@@ -84,16 +87,20 @@ export async function trainStep(tf: Tf, model: TrainedModel, batch: StepBatch, s
       return tf.losses.softmaxCrossEntropy(tf.oneHot(labels, 10), logits) as tfType.Scalar;
     }, model.sgd.variables);
   });
+  let sums: tfType.Tensor | null = null;
   try {
-    const [lossV, hitsV] = await Promise.all([value.data(), hits!.data()]);
+    // Only on the steps that measure them: per-layer sums of squares on the device, read together with the loss.
+    if (s.gradNorms) sums = sumsOfSquares(tf, grads, s.gradNorms);
+    const [lossV, hitsV, sumsV] = await Promise.all([value.data(), hits!.data(), sums?.data()]);
     const loss = lossV[0];
     const diverged = divergence(loss, s.lr, s.firstLoss, s.iteration);
     if (diverged) return { applied: false, divergence: diverged };
     updateBnStatistics(tf, model, stats);
     model.sgd.apply(grads, s.lr, s.momentum, s.weightDecay);
-    return { applied: true, loss, hits: hitsV[0] };
+    return { applied: true, loss, hits: hitsV[0], gradNorms: sumsV ? normsFromSums(sumsV) : null };
   } finally {
     value.dispose();
+    sums?.dispose();
     (hits as tfType.Tensor | null)?.dispose();
     tf.dispose(Object.values(grads));
     for (const st of stats.values()) tf.dispose([st.mean, st.variance]);

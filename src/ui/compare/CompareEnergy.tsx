@@ -1,24 +1,22 @@
 import { useMemo, useState } from 'react';
 import { CartesianGrid, LineChart, Line, Tooltip, XAxis, YAxis } from 'recharts';
-import { axisProps, ChartCard, COLORS, LayerSelect, Segmented, Sized } from '../charts/common';
+import { axisProps, ChartCard, COLORS, Segmented, Sized } from '../charts/common';
 import { staggered } from '../stagger';
 import { energySeries, type EnergyAxis } from './energyData';
 import { commonLayers, projectedRuns } from './runs';
 import { runKey, type CompareRun } from './types';
+import { useMeanOrLayer } from './useMeanOrLayer';
 
 const H = 220;
-const MEAN = '';
 
 export const CompareEnergy = staggered(function CompareEnergy({ runs }: { runs: CompareRun[] }) {
-  const [picked, setPicked] = useState<string>(MEAN);
   const [axis, setAxis] = useState<EnergyAxis>('iteration');
-  const layers = useMemo(() => commonLayers(runs), [runs]);
-  const layer = picked !== MEAN && layers.includes(picked) ? picked : null;
+  const { layer, picker } = useMeanOrLayer(useMemo(() => commonLayers(runs), [runs]), 'mean of layers');
   const data = useMemo(() => energySeries(runs, layer, axis), [runs, layer, axis]);
   const without = runs.length - projectedRuns(runs).length;
   const tools = (
     <>
-      <LayerSelect layers={layers} value={layer ?? MEAN} onChange={setPicked} extra={{ value: MEAN, label: 'mean of layers' }} />{' '}
+      {picker}{' '}
       <Segmented
         label="x axis"
         value={axis}

@@ -13,7 +13,7 @@ const count = (html: string, s: string) => html.split(s).length - 1;
 describe('ComparePanel (server-rendered markup)', () => {
   const hostile = '<img src=x onerror="alert(1)">';
   const runs: CompareRun[] = [
-    { id: 'a', name: 'Baseline', legend: 'energy transfer: on', color: palette(0), state: replayEvents(syntheticRun({ iterations: 8, stepsPerEpoch: 4, interval: 2, compact: { testAccuracy: 0.61 }, end: 'finished' })), live: false },
+    { id: 'a', name: 'Baseline', legend: 'energy transfer: on', color: palette(0), state: replayEvents(syntheticRun({ iterations: 8, stepsPerEpoch: 4, interval: 2, compact: { testAccuracy: 0.61 }, end: 'finished', grads: { every: 2, jump: 1.25 } })), live: false },
     { id: 'b', name: hostile, legend: `energy transfer: off ${hostile}`, color: 'red;background:url(javascript:x)', state: replayEvents(syntheticRun({ iterations: 4, stepsPerEpoch: 4, interval: null, testAccuracy: () => 0.58 })), live: true },
   ];
 
@@ -28,6 +28,10 @@ describe('ComparePanel (server-rendered markup)', () => {
     expect(html).toContain('61.00%');
     expect(html).toContain('not benchmark results');
     expect(count(html, 'class="best"')).toBe(1);
+    // The gradient chart says what projections did to each run's gradients (b recorded none).
+    expect(count(html, 'data-testid="compare-chart-gradients"')).toBe(1);
+    expect(html).toContain('×1.25 (+25%) across 3 projections');
+    expect(html).toContain('no projection recorded');
   });
 
   it('renders names and legends as text and drops a colour that is not a plain colour', () => {

@@ -2,6 +2,7 @@ import { memo, useMemo, type ReactNode } from 'react';
 import { Empty } from '../charts/common';
 import './compare.css';
 import { CompareEnergy } from './CompareEnergy';
+import { CompareGradients } from './CompareGradients';
 import { CompareLoss } from './CompareLoss';
 import { CompareSpectrum } from './CompareSpectrum';
 import { CompareTable } from './CompareTable';
@@ -40,6 +41,7 @@ export const ComparePanel = memo(function ComparePanel({ runs, common, onClose }
             <CompareLoss runs={shown} />
             <CompareEnergy runs={shown} />
             <CompareSpectrum runs={shown} />
+            <CompareGradients runs={shown} />
           </div>
           <CompareTable runs={shown} />
         </>

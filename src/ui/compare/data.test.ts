@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { stepPoints } from '../state/store';
 import { energySeries, MAX_ENERGY_POINTS } from './energyData';
+import { commonGradLayers, gradSeries, MAX_GRAD_POINTS, runJumps } from './gradData';
 import { accuracySeries, compactKey, lossSeries } from './lossData';
 import { palette } from './palette';
 import { replayEvents } from './replay';
@@ -153,6 +154,52 @@ describe('commonProjectionIndices and spectrumAt', () => {
       },
     };
     expect(spectrumAt([zeroed], layer, 1).rows[0][runKey(0)]).toBeNull();
+  });
+});
+
+describe('gradient-norm series', () => {
+  // With energy transfer (projections leave the gradients as they were) and without (×1.5 after each), and a run that recorded none.
+  const et = run(8, { iterations: 24, stepsPerEpoch: 8, interval: 4, grads: { every: 3, jump: 1 } });
+  const noEt = run(9, { iterations: 24, stepsPerEpoch: 8, interval: 4, grads: { every: 3, jump: 1.5 } });
+  const all = [et, noEt, A];
+  const gradLayers = et.state.gradLayers;
+
+  it('offers the layers of the runs that recorded gradients (dense layers included)', () => {
+    expect(A.state.gradNorms).toEqual([]);
+    expect(commonGradLayers(all)).toEqual(gradLayers);
+    expect(gradLayers).toContain('fc');
+    expect(commonGradLayers([A])).toEqual([]);
+  });
+
+  it("draws each run's records of one layer, or their geometric mean, at their iterations", () => {
+    const j = gradLayers.indexOf('fc');
+    const rows = gradSeries(all, 'fc', 'ratio');
+    // Every 3rd step, each projection's step (4, 8, …) and the one after it.
+    const expected = Array.from({ length: 24 }, (_, i) => i + 1).filter((it) => it % 3 === 0 || it % 4 === 0 || (it > 1 && it % 4 === 1));
+    expect(rows.map((r) => r.x)).toEqual(expected);
+    expect(rows.find((r) => r.x === 3)![runKey(0)]).toBeCloseTo(0.01 * (j + 1), 12);
+    expect(rows.find((r) => r.x === 5)![runKey(1)]).toBeCloseTo(0.015 * (j + 1), 12);
+    expect(rows.some((r) => r[runKey(2)] !== undefined)).toBe(false);
+    const mean = gradSeries(all, null, 'grad');
+    const geo = Math.exp(gradLayers.reduce((s, _n, k) => s + Math.log(0.1 * (k + 1)), 0) / gradLayers.length);
+    expect(mean.find((r) => r.x === 3)![runKey(0)]).toBeCloseTo(geo, 10);
+    expect(gradSeries(all, 'no-such-layer', 'ratio')).toEqual([]);
+  });
+
+  it('says by how much a projection changes the gradients in each run', () => {
+    // Projections at 4, 8, …, 24: the last has no step after it.
+    expect(runJumps(all, null, 'ratio')).toEqual([
+      { factor: expect.closeTo(1, 10), count: 5 },
+      { factor: expect.closeTo(1.5, 10), count: 5 },
+      { factor: null, count: 0 },
+    ]);
+  });
+
+  it('draws a bounded number of points per run', () => {
+    const long = run(10, { iterations: 2000, stepsPerEpoch: 500, interval: 100, grads: { every: 1, jump: 2 } });
+    const rows = gradSeries([long], 'fc', 'ratio');
+    expect(rows).toHaveLength(MAX_GRAD_POINTS);
+    expect(rows.at(-1)!.x).toBe(2000);
   });
 });
 

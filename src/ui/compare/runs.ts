@@ -10,13 +10,16 @@ export function lastIteration(s: RunState): number {
 /** Runs that made at least one projection (a dense run, or one before its first projection, has none). */
 export const projectedRuns = (runs: readonly CompareRun[]): CompareRun[] => runs.filter((r) => r.state.projections.length > 0);
 
-/** Layer names every projecting run reports, in the first such run's order. */
-export function commonLayers(runs: readonly CompareRun[]): string[] {
-  const [first, ...rest] = projectedRuns(runs);
+/** The names every run in `runs` reports (`names` of it), in the first run's order. */
+export function sharedNames(runs: readonly CompareRun[], names: (r: CompareRun) => string[]): string[] {
+  const [first, ...rest] = runs;
   if (!first) return [];
-  const others = rest.map((r) => new Set(r.state.layerNames));
-  return first.state.layerNames.filter((n) => others.every((s) => s.has(n)));
+  const others = rest.map((r) => new Set(names(r)));
+  return names(first).filter((n) => others.every((s) => s.has(n)));
 }
+
+/** Layer names every projecting run reports, in the first such run's order. */
+export const commonLayers = (runs: readonly CompareRun[]): string[] => sharedNames(projectedRuns(runs), (r) => r.state.layerNames);
 
 /** At most `max` items, evenly spaced, always keeping the first and the last. */
 export function decimate<T>(items: readonly T[], max: number): T[] {

@@ -1,7 +1,8 @@
 /** Synthetic engine event logs for the compare view's tests (real event types, a real plan). */
 import { parseRunConfig } from '../../engine/config';
-import type { CompactEvent, EngineEvent, EpochEvent, LayerProjection, ProjectionEvent, RunStartEvent, StateEvent, StepEvent } from '../../engine/events';
+import type { CompactEvent, EngineEvent, EpochEvent, GradNormsEvent, LayerProjection, ProjectionEvent, RunStartEvent, StateEvent, StepEvent } from '../../engine/events';
 import { planModel } from '../../engine/plan';
+import { gradNormReasons } from '../../engine/train/grad-norms';
 
 const plan = planModel('resnet8-tiny', { prune: 0.5, target: null, rankOverrides: {}, rankFloors: false, projectDense: false });
 export const projectedLayers = plan.layers.filter((l) => l.projected);
@@ -22,6 +23,11 @@ export interface SyntheticRun {
   energy?: (k: number, j: number) => number;
   epochMs?: number;
   t0?: number;
+  /**
+   * Gradient norms every `every` steps and around each projection: layer j's ‖∇W‖/‖W‖ is 0.01·(j + 1)
+   * (‖∇W‖ ten times that), multiplied by `jump` on the step right after a projection.
+   */
+  grads?: { every: number; jump: number };
 }
 
 export const runStartEvent = (time: number, stepsPerEpoch: number, epochs: number, enabled = true): RunStartEvent => ({
@@ -82,6 +88,12 @@ function projectionEvent(time: number, index: number, iteration: number, epoch: 
   };
 }
 
+function gradNormsEvent(time: number, iteration: number, epoch: number, reasons: GradNormsEvent['reasons'], jump: number): GradNormsEvent {
+  const f = reasons.includes('afterProjection') ? jump : 1;
+  const ratio = plan.layers.map((_, j) => 0.01 * (j + 1) * f);
+  return { type: 'gradNorms', time, iteration, epoch, reasons, ratio, grad: ratio.map((r) => 10 * r) };
+}
+
 const epochEvent = (time: number, epoch: number, iteration: number, testAccuracy: number, epochMs: number): EpochEvent => ({
   type: 'epoch',
   time,
@@ -122,7 +134,10 @@ export function syntheticRun(o: SyntheticRun): EngineEvent[] {
   for (let it = 1; it <= o.iterations; it++) {
     const epoch = Math.floor((it - 1) / o.stepsPerEpoch);
     out.push(stepEvent(++t, it, epoch, loss(it)));
-    if (o.interval !== null && it % o.interval === 0) out.push(projectionEvent(++t, ++projections, it, epoch, energy));
+    const projects = (i: number) => o.interval !== null && i > 0 && i % o.interval === 0;
+    const reasons = o.grads ? gradNormReasons(o.grads.every, it, projects(it), projects(it - 1)) : [];
+    if (reasons.length) out.push(gradNormsEvent(++t, it, epoch, reasons, o.grads!.jump));
+    if (projects(it)) out.push(projectionEvent(++t, ++projections, it, epoch, energy));
     if (it % o.stepsPerEpoch === 0) out.push(epochEvent(++t, epoch, it, acc(epoch + 1), epochMs));
   }
   if (o.compact) out.push(compactEvent(++t, o.compact.testAccuracy));

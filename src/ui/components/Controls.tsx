@@ -42,7 +42,7 @@ export const Controls = memo(function Controls({ form, set, applyPreset, plan, r
   /** Settings a run cannot change are fixed while it goes; LRPET's own are off without LRPET. */
   const off = (id: FormId) => (!isLive(id) && running) || (lrpetOnly(id) && !form.lrpet);
   /** A whole-number box; an empty box means null where the setting allows it, else keeps the value. */
-  const count = (id: 'interval' | 'startEpoch' | 'endEpoch' | 'bnRecalibrationBatches' | 'batchSize' | 'epochs' | 'trainLimit' | 'testLimit' | 'seed') => ({
+  const count = (id: 'interval' | 'startEpoch' | 'endEpoch' | 'bnRecalibrationBatches' | 'batchSize' | 'epochs' | 'trainLimit' | 'testLimit' | 'seed' | 'gradNormEvery') => ({
     ...limited(id),
     integer: true,
     value: form[id],
@@ -169,6 +169,7 @@ export const Controls = memo(function Controls({ form, set, applyPreset, plan, r
           disabled={off('checkpointMinutes')}
           onChange={(v) => set('checkpointMinutes', v ?? form.checkpointMinutes)}
         />
+        <NumberField id="grad-norm-every" {...count('gradNormEvery')} />
       </Section>
     </div>
   );

@@ -1,9 +1,9 @@
 import { describe, expect, it } from 'vitest';
 import { parseRunConfig } from '../../engine/config';
-import type { EngineEvent, LayerProjection, ProjectionEvent, StepEvent } from '../../engine/events';
+import type { EngineEvent, GradNormsEvent, LayerProjection, ProjectionEvent, StepEvent } from '../../engine/events';
 import { planModel } from '../../engine/plan';
 import type { WorkerMessage } from '../../worker/protocol';
-import { initialRunState, MAX_SPECTRA, MAX_STEP_POINTS, runReducer, stepPoints, type RunState } from './store';
+import { initialRunState, MAX_GRAD_NORMS, MAX_SPECTRA, MAX_STEP_POINTS, runReducer, stepPoints, type RunState } from './store';
 
 const plan = planModel('resnet8-tiny', { prune: 0.5, target: null, rankOverrides: {}, rankFloors: false, projectDense: false });
 const projected = plan.layers.filter((l) => l.projected);
@@ -118,14 +118,27 @@ describe('run store (reducer over the engine event stream)', () => {
     expect(s.eventCount).toBe(9);
   });
 
+  it('keeps gradient-norm events, with the names of all layers (dense ones too) in their order', () => {
+    const g: GradNormsEvent = { type: 'gradNorms', time: 3, iteration: 3, epoch: 0, reasons: ['sample'], grad: plan.layers.map(() => 1), ratio: plan.layers.map(() => 0.1) };
+    const s = apply(runReducer(initialRunState(), { type: 'starting', at: 0 }), ...events(runStart, step(3), g));
+    expect(s.gradLayers).toEqual(plan.layers.map((l) => l.name));
+    expect(s.gradLayers.at(-1)).toBe('fc');
+    expect(s.layerNames).not.toContain('fc');
+    expect(s.gradNorms).toEqual([g]);
+  });
+
   it('stays bounded on long runs', () => {
     let s = apply(runReducer(initialRunState(), { type: 'starting', at: 0 }), ...events(runStart));
+    const grads = (iteration: number): GradNormsEvent => ({ type: 'gradNorms', time: iteration, iteration, epoch: 0, reasons: ['sample'], grad: [1], ratio: [0.1] });
     for (let b = 0; b < 200; b++) {
       const batch: EngineEvent[] = [];
-      for (let i = 1; i <= 50; i++) batch.push(step(b * 50 + i));
+      for (let i = 1; i <= 50; i++) batch.push(step(b * 50 + i), grads(b * 50 + i));
       batch.push(projection(b + 1, (b + 1) * 50));
       s = apply(s, ...events(...batch));
     }
+    expect(s.gradNorms.length).toBeLessThanOrEqual(MAX_GRAD_NORMS);
+    expect(s.gradNorms.at(-1)!.iteration).toBe(10_000);
+    expect(s.gradNorms[0].iteration).toBe(1);
     expect(stepPoints(s).length).toBeLessThanOrEqual(MAX_STEP_POINTS + 1);
     expect(stepPoints(s).at(-1)!.iteration).toBe(10_000);
     expect(s.spectra.length).toBeLessThanOrEqual(MAX_SPECTRA);

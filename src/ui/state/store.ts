@@ -6,6 +6,7 @@ import type {
   EngineEvent,
   EpochEvent,
   ErrorEvent,
+  GradNormsEvent,
   LayerInfo,
   LogEvent,
   ProjectionEvent,
@@ -66,6 +67,10 @@ export interface RunState {
   projections: ProjectionSummary[];
   /** Full projection events (all singular values) for the spectrum scrubber; thinned past MAX_SPECTRA. */
   spectra: ProjectionEvent[];
+  /** The layers gradient norms are reported for (all of runStart's, dense ones included), in the events' order. */
+  gradLayers: string[];
+  /** Gradient-norm events; thinned past MAX_GRAD_NORMS. */
+  gradNorms: GradNormsEvent[];
   markers: Marker[];
   compact: CompactEvent | null;
   errors: ErrorEvent[];
@@ -82,6 +87,7 @@ export interface RunState {
 export const MAX_STEP_POINTS = 300;
 const MAX_PROJECTIONS = 2000;
 export const MAX_SPECTRA = 240;
+export const MAX_GRAD_NORMS = 1500;
 const SMOOTHING = 0.8;
 
 export function initialRunState(): RunState {
@@ -97,6 +103,8 @@ export function initialRunState(): RunState {
     epochs: [],
     projections: [],
     spectra: [],
+    gradLayers: [],
+    gradNorms: [],
     markers: [],
     compact: null,
     errors: [],
@@ -164,6 +172,7 @@ export function applyEvents(state: RunState, events: EngineEvent[], at: number):
   let epochs: EpochEvent[] | null = null;
   let projections: ProjectionSummary[] | null = null;
   let spectra: ProjectionEvent[] | null = null;
+  let gradNorms: GradNormsEvent[] | null = null;
   let markers: Marker[] | null = null;
   for (const e of events) {
     s.activity = e.type === 'activity' ? e : e.type === 'log' || e.type === 'configChange' ? s.activity : null;
@@ -172,6 +181,7 @@ export function applyEvents(state: RunState, events: EngineEvent[], at: number):
         s.start = e;
         s.layers = e.layers;
         s.layerNames = e.layers.filter((l) => l.projected).map((l) => l.name);
+        s.gradLayers = e.layers.map((l) => l.name);
         break;
       case 'step': {
         ema = { loss: emaAdd(ema.loss, e.loss, SMOOTHING), accuracy: emaAdd(ema.accuracy, e.accuracy, SMOOTHING) };
@@ -198,6 +208,9 @@ export function applyEvents(state: RunState, events: EngineEvent[], at: number):
         (spectra ??= s.spectra.slice()).push(e);
         break;
       }
+      case 'gradNorms':
+        (gradNorms ??= s.gradNorms.slice()).push(e);
+        break;
       case 'configChange':
         s.layers = e.layers;
         (markers ??= s.markers.slice()).push({ iteration: e.iteration, label: fmtChange(e.changes) });
@@ -221,6 +234,7 @@ export function applyEvents(state: RunState, events: EngineEvent[], at: number):
   if (epochs) s.epochs = epochs;
   if (projections) s.projections = thin(projections, MAX_PROJECTIONS);
   if (spectra) s.spectra = thin(spectra, MAX_SPECTRA, 40);
+  if (gradNorms) s.gradNorms = thin(gradNorms, MAX_GRAD_NORMS);
   if (markers) s.markers = markers;
   return s;
 }

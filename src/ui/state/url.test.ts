@@ -50,10 +50,11 @@ function randomForm(rng: Rng): FormState {
     testLimit: rng.next() < 0.3 ? null : inRange(RANGES.testLimit),
     augment: rng.next() < 0.5,
     checkpointMinutes: inRange(RANGES.checkpointMinutes),
+    gradNormEvery: inRange(RANGES.gradNormEvery),
   };
 }
 
-const KEY_ORDER = ['model', 'lrpet', 'comp', 'p', 'flops', 'floors', 'ranks', 'interval', 'start', 'end', 'et', 'beta', 'bn', 'bnrecal', 'lr', 'wdscope', 'sched', 'batch', 'epochs', 'seed', 'train', 'test', 'aug', 'ckpt'];
+const KEY_ORDER = ['model', 'lrpet', 'comp', 'p', 'flops', 'floors', 'ranks', 'interval', 'start', 'end', 'et', 'beta', 'bn', 'bnrecal', 'lr', 'wdscope', 'sched', 'batch', 'epochs', 'seed', 'train', 'test', 'aug', 'ckpt', 'grads'];
 const keysOf = (search: string) => [...new URLSearchParams(search).keys()];
 
 describe('formToSearch / formFromSearch round trip', () => {
