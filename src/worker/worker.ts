@@ -15,6 +15,7 @@ import { decodeCheckpoint, encodeCheckpoint } from '../engine/checkpoint';
 import { createRun } from '../engine/run';
 import { useKernels } from '../webgpu-kernels';
 import type { ExportedModel, RunControls } from '../engine/run-api';
+import type { MatrixImageStore } from '../engine/run/matrix-images';
 import { chooseBackend, type AdapterDescription, type BackendInfo, type BackendName, type BackendPreference } from './backend';
 import { Batcher } from './batcher';
 import { dataInfo, parseUserFiles, ServerData } from './data';
@@ -33,6 +34,8 @@ let run: RunControls | null = null;
 let runBatcher: Batcher<WorkerMessage> | null = null;
 let stopRequested = false;
 let pendingUpdates: LiveUpdate[] = [];
+/** The matrix images of the current run's, or else the last run's, latest projections. */
+let matrixImages: MatrixImageStore | null = null;
 let downloads: { compact: ModelDownload | null; projected: ModelDownload | null } = { compact: null, projected: null };
 /**
  * The page's one path for device trouble: a lost GPU device or GPU out-of-memory, whether the device
@@ -135,10 +138,11 @@ const api: WorkerApi = {
     return dataInfo('files', data);
   },
 
-  async startRun({ config, data, resume, updates }, onMessages) {
+  async startRun({ config, data, resume, updates, firstStepOnly }, onMessages) {
     if (run) throw new Error('a run is already going');
     if (!backendInfo) throw new Error('the worker has not picked a backend yet');
     stopRequested = false;
+    matrixImages = null;
     pendingUpdates = [...(updates ?? [])];
     downloads = { compact: null, projected: null };
     const batcher = new Batcher<WorkerMessage>((batch) => void onMessages(batch), BATCH_MS);
@@ -159,8 +163,10 @@ const api: WorkerApi = {
     const controls = createRun({ tf, config, data: dataset, onEvent, resume: resume ? decodeCheckpoint(resume) : undefined });
     run = controls;
     runBatcher = batcher;
+    matrixImages = controls.matrixImages;
     for (const u of pendingUpdates) controls.update(u);
     pendingUpdates = [];
+    if (firstStepOnly) controls.step();
     try {
       const end = await controls.start();
       try {
@@ -187,6 +193,9 @@ const api: WorkerApi = {
   resume() {
     run?.resume();
   },
+  step() {
+    run?.step();
+  },
   stop() {
     stopRequested = true;
     if (!run) return;
@@ -198,6 +207,10 @@ const api: WorkerApi = {
   update(changes: LiveUpdate) {
     if (run) run.update(changes);
     else pendingUpdates.push(changes);
+  },
+
+  async matrixImages(layer, projection) {
+    return matrixImages?.get(layer, projection ?? undefined) ?? null;
   },
 
   async download(which) {

@@ -1,6 +1,7 @@
 import type * as tfType from '@tensorflow/tfjs';
 import type { LayerInfo, LayerProjection } from '../events';
 import { projectMatrix } from '../linalg';
+import { matrixImage, type MatrixImage } from './matrix-image';
 import type { ModelParams } from '../models/params';
 
 type Tf = typeof tfType;
@@ -20,9 +21,13 @@ async function bnScale(params: ModelParams, bnName: string, epsilon: number): Pr
   return a;
 }
 
+/** Images of a layer's matrix M = diag(a)·W (the one the projection works on) just before and after its projection. */
+export type MatrixImageSink = (layer: string, before: MatrixImage, after: MatrixImage) => void;
+
 /**
  * Projects every projected layer onto rank r (spec §3–§4) in place: reads the kernel, does the
- * float64 projection on the CPU and writes the result back into the same variable.
+ * float64 projection on the CPU and writes the result back into the same variable. `images`, if
+ * given, gets each layer's matrix image before and after.
  */
 export async function projectModel(
   tf: Tf,
@@ -30,6 +35,7 @@ export async function projectModel(
   layers: LayerInfo[],
   bnEpsilon: (bnName: string) => number,
   settings: ProjectionSettings,
+  images?: MatrixImageSink,
 ): Promise<LayerProjection[]> {
   const results: LayerProjection[] = [];
   for (const layer of layers) {
@@ -43,6 +49,7 @@ export async function projectModel(
       const shape = w.kernel.shape;
       tf.tidy(() => w.kernel.assign(tf.tensor(r.weights, shape)));
     }
+    images?.(layer.name, matrixImage(wt, K, O, scale), matrixImage(r.weights, K, O, scale));
     results.push({
       name: layer.name,
       shape: layer.shape,
