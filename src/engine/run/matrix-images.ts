@@ -19,8 +19,9 @@ export const MATRIX_IMAGE_BUDGET_BYTES = 16 * 2 ** 20;
 /**
  * The matrix images of a run's latest projections, kept outside the event stream: every layer's,
  * before and after, is up to 2 × 96 × 96 floats — too much to log at every projection (ResNet-56:
- * about 1.8 MB a projection), so the page asks for one layer's when it shows it. Older projections
- * are dropped once the kept ones would take more than the budget.
+ * 1.4 MB a projection, its projection event ~75 kB; even 48×48 8-bit images, base64 in the event,
+ * would add 181 kB to each), so the page asks for one layer's when it shows it. Older projections are
+ * dropped once the kept ones would take more than the budget (ResNet-56: the latest 11).
  */
 export class MatrixImageStore {
   private readonly kept: { projection: number; layers: Map<string, LayerMatrixImages>; bytes: number }[] = [];

@@ -140,8 +140,8 @@ export const LayersHeatmap = staggered(function LayersHeatmap({ spectra, project
       tools={tools}
       caption={
         mode === 'spectra'
-          ? 'One row per layer: σᵢ/σ₁ before the selected projection (yellow = large, purple = 1000× smaller), index stretched to the row; the white tick is the rank cut. Click a row to inspect it.'
-          : 'One row per layer, one column per projection: the share of energy in the kept singular values before each projection (yellow = close to 100%). Click a row to inspect it.'
+          ? 'One row per layer: σᵢ/σ₁ before the selected projection (yellow = large, purple = 1000× smaller), index stretched to the row; the white tick is the rank cut. Click a row (or use the arrow keys) to inspect it.'
+          : 'One row per layer, one column per projection: the share of energy in the kept singular values before each projection (yellow = close to 100%). Click a row (or use the arrow keys) to inspect it.'
       }
     >
       <div ref={box}>
@@ -155,7 +155,18 @@ export const LayersHeatmap = staggered(function LayersHeatmap({ spectra, project
             height={Math.round(H * dpr)}
             style={{ width: W, height: H }}
             role="img"
-            aria-label={mode === 'spectra' ? 'normalised singular values of every layer' : 'energy kept per layer over projections'}
+            tabIndex={0}
+            aria-label={`${mode === 'spectra' ? 'normalised singular values of every layer' : 'energy kept per layer over projections'}; arrow keys pick the layer${layer ? ` (now ${layer})` : ''}`}
+            onKeyDown={(e) => {
+              const i = layer ? layerNames.indexOf(layer) : -1;
+              const to = { ArrowDown: i + 1, ArrowUp: i - 1, Home: 0, End: rows - 1 }[e.key];
+              if (to === undefined) return;
+              e.preventDefault();
+              const n = layerNames[Math.min(rows - 1, Math.max(0, to))];
+              setLayer(n);
+              setHover(n);
+            }}
+            onBlur={() => setHover(null)}
             onMouseMove={(e) => setHover(rowAt(e))}
             onMouseLeave={() => setHover(null)}
             onClick={(e) => {
