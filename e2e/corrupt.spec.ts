@@ -126,7 +126,7 @@ test('100 corrupt run files and dataset files: each gives an error, nothing brea
 
   // Still usable: the server's data is still chosen, the plan preview follows the controls, the worker answers and holds nothing.
   await expect(page.getByRole('radio', { name: /Local folder/ })).toBeChecked();
-  await expect(page.getByRole('button', { name: 'Start' })).toBeEnabled();
+  await expect(page.getByRole('button', { name: 'Start', exact: true })).toBeEnabled();
   const preview = page.getByTestId('cost-preview');
   const before = await preview.textContent();
   await page.getByLabel('Prune ratio (p)').fill('0.8');

@@ -30,7 +30,7 @@ test.describe('data', () => {
     // Still usable: the server's folder is still chosen and Start is enabled.
     await expect(page.getByTestId('data-source')).toBeVisible();
     await expect(page.getByRole('radio', { name: /Local folder/ })).toBeChecked();
-    await expect(page.getByRole('button', { name: 'Start' })).toBeEnabled();
+    await expect(page.getByRole('button', { name: 'Start', exact: true })).toBeEnabled();
   });
 
   test('the official archive layout (.tar.gz) picked by the user is unpacked and parsed in the worker', async ({ page }) => {
@@ -54,7 +54,7 @@ test.describe('data', () => {
       await expect(page.getByTestId('data-panel')).toContainText('40 train + 30 test images');
       await expect(page.getByTestId('data-panel')).toContainText('your file cifar-10-binary.tar.gz');
       // A one-step run on these images.
-      await page.getByRole('button', { name: 'Start' }).click();
+      await page.getByRole('button', { name: 'Start', exact: true }).click();
       await expect(page.getByTestId('run-phase')).toHaveText('finished', { timeout: 180_000 });
       await expect(page.getByTestId('compact-result')).toContainText('Evaluated on 30 test images');
     } finally {
@@ -82,6 +82,6 @@ test.describe('data', () => {
     await expect(help).toContainText('./data/cifar-10-batches-bin');
     await expect(help).toContainText('CIFAR10_DIR');
     await expect(help).toContainText('Looked in: /repo/data/cifar-10-batches-bin');
-    await expect(page.getByRole('button', { name: 'Start' })).toBeDisabled();
+    await expect(page.getByRole('button', { name: 'Start', exact: true })).toBeDisabled();
   });
 });

@@ -12,7 +12,7 @@ test('without WebGPU the page falls back to WebGL, says why, and Stop ends a run
   await expect(page.getByTestId('backend-notice')).toContainText('software, no GPU');
   await expect(page.getByTestId('speed-estimate')).toContainText(/images\/s/);
 
-  await page.getByRole('button', { name: 'Start' }).click();
+  await page.getByRole('button', { name: 'Start', exact: true }).click();
   await expect(page.getByTestId('iteration')).toHaveText(/[1-9]/, { timeout: 120_000 });
   await page.getByRole('button', { name: 'Stop' }).click();
   await expect(page.getByTestId('run-phase')).toHaveText('stopped', { timeout: 120_000 });

@@ -31,7 +31,7 @@ test('train on CIFAR-10 with WebGPU: live projections, pause/resume, a mid-run c
 
   if (!process.env.E2E_NO_RENICE) lowerGpuProcessPriority();
   const t0 = await pageNow(page);
-  await page.getByRole('button', { name: 'Start' }).click();
+  await page.getByRole('button', { name: 'Start', exact: true }).click();
   await expect(page.getByTestId('run-phase')).toHaveText(/training|loading data/);
   await expect(page.getByTestId('iteration')).toHaveText(/[1-9]/, { timeout: 120_000 });
   if (!process.env.E2E_NO_RENICE) console.log(`lowered the priority of ${lowerGpuProcessPriority()} GPU-process threads`);

@@ -22,7 +22,7 @@ function expectContinuousSteps(events: EngineEvent[], total: number) {
 
 async function started(page: Page) {
   await expect(page.getByTestId('backend-name')).toHaveText('WebGPU', { timeout: 60_000 });
-  await page.getByRole('button', { name: 'Start' }).click();
+  await page.getByRole('button', { name: 'Start', exact: true }).click();
   await expect(page.getByTestId('iteration')).toHaveText(/[1-9]/, { timeout: 120_000 });
 }
 

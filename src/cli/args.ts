@@ -1,3 +1,4 @@
+import { basename } from 'node:path';
 import { parseArgs } from 'node:util';
 import { parseRunConfig, type RunConfig } from '../engine/config';
 import { boundsText, cliFlags, inBounds, setAt, SETTINGS, settingIds, spec, type Bounds, type CliFlag, type Setting, type SettingId } from '../engine/settings';
@@ -108,6 +109,8 @@ const text = (v: CliValues, flag: string) => v[flag] as string | undefined;
 const CUSTOM_READERS: Partial<Record<SettingId, (v: CliValues) => unknown>> = {
   rankOverrides: (v) => parseRanks(v.rank as string[] | undefined),
   target: (v) => parseTarget(text(v, 'target-flops'), text(v, 'target-params')),
+  // The file is read by the train command; the config names it.
+  init: (v) => (text(v, 'init') === undefined ? undefined : { name: basename(text(v, 'init')!) }),
 };
 
 /** A setting's value from its flag(s), checked against the table; undefined when not given. */

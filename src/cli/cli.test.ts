@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { promisify } from 'node:util';
 import { describe, expect, it } from 'vitest';
+import { decodeSafetensors, toFloat32 } from '../engine/weights/safetensors';
 import { findDatasetDir } from '../node/dataset';
 
 const run = promisify(execFile);
@@ -97,5 +98,39 @@ describe('lrpet train and evaluate on the CIFAR-10 copy', () => {
     expect(JSON.parse(ev.stdout).testAccuracy).toBeCloseTo(compact.testAccuracy, 3);
     const dense = await lrpet(['evaluate', '--model-dir', join(out, 'models', 'projected'), '--test-limit', '200', '--backend', 'webgpu']);
     expect(JSON.parse(dense.stdout).testAccuracy).toBeCloseTo(compact.denseTestAccuracy, 3);
+
+    // The same models for PyTorch, with the official names (torch-parity tests load them in PyTorch).
+    const projected = decodeSafetensors(readFileSync(join(out, 'models', 'projected.safetensors')));
+    expect(projected.metadata).toMatchObject({ 'lrpet.model': 'resnet8-tiny', 'lrpet.variant': 'dense' });
+    expect(projected.tensors.map((t) => t.name)).toContain('layer3.0.conv2.weight');
+    const split = decodeSafetensors(readFileSync(join(out, 'models', 'compact.safetensors')));
+    expect(split.tensors.map((t) => t.name)).toContain('layer3.0.conv2.1.weight');
+
+    // --init starts from those weights: with a learning rate of 1e-12 they come out as they went in (BN statistics move, weights do not).
+    const again = join(out, 'again');
+    const r2 = await lrpet([
+      'train', '--model', 'resnet8-tiny', '--no-lrpet', '--epochs', '1', '--batch', '32', '--lr', '1e-12', '--no-augment',
+      '--train-limit', '64', '--test-limit', '20', '--backend', 'webgpu', '--init', join(out, 'models', 'projected.safetensors'), '--log', join(out, 'again.jsonl'), '--save', again, '--quiet',
+    ]);
+    expect(r2.code, r2.stderr).toBe(0);
+    const start = JSON.parse(readFileSync(join(out, 'again.jsonl'), 'utf8').split('\n')[0]);
+    expect(start.config.init).toEqual({ name: 'projected.safetensors' });
+    const after = decodeSafetensors(readFileSync(join(again, 'projected.safetensors')));
+    for (const name of ['conv1.weight', 'layer2.0.conv1.weight', 'linear.bias']) {
+      const a = toFloat32(projected.tensors.find((t) => t.name === name)!);
+      const b = toFloat32(after.tensors.find((t) => t.name === name)!);
+      expect(Math.max(...a.map((x, i) => Math.abs(x - b[i])))).toBeLessThan(1e-9);
+    }
+
+    // A file that does not fit: one line naming the file and what is wrong, nothing trained.
+    const bad = await lrpet(['train', '--model', 'resnet8-tiny', '--epochs', '1', '--train-limit', '8', '--backend', 'cpu', '--init', join(out, 'models', 'compact.safetensors')]);
+    expect(bad.code).toBe(1);
+    expect(bad.stderr).toMatch(/compact\.safetensors: these weights do not fit resnet8-tiny: this is a compact \(split\) model's file/);
+    expect(bad.stderr.trim().split('\n').filter((l) => l.startsWith('lrpet:'))).toHaveLength(1);
+    const wrongModel = await lrpet(['train', '--model', 'resnet14-narrow', '--epochs', '1', '--train-limit', '8', '--backend', 'cpu', '--init', join(out, 'models', 'projected.safetensors'), '--quiet']);
+    expect(wrongModel.stderr).toMatch(/these are resnet8-tiny's weights, not resnet14-narrow's/);
+    const missing = await lrpet(['train', '--model', 'resnet8-tiny', '--init', join(out, 'nope.safetensors'), '--quiet']);
+    expect(missing.code).toBe(2);
+    expect(missing.stderr).toMatch(/--init: cannot read .*nope\.safetensors/);
   }, 600_000);
 });

@@ -6,10 +6,14 @@ import { fillBatch } from '../engine/data/batcher';
 import type { EngineEvent } from '../engine/events';
 import { ConfigError, planModel } from '../engine/plan';
 import { createRun, type ExportedModel, type RunEnd } from '../engine/run';
+import { WeightsError } from '../engine/weights/pytorch-layout';
 import { findDatasetDir, loadDatasetDir } from '../node/dataset';
 import { loadTf } from '../node/webgpu-node';
 import { USAGE, UsageError, backendOption, kernelsOption, parseCli, settingFromFlags, trainConfig, type CliValues } from './args';
 import { formatEvent } from './progress';
+
+/** The --init file, for error messages. */
+let v_init: string | null = null;
 
 export async function main(argv: string[]): Promise<number> {
   try {
@@ -38,6 +42,7 @@ export async function main(argv: string[]): Promise<number> {
 function errorLine(e: unknown): string {
   if (e instanceof ZodError) return `invalid settings: ${e.issues.map((i) => `${i.path.join('.') || 'config'}: ${i.message}`).join('; ')}`;
   if (e instanceof UsageError || e instanceof ConfigError || e instanceof DataError) return e.message;
+  if (e instanceof WeightsError) return `${v_init ?? 'the weights file'}: ${e.message}`;
   return e instanceof Error ? `${e.name}: ${e.message}` : String(e);
 }
 
@@ -80,6 +85,15 @@ async function train(v: CliValues): Promise<number> {
   const config = trainConfig(v);
   // Validate the plan (ranks, target) before loading anything heavy.
   planModel(config.model, config.lrpet);
+  let initWeights: Uint8Array | undefined;
+  if (v.init) {
+    v_init = resolve(v.init as string);
+    try {
+      initWeights = readFileSync(v_init);
+    } catch (e) {
+      throw new UsageError(`--init: cannot read ${v_init}: ${(e as Error).message}`);
+    }
+  }
   const dataDir = findDatasetDir(v.data);
   const data = loadDatasetDir(dataDir);
   const { tf, backend, note } = await loadTf(backendOption(v.backend), kernelsOption(v.kernels));
@@ -91,6 +105,7 @@ async function train(v: CliValues): Promise<number> {
     tf,
     config,
     data,
+    initWeights,
     onEvent: (e: EngineEvent) => {
       log?.write(`${JSON.stringify(e)}\n`);
       // Nobody is there to lower the learning rate and resume: a diverging run ends here.
@@ -105,10 +120,19 @@ async function train(v: CliValues): Promise<number> {
   try {
     end = await run.start();
     if (v.save) {
+      const dir = resolve(v.save);
       const { projected, compact } = await run.exportModels();
-      writeModel(join(resolve(v.save), 'projected'), projected);
-      if (compact) writeModel(join(resolve(v.save), 'compact'), compact);
-      if (!quiet) process.stderr.write(`saved: ${resolve(v.save)}/projected${compact ? ` and ${resolve(v.save)}/compact` : ''} (TensorFlow.js graph models)\n`);
+      writeModel(join(dir, 'projected'), projected);
+      if (compact) writeModel(join(dir, 'compact'), compact);
+      const torch = await run.exportSafetensors();
+      if (torch.projected) writeFileSync(join(dir, 'projected.safetensors'), torch.projected);
+      if (torch.compact) writeFileSync(join(dir, 'compact.safetensors'), torch.compact);
+      if (!quiet) {
+        const files = [`${dir}/projected${compact ? ` and ${dir}/compact` : ''} (TensorFlow.js graph models)`];
+        const st = [torch.projected && 'projected.safetensors', torch.compact && 'compact.safetensors'].filter(Boolean);
+        if (st.length) files.push(`${st.join(' and ')} (PyTorch state_dicts)`);
+        process.stderr.write(`saved: ${files.join(', ')}\n`);
+      }
     }
   } finally {
     run.dispose();

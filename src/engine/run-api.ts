@@ -15,6 +15,20 @@ export interface RunOptions {
   onEvent: (event: EngineEvent) => void;
   /** Continue from this checkpoint instead of starting fresh (same model and data size). */
   resume?: Checkpoint;
+  /**
+   * A fresh run's initial weights when `config.init` names them: a safetensors file of the model's dense
+   * weights with the official PyTorch names (weights/pytorch-layout.ts). Validated; a bad file throws a
+   * WeightsError saying what is wrong.
+   */
+  initWeights?: Uint8Array;
+}
+
+/** The trained model and the compact one as safetensors files with the official PyTorch names (null where there is none). */
+export interface SafetensorsExport {
+  /** The dense (projected) model; null when the run trained a compact model (post-hoc after its switch, compact from scratch). */
+  projected: Uint8Array | null;
+  /** The compact model (split names, reference/pytorch/lrpet_compact.py loads it). */
+  compact: Uint8Array | null;
 }
 
 /** A TensorFlow.js graph model as files: model.json's content and the one weights file it names. */
@@ -52,6 +66,8 @@ export interface RunControls {
   update(changes: LiveUpdate): void;
   /** The current dense (projected) model and, once built, the compact one, in TensorFlow.js graph-model format. */
   exportModels(): Promise<{ projected: ExportedModel; compact: ExportedModel | null }>;
+  /** The same models as safetensors files for PyTorch. */
+  exportSafetensors(): Promise<SafetensorsExport>;
   /** A consistent snapshot (weights, optimiser, data position, RNG) taken between two steps. */
   checkpoint(): Promise<Checkpoint>;
   /** Each projected layer's matrix M = diag(a)·W pictured before and after the latest projections; kept after dispose(). */

@@ -6,7 +6,8 @@ import type { MatrixImage } from './lrpet/matrix-image';
 import type { ModelGraph } from './models/graph';
 import { ConfigError, planModel, type ModelPlan } from './plan';
 import { Rng, deriveSeed } from './rng';
-import type { ExportedModel, RunControls, RunEnd, RunOptions, Tf } from './run-api';
+import type { ExportedModel, RunControls, RunEnd, RunOptions, SafetensorsExport, Tf } from './run-api';
+import { decodeModelWeights } from './weights/model-weights';
 import { CheckpointRequests, checkResumable, restore, snapshot, type CheckpointedState } from './run/checkpointing';
 import { emitter, type Emit } from './run/emit';
 import { Lifecycle, nextMacrotask } from './run/lifecycle';
@@ -18,7 +19,7 @@ import { RunProgress } from './run/progress';
 import { learningRate } from './train/schedule';
 import { trainStep } from './train/step';
 
-export type { RunControls, RunEnd, RunOptions, ExportedModel } from './run-api';
+export type { RunControls, RunEnd, RunOptions, ExportedModel, SafetensorsExport } from './run-api';
 export type { EvalResult } from './train/evaluate';
 
 const now = () => (typeof performance !== 'undefined' ? performance.now() : Date.now());
@@ -70,10 +71,20 @@ class Trainer implements RunControls, ModeHost {
     if (c) checkResumable(c, this.config, this.train.count);
     this.stepsPerEpoch = stepsPerEpoch(this.train.count, this.config.batchSize);
     const structure = c ? (c.compact?.layers ?? null) : this.mode.initialStructure(this.plan);
+    // Given weights are decoded and checked before any tensor exists (a bad file throws and leaves nothing behind).
+    const init = c ? null : initialWeights(this.config, structure !== null, this.denseGraph, opts.initWeights);
     this.models = new RunModels(this.tf, this.test, this.denseGraph, structure, deriveSeed(this.config.seed, 'init'));
     this.order = new EpochOrder(this.train.count, new Rng(deriveSeed(this.config.seed, 'order')));
     this.augRng = new Rng(deriveSeed(this.config.seed, 'augment'));
     this.resumedFrom = c ? c.iteration : null;
+    if (init) {
+      try {
+        this.models.assignInitial(init);
+      } catch (e) {
+        this.models.dispose();
+        throw e;
+      }
+    }
     if (c) {
       try {
         restore(this.tf, c, this.checkpointed());
@@ -255,8 +266,23 @@ class Trainer implements RunControls, ModeHost {
     return this.models.exportModels();
   }
 
+  exportSafetensors(): Promise<SafetensorsExport> {
+    return this.models.exportSafetensors(this.config.model, this.progress.iteration);
+  }
+
   dispose(): void {
     this.stop();
     this.models.dispose();
   }
+}
+
+/** The values a fresh run starts from when its config names initial weights (null: from the seed). */
+function initialWeights(config: RunConfig, compactStart: boolean, graph: ModelGraph, bytes: Uint8Array | undefined): Map<string, Float32Array> | null {
+  if (!config.init) {
+    if (bytes) throw new ConfigError('initial weights were given, but the config does not name them (set init: { name })');
+    return null;
+  }
+  if (compactStart) throw new ConfigError('compact from scratch trains a fresh compact architecture: it cannot start from given weights');
+  if (!bytes) throw new ConfigError(`the run starts from ${config.init.name}, but no weights were given with it`);
+  return decodeModelWeights(bytes, graph, config.model);
 }

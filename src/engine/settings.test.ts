@@ -40,6 +40,7 @@ const Before = (() => {
     buildCompact: z.boolean().default(true),
     stepEventEvery: z.number().int().min(1).default(1),
     lrpet: lrpet.default(lrpet.parse({})),
+    init: z.object({ name: z.string().min(1).max(300) }).nullable().default(null),
     posthoc: z.object({ fineTuneEpochs: z.number().int().min(1) }).nullable().default(null),
     compactFromScratch: z.boolean().default(false),
   });

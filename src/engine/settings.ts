@@ -231,6 +231,11 @@ export const SETTINGS = {
     label: 'Build the compact model', short: 'compact', help: 'build and evaluate the compact model at the end of an LRPET run (the two baselines always report theirs)',
   }),
   stepEventEvery: number({ path: 'stepEventEvery', bounds: { int: true, min: 1 }, default: 1, label: 'Step event every (iterations)', short: 'step events' }),
+  init: custom({
+    path: 'init', type: z.object({ name: z.string().min(1).max(300) }).nullable(), default: null,
+    cli: { flag: 'init', arg: 'FILE', help: "start from these weights: a .safetensors file of the model's dense weights with the official PyTorch names (e.g. an earlier run's projected.safetensors)" },
+    label: 'Initial weights', short: 'init', help: 'null: initialised from the seed; else the name of the weights file the run started from (the weights are given with the run)',
+  }),
   posthoc: custom({
     path: 'posthoc', type: z.object({ fineTuneEpochs: z.number().int().min(1) }).nullable(), default: null,
     label: 'Post-hoc baseline', short: 'post-hoc', help: 'train dense for epochs − fineTuneEpochs epochs, project once (with the lrpet settings), then fine-tune the compact model',

@@ -13,10 +13,12 @@ import { DataPanel } from './components/DataPanel';
 import { Results } from './components/Results';
 import { DivergedCallout, InterruptedBanner } from './components/Notices';
 import { RunBar } from './components/RunBar';
+import { InitWeightsPicker } from './components/InitWeightsPicker';
+import { initWeightsProblem, MAX_WEIGHTS_BYTES, type InitWeights } from './state/init-weights';
 import { RunsPanel } from './components/RunsPanel';
 import { Section } from './components/fields';
 import { estimateImagesPerSec, estimateSeconds } from './state/estimate';
-import { isLiveField, planFor, presetById, type FormState, type Preset } from './state/form';
+import { isLiveField, planFor, presetById, toRunConfig, type FormState, type Preset } from './state/form';
 import { formFromSearch, formToSearch, PAGE_KEYS } from './state/url';
 import { AblationPanel } from './components/AblationPanel';
 import { ComparePanel } from './compare/ComparePanel';
@@ -108,6 +110,22 @@ export function App() {
     [form.model, form.lrpet, form.compression, form.prune, form.flopsTarget, form.rankFloors, form.rankOverrides],
   );
 
+  const [initWeights, setInitWeights] = useState<InitWeights | null>(null);
+  const [initReadError, setInitReadError] = useState<string | null>(null);
+  // Checked against the model chosen now: picking another model shows why the file no longer fits.
+  const initProblem = useMemo(() => initReadError ?? (initWeights ? initWeightsProblem(initWeights, form.model) : null), [initWeights, initReadError, form.model]);
+  const onPickWeights = useCallback((file: File) => {
+    setInitReadError(null);
+    if (file.size > MAX_WEIGHTS_BYTES) {
+      setInitReadError(`${file.name}: ${(file.size / 2 ** 20).toFixed(0)} MB is more than any model here needs (at most ${MAX_WEIGHTS_BYTES >> 20} MB)`);
+      return;
+    }
+    file.arrayBuffer().then(
+      (b) => setInitWeights({ name: file.name, bytes: new Uint8Array(b) }),
+      (e: unknown) => setInitReadError(`${file.name}: could not be read (${e instanceof Error ? e.message : String(e)})`),
+    );
+  }, []);
+
   const startHint =
     engine.backend.status !== 'ready'
       ? 'waiting for the GPU backend'
@@ -115,7 +133,9 @@ export function App() {
         ? 'no data: see “Data” on the left'
         : plan.error
           ? 'fix the compression settings first'
-          : null;
+          : initProblem
+            ? 'the weights file does not fit this model: clear it or pick another'
+            : null;
 
   const onFiles = useCallback((f: File[]) => void session.data.loadFiles(f), [session]);
   const onServerDownload = useCallback(() => void session.data.requestServerDownload(), [session]);
@@ -123,6 +143,7 @@ export function App() {
   const modelName = run.start?.config.model ?? 'model';
   const onDownloadModel = useCallback((w: 'compact' | 'projected') => void session.downloadModel(w, `lrpet-${modelName}-${w}.zip`), [session, modelName]);
   const onDownloadFiles = useCallback((w: 'compact' | 'projected') => void session.downloadModelFiles(w), [session]);
+  const onDownloadSafetensors = useCallback((w: 'compact' | 'projected') => void session.downloadSafetensors(w, `lrpet-${modelName}-${w}.safetensors`), [session, modelName]);
   const onDownloadLog = useCallback(() => void session.downloadLog(`lrpet-${modelName}-events.jsonl`), [session, modelName]);
 
   // A stable element, so the memoised controls do not re-render with every batch of events.
@@ -138,7 +159,8 @@ export function App() {
   const start = (firstStepOnly = false) => {
     if (!effectiveChoice || plan.error) return;
     runs.dismissInterrupted();
-    void session.start({ form, firstStepOnly });
+    if (initWeights) void session.start({ form, config: { ...toRunConfig(form), init: { name: initWeights.name } }, initWeights: initWeights.bytes, firstStepOnly });
+    else void session.start({ form, firstStepOnly });
   };
   const loadMatrixImages = useCallback((layer: string, projection: number) => session.matrixImages(layer, projection), [session]);
 
@@ -232,6 +254,16 @@ export function App() {
             now={now}
             lastStep={lastStep}
           />
+          <InitWeightsPicker
+            weights={initWeights}
+            problem={initProblem}
+            disabled={active}
+            onPick={onPickWeights}
+            onClear={() => {
+              setInitWeights(null);
+              setInitReadError(null);
+            }}
+          />
           {urlNotes.length ? (
             <div className="callout warn" role="status" data-testid="url-notes">
               The link&apos;s settings were adjusted: {urlNotes.join('; ')}.{' '}
@@ -290,6 +322,7 @@ export function App() {
             exports={run.exports}
             onDownloadModel={onDownloadModel}
             onDownloadFiles={onDownloadFiles}
+            onDownloadSafetensors={onDownloadSafetensors}
             onDownloadLog={onDownloadLog}
             canDownloadLog={run.eventCount > 0}
           />

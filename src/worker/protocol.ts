@@ -46,7 +46,8 @@ export type WorkerMessage =
   | { kind: 'progress'; progress: Progress }
   /** After a run: the worker disposed the run; numTensors is what tfjs still holds (0 when nothing leaked). */
   | { kind: 'released'; numTensors: number; numBytes: number }
-  | { kind: 'exports'; compact: boolean; projected: boolean }
+  /** Which models can be downloaded: TensorFlow.js graph models, and safetensors for PyTorch (`pytorch`). */
+  | { kind: 'exports'; compact: boolean; projected: boolean; pytorch: { compact: boolean; projected: boolean } }
   /** A checkpoint, in stream order: every event before it in the stream happened before it was taken. */
   | { kind: 'checkpoint'; reason: CheckpointReason; iteration: number; epoch: number; time: number; bytes: Uint8Array };
 
@@ -72,7 +73,7 @@ export interface WorkerApi {
   /** Parses cifar-10-binary.tar.gz / .tar / .bin files in the worker; rejects with a clear message on bad files. */
   loadFiles(files: File[], onProgress: (p: Progress) => void): Promise<DataInfo>;
   /** Runs to the end; messages arrive batched (about every 150 ms). Resolves with why it ended. */
-  startRun(req: { config: RunConfigInput; data: DataChoice; /** An encoded checkpoint to continue from (its settings apply). */ resume?: Uint8Array; /** Changes applied at the first step (e.g. a lower lr after a NaN). */ updates?: LiveUpdate[]; /** Pause after the first step (the Step button before a run). */ firstStepOnly?: boolean }, onMessages: (batch: WorkerMessage[]) => void): Promise<{ ended: 'finished' | 'stopped' | 'error'; message?: string }>;
+  startRun(req: { config: RunConfigInput; data: DataChoice; /** An encoded checkpoint to continue from (its settings apply). */ resume?: Uint8Array; /** Changes applied at the first step (e.g. a lower lr after a NaN). */ updates?: LiveUpdate[]; /** A fresh run's initial weights (safetensors) when config.init names them. */ initWeights?: Uint8Array; /** Pause after the first step (the Step button before a run). */ firstStepOnly?: boolean }, onMessages: (batch: WorkerMessage[]) => void): Promise<{ ended: 'finished' | 'stopped' | 'error'; message?: string }>;
   pause(): void;
   resume(): void;
   /** From a pause: one training step (and what is due after it), then paused again. */
@@ -85,6 +86,8 @@ export interface WorkerApi {
   checkpoint(reason: CheckpointReason): Promise<boolean>;
   update(changes: LiveUpdate): void;
   download(which: 'compact' | 'projected'): Promise<ModelDownload | null>;
+  /** The last run's model as a safetensors file with the official PyTorch names. */
+  downloadSafetensors(which: 'compact' | 'projected'): Promise<Uint8Array | null>;
   /** tfjs memory and the CSP violations seen inside the worker. */
   diagnostics(): Promise<{ numTensors: number; numBytes: number; cspViolations: string[] }>;
   /** For tests and demos: overwrite one conv kernel with NaN (the next step's loss is NaN). Returns the variable's name. */

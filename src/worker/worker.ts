@@ -37,6 +37,7 @@ let pendingUpdates: LiveUpdate[] = [];
 /** The matrix images of the current run's, or else the last run's, latest projections. */
 let matrixImages: MatrixImageStore | null = null;
 let downloads: { compact: ModelDownload | null; projected: ModelDownload | null } = { compact: null, projected: null };
+let torchFiles: { compact: Uint8Array | null; projected: Uint8Array | null } = { compact: null, projected: null };
 /**
  * The page's one path for device trouble: a lost GPU device or GPU out-of-memory, whether the device
  * said so or a run failed on it. Reported once: this worker's device is gone, the page replaces it.
@@ -138,13 +139,14 @@ const api: WorkerApi = {
     return dataInfo('files', data);
   },
 
-  async startRun({ config, data, resume, updates, firstStepOnly }, onMessages) {
+  async startRun({ config, data, resume, updates, initWeights, firstStepOnly }, onMessages) {
     if (run) throw new Error('a run is already going');
     if (!backendInfo) throw new Error('the worker has not picked a backend yet');
     stopRequested = false;
     matrixImages = null;
     pendingUpdates = [...(updates ?? [])];
     downloads = { compact: null, projected: null };
+    torchFiles = { compact: null, projected: null };
     const batcher = new Batcher<WorkerMessage>((batch) => void onMessages(batch), BATCH_MS);
     const onEvent = (event: EngineEvent) => {
       if (event.type === 'error' && event.code === 'device') reportDeviceProblem(event.message);
@@ -160,7 +162,7 @@ const api: WorkerApi = {
       batcher.flush();
     }
     if (stopRequested) return { ended: 'stopped' as const };
-    const controls = createRun({ tf, config, data: dataset, onEvent, resume: resume ? decodeCheckpoint(resume) : undefined });
+    const controls = createRun({ tf, config, data: dataset, onEvent, resume: resume ? decodeCheckpoint(resume) : undefined, initWeights: resume ? undefined : initWeights });
     run = controls;
     runBatcher = batcher;
     matrixImages = controls.matrixImages;
@@ -172,7 +174,8 @@ const api: WorkerApi = {
       try {
         const exported = await controls.exportModels();
         downloads = { projected: toDownload(exported.projected), compact: exported.compact ? toDownload(exported.compact) : null };
-        batcher.push({ kind: 'exports', compact: downloads.compact !== null, projected: true });
+        torchFiles = await controls.exportSafetensors();
+        batcher.push({ kind: 'exports', compact: downloads.compact !== null, projected: true, pytorch: { compact: torchFiles.compact !== null, projected: torchFiles.projected !== null } });
       } catch (e) {
         onEvent({ type: 'log', time: Date.now(), level: 'warn', message: `export failed: ${e instanceof Error ? e.message : String(e)}` });
       }
@@ -219,6 +222,11 @@ const api: WorkerApi = {
     // Copies, so the worker keeps its own for a second download.
     const copy: ModelDownload = { zip: d.zip.slice(), modelJson: d.modelJson, weights: d.weights.slice() };
     return Comlink.transfer(copy, [copy.zip.buffer, copy.weights.buffer]);
+  },
+
+  async downloadSafetensors(which) {
+    const bytes = torchFiles[which]?.slice();
+    return bytes ? Comlink.transfer(bytes, [bytes.buffer]) : null;
   },
 
   async diagnostics() {

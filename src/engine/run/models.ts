@@ -6,7 +6,8 @@ import { projectModel, type MatrixImageSink, type ProjectionSettings } from '../
 import type { ModelGraph } from '../models/graph';
 import { disposeParams, initParams } from '../models/params';
 import { compactGraph, type CompactLayer } from '../models/split';
-import type { ExportedModel, Tf } from '../run-api';
+import type { ExportedModel, SafetensorsExport, Tf } from '../run-api';
+import { assignWeightValues, exportSafetensors } from '../weights/model-weights';
 import { evaluate, type EvalResult } from '../train/evaluate';
 import { createTrainedModel, disposeTrainedModel, type TrainedModel } from '../train/trained-model';
 
@@ -90,6 +91,20 @@ export class RunModels {
         ? await exportGraphModel(this.built.graph, this.built.params)
         : null;
     return { projected, compact };
+  }
+
+  /** Starts the trained (dense) model from given weights (engine layout, by key). */
+  assignInitial(values: Map<string, Float32Array>): void {
+    assignWeightValues(this.tf, this.trained.params, values);
+  }
+
+  async exportSafetensors(model: string, iteration: number): Promise<SafetensorsExport> {
+    const trained = this.trained;
+    const compactSource = trained.compactLayers ? trained : this.built;
+    return {
+      projected: trained.compactLayers ? null : await exportSafetensors(trained.graph, trained.params, { model, variant: 'dense' }, iteration),
+      compact: compactSource ? await exportSafetensors(compactSource.graph, compactSource.params, { model, variant: 'compact' }, iteration) : null,
+    };
   }
 
   dispose(): void {

@@ -6,8 +6,10 @@ import type { FormState } from '../state/form';
 export function AblationPanel({ form, disabled, onRun, onClose }: { form: FormState; disabled: boolean; onRun: (ids: AblationId[]) => void; onClose: () => void }) {
   const [picked, setPicked] = useState<AblationId[]>([...ABLATION_IDS]);
   const all = ablationBatch(form);
-  const skipped = skippedAblations(form);
-  const runnable = picked.filter((id) => all.some((a) => a.id === id));
+  // Ablations that need another one of the batch (LRPET from the dense baseline) are skipped without it.
+  const possible = ablationBatch(form, picked);
+  const skipped = skippedAblations(form, picked);
+  const runnable = picked.filter((id) => possible.some((a) => a.id === id));
   return (
     <div className="batch-panel" data-testid="ablation-panel">
       <b>Ablation batch</b> — one run after another, same seed, data and schedule ({form.model}, {form.epochs} epoch{form.epochs === 1 ? '' : 's'}):

@@ -8,14 +8,16 @@ export const Results = memo(function Results({
   exports,
   onDownloadModel,
   onDownloadFiles,
+  onDownloadSafetensors,
   onDownloadLog,
   canDownloadLog,
 }: {
   start: RunStartEvent | null;
   compact: CompactEvent | null;
-  exports: { compact: boolean; projected: boolean };
+  exports: { compact: boolean; projected: boolean; pytorch: { compact: boolean; projected: boolean } };
   onDownloadModel: (which: 'compact' | 'projected') => void;
   onDownloadFiles: (which: 'compact' | 'projected') => void;
+  onDownloadSafetensors: (which: 'compact' | 'projected') => void;
   onDownloadLog: () => void;
   canDownloadLog: boolean;
 }) {
@@ -70,11 +72,18 @@ export const Results = memo(function Results({
         <button type="button" className="secondary" onClick={() => onDownloadModel('projected')} disabled={!exports.projected}>
           Download dense model (.zip)
         </button>
+        <button type="button" className="secondary" onClick={() => onDownloadSafetensors('projected')} disabled={!exports.pytorch.projected} data-testid="download-pytorch-projected">
+          Download for PyTorch: projected
+        </button>
+        <button type="button" className="secondary" onClick={() => onDownloadSafetensors('compact')} disabled={!exports.pytorch.compact} data-testid="download-pytorch-compact">
+          compact (.safetensors)
+        </button>
         <button type="button" className="secondary" onClick={onDownloadLog} disabled={!canDownloadLog}>
           Download event log (.jsonl)
         </button>
         <span className="hint">
           TensorFlow.js graph models: <code>await tf.loadGraphModel(&apos;…/model.json&apos;)</code>; input 'input' [n, 32, 32, 3] normalised with the CIFAR mean/std, output 'logits'.
+          PyTorch: state_dicts with the official names (<code>load_state_dict(…, strict=True)</code>); the compact one loads with <code>reference/pytorch/lrpet_compact.py</code>.
         </span>
       </div>
     </section>

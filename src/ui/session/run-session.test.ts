@@ -402,6 +402,25 @@ describe('RunSession: ablation batches', () => {
     expect(h.loadedForms.at(-1)).toEqual(pageForm);
   });
 
+  it("LRPET from the dense baseline starts from that run's final weights, fetched from the worker when it finished", async () => {
+    const h = await setup();
+    h.session.startBatch(pageForm, ['lrpet', 'dense', 'pretrained']);
+    await vi.waitFor(() => expect(h.worker.runs).toHaveLength(1));
+    h.worker.lastRun.end({ ended: 'finished' });
+    await vi.waitFor(() => expect(h.worker.runs).toHaveLength(2));
+    expect(h.worker.calls).not.toContain('downloadSafetensors projected'); // nothing starts from the LRPET run
+    expect(h.worker.runs[0].req.initWeights).toBeUndefined();
+    h.worker.safetensors = new Uint8Array([1, 2, 3, 4, 5]);
+    h.worker.lastRun.end({ ended: 'finished' });
+    await vi.waitFor(() => expect(h.worker.runs).toHaveLength(3));
+    expect(h.worker.calls).toContain('downloadSafetensors projected');
+    const third = h.worker.lastRun.req;
+    expect(third.initWeights).toEqual(new Uint8Array([1, 2, 3, 4, 5]));
+    expect(third.config.init).toEqual({ name: "the dense baseline's final weights" });
+    h.worker.lastRun.end({ ended: 'finished' });
+    await vi.waitFor(() => expect(h.session.getSnapshot().batch?.status).toBe('done'));
+  });
+
   it('a run that does not finish ends the batch; "stop after this run" lets the run finish and starts no other', async () => {
     const h = await setup();
     h.session.startBatch(pageForm, ['lrpet', 'no-et', 'dense']);

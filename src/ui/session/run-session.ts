@@ -305,7 +305,7 @@ export class RunSession {
    * Starts a fresh run of `form` (or of `config`, made from that form) on the data chosen now; false
    * when it could not start. `firstStepOnly`: the run pauses after its first step (Step before a run).
    */
-  async start(o: { form: FormState; config?: RunConfigInput; name?: string; batch?: BatchRef | null; firstStepOnly?: boolean }): Promise<boolean> {
+  async start(o: { form: FormState; config?: RunConfigInput; name?: string; batch?: BatchRef | null; /** Initial weights (safetensors) when the config's init names them. */ initWeights?: Uint8Array; firstStepOnly?: boolean }): Promise<boolean> {
     const st = this.store;
     const data = this.data.getSnapshot().effective;
     if (!this.worker || !st || !data || this.isBusy()) return false;
@@ -327,7 +327,7 @@ export class RunSession {
     this.cb.onRunsChanged?.();
     const config = o.config ?? toRunConfig(o.form);
     this.reported.reset(predictedConfig(config));
-    this.launch(current, config, undefined, undefined, o.firstStepOnly);
+    this.launch(current, config, undefined, undefined, o.initWeights, o.firstStepOnly);
     return true;
   }
 
@@ -387,7 +387,7 @@ export class RunSession {
   }
 
   /** Starts the worker on a run (fresh, or from an encoded checkpoint) and records what it streams. */
-  private launch(current: Current, config: RunConfigInput, resume?: Uint8Array, updates?: LiveUpdate[], firstStepOnly?: boolean): void {
+  private launch(current: Current, config: RunConfigInput, resume?: Uint8Array, updates?: LiveUpdate[], initWeights?: Uint8Array, firstStepOnly?: boolean): void {
     const w = this.worker;
     if (!w) {
       this.set({ busy: false });
@@ -396,7 +396,10 @@ export class RunSession {
     }
     this.current = current;
     this.set({ busy: true, currentId: current.id });
-    const running = w.api.startRun({ config, data: current.data, resume, updates: updates?.length ? updates : undefined, ...(firstStepOnly && { firstStepOnly }) }, w.proxy((batch: WorkerMessage[]) => this.onMessages(current, batch)));
+    const running = w.api.startRun(
+      { config, data: current.data, resume, updates: updates?.length ? updates : undefined, ...(initWeights && { initWeights }), ...(firstStepOnly && { firstStepOnly }) },
+      w.proxy((batch: WorkerMessage[]) => this.onMessages(current, batch)),
+    );
     // Changes made while the run was being set up (the worker queues them until its first step).
     this.syncLive();
     void this.settle(current, running);
@@ -428,6 +431,7 @@ export class RunSession {
     this.clearLiveTimer();
     this.emit(threw ? { type: 'failed', message: result.message! } : { type: 'ended', ...result });
     await this.finishRecording(current, result.ended, result.message);
+    if (result.ended === 'finished') await this.keepWeightsForBatch(current);
     if (this.current !== current) return;
     this.current = null;
     this.set({ busy: false });
@@ -566,10 +570,28 @@ export class RunSession {
     if (b) this.set({ batch: cancelBatch(b) });
   }
 
+  /** Final weights of batch runs that a later run of the batch starts from (the pre-trained ablation), by ablation. */
+  private batchWeights = new Map<string, Uint8Array>();
+
+  private async keepWeightsForBatch(current: Current): Promise<void> {
+    const b = this.state.get().batch;
+    if (!b || current.batch?.id !== b.id) return;
+    const id = b.items[b.index].id;
+    if (!b.items.some((i) => i.initFrom === id)) return;
+    const bytes = await this.worker?.api.downloadSafetensors('projected');
+    if (bytes) this.batchWeights.set(`${b.id}/${id}`, bytes);
+  }
+
   private startBatchItem(b: BatchState): void {
     const item = b.items[b.index];
     this.loadForm(item.form);
-    void this.start({ form: item.form, config: item.config, name: `${item.label} · ${this.o.runName(item.form)}`, batch: batchRef(b) }).then((ok) => {
+    const initWeights = item.initFrom ? this.batchWeights.get(`${b.id}/${item.initFrom}`) : undefined;
+    if (item.initFrom && !initWeights) {
+      this.set({ batch: { ...b, status: 'cancelled', message: `“${item.label}” could not start: the weights of the run it starts from were not kept` } });
+      this.loadForm(b.base);
+      return;
+    }
+    void this.start({ form: item.form, config: item.config, name: `${item.label} · ${this.o.runName(item.form)}`, batch: batchRef(b), initWeights }).then((ok) => {
       const now = this.state.get().batch;
       if (ok || now?.id !== b.id || now.status !== 'running') return;
       this.set({ batch: { ...now, status: 'cancelled', message: `“${item.label}” could not start` } });
@@ -582,6 +604,7 @@ export class RunSession {
     if (!b) return;
     const { batch, next, over } = afterRun(b, r);
     this.set({ batch });
+    if (over) for (const key of [...this.batchWeights.keys()]) if (key.startsWith(`${batch.id}/`)) this.batchWeights.delete(key);
     if (next) this.startBatchItem(batch);
     else if (over) {
       this.loadForm(batch.base);
@@ -594,6 +617,12 @@ export class RunSession {
   async downloadModel(which: 'compact' | 'projected', filename: string): Promise<void> {
     const d = await this.worker?.api.download(which);
     if (d) this.o.save(new Blob([d.zip as Uint8Array<ArrayBuffer>], { type: 'application/zip' }), filename);
+  }
+
+  /** The last run's model as a PyTorch state_dict (safetensors, official names). */
+  async downloadSafetensors(which: 'compact' | 'projected', filename: string): Promise<void> {
+    const bytes = await this.worker?.api.downloadSafetensors(which);
+    if (bytes) this.o.save(new Blob([bytes as Uint8Array<ArrayBuffer>], { type: 'application/octet-stream' }), filename);
   }
 
   async downloadModelFiles(which: 'compact' | 'projected'): Promise<void> {

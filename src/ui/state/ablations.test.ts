@@ -11,11 +11,11 @@ const paper = presetById('paper').form;
 const parsed = (c: AblationConfigInput): ComparedConfig => RunConfigSchema.parse(c);
 
 describe('ablationBatch', () => {
-  it('all six, in order, each a valid engine config with the same data, seed, epochs, batch and schedule', () => {
+  it('all seven, in order, each a valid engine config with the same data, seed, epochs, batch and schedule', () => {
     const form: FormState = { ...quick, seed: 42, schedule: 'step' };
     const batch = ablationBatch(form);
-    expect(batch.map((a) => a.id)).toEqual(['lrpet', 'no-et', 'no-bn', 'dense', 'posthoc', 'scratch']);
-    expect(new Set(batch.map((a) => a.label)).size).toBe(6);
+    expect(batch.map((a) => a.id)).toEqual(['lrpet', 'no-et', 'no-bn', 'dense', 'pretrained', 'posthoc', 'scratch']);
+    expect(new Set(batch.map((a) => a.label)).size).toBe(7);
     for (const a of batch) {
       expect(a.description.length).toBeGreaterThan(20);
       const c = RunConfigSchema.parse(a.config);
@@ -38,6 +38,7 @@ describe('ablationBatch', () => {
       'no-et': [['energy transfer: on'], ['energy transfer: off']],
       'no-bn': [['BN rectification: on'], ['BN rectification: off']],
       dense: [['LRPET'], ['dense (no LRPET)']],
+      pretrained: [['init: from the seed'], ["init: the dense baseline's final weights"]],
       posthoc: [['LRPET'], ['post-hoc (fine-tune 100 ep)']],
       scratch: [['LRPET'], ['compact from scratch']],
     };
@@ -61,7 +62,7 @@ describe('ablationBatch', () => {
   it('post-hoc fine-tunes the last quarter (at least one epoch) and needs two epochs', () => {
     expect([2, 3, 6, 7, 400].map(fineTuneEpochs)).toEqual([1, 1, 2, 2, 100]);
     const one = { ...quick, epochs: 1 };
-    expect(ablationBatch(one).map((a) => a.id)).toEqual(['lrpet', 'no-et', 'no-bn', 'dense', 'scratch']);
+    expect(ablationBatch(one).map((a) => a.id)).toEqual(['lrpet', 'no-et', 'no-bn', 'dense', 'pretrained', 'scratch']);
     expect(skippedAblations(one)).toEqual([{ id: 'posthoc', label: 'Post-hoc SVD', reason: expect.stringMatching(/needs at least 2 epochs.*this run has 1/) }]);
     expect(skippedAblations(one, ['dense'])).toEqual([]);
     expect(skippedAblations(quick)).toEqual([]);
@@ -72,6 +73,17 @@ describe('ablationBatch', () => {
   it('a chosen subset, in the fixed order', () => {
     expect(ablationBatch(quick, ['scratch', 'dense']).map((a) => a.id)).toEqual(['dense', 'scratch']);
     expect(ablationBatch(quick, []).length).toBe(0);
-    expect(ABLATION_IDS.length).toBe(6);
+    expect(ABLATION_IDS.length).toBe(7);
+  });
+
+  it('LRPET from the dense baseline starts from the dense run of the same batch, with the same epochs and schedule as LRPET', () => {
+    const batch = ablationBatch(quick, ['lrpet', 'dense', 'pretrained']);
+    const pre = batch.find((a) => a.id === 'pretrained')!;
+    expect(pre.initFrom).toBe('dense');
+    expect(pre.config.init).toEqual({ name: "the dense baseline's final weights" });
+    const lrpet = RunConfigSchema.parse(batch[0].config);
+    expect({ ...RunConfigSchema.parse(pre.config), init: null }).toEqual(lrpet);
+    expect(ablationBatch(quick, ['lrpet', 'pretrained']).map((a) => a.id)).toEqual(['lrpet']);
+    expect(skippedAblations(quick, ['pretrained'])).toEqual([{ id: 'pretrained', label: 'LRPET from the dense baseline', reason: expect.stringMatching(/needs the dense baseline in the same batch/) }]);
   });
 });

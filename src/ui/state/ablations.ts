@@ -3,8 +3,8 @@ import { toRunConfig, type FormState } from './form';
 
 export type AblationConfigInput = RunConfigInput;
 
-export type AblationId = 'lrpet' | 'no-et' | 'no-bn' | 'dense' | 'posthoc' | 'scratch';
-export const ABLATION_IDS: readonly AblationId[] = ['lrpet', 'no-et', 'no-bn', 'dense', 'posthoc', 'scratch'];
+export type AblationId = 'lrpet' | 'no-et' | 'no-bn' | 'dense' | 'pretrained' | 'posthoc' | 'scratch';
+export const ABLATION_IDS: readonly AblationId[] = ['lrpet', 'no-et', 'no-bn', 'dense', 'pretrained', 'posthoc', 'scratch'];
 
 export interface AblationRun {
   id: AblationId;
@@ -12,6 +12,8 @@ export interface AblationRun {
   description: string;
   form: FormState;
   config: AblationConfigInput;
+  /** Starts from the final weights of this earlier run of the batch (its projected.safetensors). */
+  initFrom?: AblationId;
 }
 
 export interface SkippedAblation {
@@ -27,13 +29,17 @@ interface AblationSpec {
   label: string;
   describe: (f: FormState) => string;
   /** Why this ablation cannot run with this form, or null. */
-  skip: (f: FormState) => string | null;
+  skip: (f: FormState, batch: readonly AblationId[]) => string | null;
   form: (f: FormState) => FormState;
-  extra: (f: FormState) => Pick<RunConfigInput, 'posthoc' | 'compactFromScratch'>;
+  extra: (f: FormState) => Pick<RunConfigInput, 'posthoc' | 'compactFromScratch' | 'init'>;
+  initFrom?: AblationId;
 }
 
 const never = () => null;
-const none = (): Pick<RunConfigInput, 'posthoc' | 'compactFromScratch'> => ({});
+const none = (): Pick<RunConfigInput, 'posthoc' | 'compactFromScratch' | 'init'> => ({});
+
+/** What config.init says for the pre-trained ablation (the weights come from the dense run of the same batch). */
+export const DENSE_BASELINE_WEIGHTS = "the dense baseline's final weights";
 
 const SPECS: Record<AblationId, AblationSpec> = {
   lrpet: {
@@ -63,6 +69,15 @@ const SPECS: Record<AblationId, AblationSpec> = {
     skip: never,
     form: (f) => ({ ...f, lrpet: false }),
     extra: none,
+  },
+  pretrained: {
+    label: 'LRPET from the dense baseline',
+    describe: () =>
+      "LRPET started from the dense baseline's final weights instead of a random initialisation, with the same epochs and schedule as LRPET from scratch: the paper's first claim is that a well pre-trained model is not a good initialisation for the low-rank model.",
+    skip: (_f, batch) => (batch.includes('dense') ? null : 'LRPET from the dense baseline needs the dense baseline in the same batch (it starts from its final weights).'),
+    form: (f) => ({ ...f, lrpet: true }),
+    extra: () => ({ init: { name: DENSE_BASELINE_WEIGHTS } }),
+    initFrom: 'dense',
   },
   posthoc: {
     label: 'Post-hoc SVD',
@@ -94,19 +109,21 @@ const selected = (which: readonly AblationId[] | undefined) => ABLATION_IDS.filt
  * Ablations that cannot run with this form are left out (see `skippedAblations`).
  */
 export function ablationBatch(form: FormState, which?: readonly AblationId[]): AblationRun[] {
-  return selected(which)
-    .filter((id) => SPECS[id].skip(form) === null)
+  const ids = selected(which);
+  return ids
+    .filter((id) => SPECS[id].skip(form, ids) === null)
     .map((id) => {
       const spec = SPECS[id];
       const f = spec.form(form);
-      return { id, label: spec.label, description: spec.describe(form), form: f, config: { ...toRunConfig(f), ...spec.extra(form) } };
+      return { id, label: spec.label, description: spec.describe(form), form: f, config: { ...toRunConfig(f), ...spec.extra(form) }, ...(spec.initFrom && { initFrom: spec.initFrom }) };
     });
 }
 
 /** The requested ablations that `ablationBatch` leaves out for this form, and why. */
 export function skippedAblations(form: FormState, which?: readonly AblationId[]): SkippedAblation[] {
-  return selected(which).flatMap((id) => {
-    const reason = SPECS[id].skip(form);
+  const ids = selected(which);
+  return ids.flatMap((id) => {
+    const reason = SPECS[id].skip(form, ids);
     return reason === null ? [] : [{ id, label: SPECS[id].label, reason }];
   });
 }

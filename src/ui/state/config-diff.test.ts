@@ -9,13 +9,14 @@ const parsed = (c: AblationConfigInput): ComparedConfig => RunConfigSchema.parse
 const cfg = (f: Partial<FormState>) => parsed(toRunConfig({ ...quick, ...f }));
 
 describe('describeDifferences', () => {
-  it('labels the six ablations by what sets each apart', () => {
+  it('labels the seven ablations by what sets each apart', () => {
     const { common, perRun } = describeDifferences(ablationBatch(quick).map((a) => parsed(a.config)));
     expect(perRun).toEqual([
-      ['LRPET', 'energy transfer: on', 'BN rectification: on'],
+      ['LRPET', 'init: from the seed', 'energy transfer: on', 'BN rectification: on'],
       ['energy transfer: off'],
       ['BN rectification: off'],
       ['dense (no LRPET)'],
+      ["init: the dense baseline's final weights"],
       ['post-hoc (fine-tune 2 ep)'],
       ['compact from scratch'],
     ]);

@@ -56,6 +56,7 @@ function settingsOf(c: ComparedConfig): Setting[] {
     imagesText(c, 'trainLimit', 'training'),
     imagesText(c, 'testLimit', 'test'),
     setting(c, 'augment'),
+    { dim: 'init', text: `init: ${c.init ? c.init.name : 'from the seed'}`, quiet: !c.init },
   ];
   const compressed = c.lrpet.enabled || !!c.posthoc || !!c.compactFromScratch;
   if (!compressed) return out;

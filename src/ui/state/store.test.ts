@@ -106,12 +106,12 @@ describe('run store (reducer over the engine event stream)', () => {
         },
         { type: 'state', time: 6, state: 'stopped', iteration: 2, epoch: 0 },
       ),
-      { kind: 'exports', compact: true, projected: true },
+      { kind: 'exports', compact: true, projected: true, pytorch: { compact: true, projected: true } },
       { kind: 'released', numTensors: 0, numBytes: 0 },
     );
     expect(s.phase).toBe('stopped');
     expect(s.compact?.testAccuracy).toBe(0.12);
-    expect(s.exports).toEqual({ compact: true, projected: true });
+    expect(s.exports).toEqual({ compact: true, projected: true, pytorch: { compact: true, projected: true } });
     expect(s.released?.numTensors).toBe(0);
     s = runReducer(s, { type: 'ended', ended: 'stopped' });
     expect(s.phase).toBe('stopped');

@@ -66,7 +66,7 @@ export interface RunState {
   errors: ErrorEvent[];
   logs: LogEvent[];
   released: { numTensors: number; numBytes: number } | null;
-  exports: { compact: boolean; projected: boolean };
+  exports: { compact: boolean; projected: boolean; pytorch: { compact: boolean; projected: boolean } };
   /** When the run started (page clock) and when the last event came. */
   startedAt: number | null;
   lastEventAt: number | null;
@@ -96,7 +96,7 @@ export function initialRunState(): RunState {
     errors: [],
     logs: [],
     released: null,
-    exports: { compact: false, projected: false },
+    exports: { compact: false, projected: false, pytorch: { compact: false, projected: false } },
     startedAt: null,
     lastEventAt: null,
     eventCount: 0,
@@ -242,7 +242,7 @@ export function runReducer(state: RunState, action: RunAction): RunState {
         if (m.kind === 'event') events.push(m.event);
         else if (m.kind === 'progress') s = { ...s, progress: m.progress };
         else if (m.kind === 'released') s = { ...s, released: { numTensors: m.numTensors, numBytes: m.numBytes } };
-        else if (m.kind === 'exports') s = { ...s, exports: { compact: m.compact, projected: m.projected } };
+        else if (m.kind === 'exports') s = { ...s, exports: { compact: m.compact, projected: m.projected, pytorch: m.pytorch } };
       }
       if (events.length && s.progress) s = { ...s, progress: null };
       return applyEvents(s, events, action.at);

@@ -7,7 +7,7 @@ type Ended = { ended: 'finished' | 'stopped' | 'error'; message?: string };
 
 /** One startRun call: what the page asked for, and handles to answer it as the worker would. */
 export interface FakeRun {
-  req: { config: RunConfigInput; data: DataChoice; resume?: Uint8Array; updates?: LiveUpdate[]; firstStepOnly?: boolean };
+  req: { config: RunConfigInput; data: DataChoice; resume?: Uint8Array; updates?: LiveUpdate[]; initWeights?: Uint8Array; firstStepOnly?: boolean };
   send: (messages: WorkerMessage[]) => void;
   end: (result: Ended) => void;
   fail: (e: Error) => void;
@@ -36,6 +36,8 @@ export class FakeWorker implements WorkerClient {
     kernels: 'fast',
   });
   download: ModelDownload | null = { zip: new Uint8Array([80, 75, 5, 6]), modelJson: '{"format":"graph-model"}', weights: new Uint8Array([1, 2, 3, 4]) };
+  /** What downloadSafetensors answers. */
+  safetensors: Uint8Array | null = new Uint8Array([9, 9, 9]);
   loadFilesResult: (files: File[], onProgress: (p: Progress) => void) => Promise<DataInfo> = async () => {
     throw new Error('no files expected');
   };
@@ -85,6 +87,10 @@ export class FakeWorker implements WorkerClient {
     },
     update: async (changes) => void this.updates.push(changes),
     download: async () => this.download,
+    downloadSafetensors: async (which) => {
+      this.calls.push(`downloadSafetensors ${which}`);
+      return this.safetensors;
+    },
     diagnostics: async () => ({ numTensors: 0, numBytes: 0, cspViolations: [] }),
     simulateNaN: async () => 'conv',
     simulateDeviceLoss: async () => true,

@@ -1,0 +1,245 @@
+#!/usr/bin/env python3
+"""An independent PyTorch reference of LRPET training, for the playground's parity test
+(src/node/torch-parity.test.ts). Written from the method spec (shared docs/lrpet.md), not from the
+playground's engine and not from the authors' code.
+
+Commands (all files are safetensors with the official PyTorch names, see lrpet_models.py):
+  init    --model M --seed S --out FILE
+          Kaiming-normal conv/linear weights, small random biases and a non-trivial BatchNorm state
+          (gamma, beta, running mean and variance), so that every tensor's name and layout matters.
+  train   --config JSON --init FILE --data FILE --out RESULT.json
+          Trains from FILE on the images of the CIFAR-binary FILE (one full batch, no augmentation)
+          once in float64 and in float32 (once per batch order in float32_orders, default one) and
+          writes the per-step losses and every projection's singular values. Config keys: model, steps, lr, momentum, weight_decay, wd_scope
+          ('kernels': conv/linear weights only, 'all': every parameter), prune, interval,
+          energy_transfer, beta, bn_rectification, final_hard_projection, skip_full_rank, and bn_eps
+          (only to make a deliberately wrong reference).
+  logits  --model M --weights FILE [--compact] --data FILE --out RESULT.json
+          Loads FILE with load_state_dict(strict=True) (the compact module for --compact) and writes
+          its inference-mode logits in float64 and float32.
+  names   MODEL...
+          Prints every model's state_dict as JSON: {model: [[name, shape, dtype], ...]}.
+
+Exit code 3 with a message when torch is missing.
+"""
+import argparse
+import json
+import math
+import sys
+import time
+
+try:
+    import numpy as np
+    import torch
+    import torch.nn.functional as F
+except ImportError as e:  # pragma: no cover
+    sys.stderr.write(f"PyTorch and numpy are required ({e}): apt-get install python3-torch python3-numpy\n")
+    sys.exit(3)
+
+import safetensors_np
+from lrpet_compact import compact_model
+from lrpet_models import build_model, conv_bn_pairs, normalise
+
+RECTIFY_EPS = 1e-5  # the regularised inverse a / (a^2 + eps) of spec section 3
+SKIP_SIGMA = 1e-4  # spec section 4: a layer whose sigma_1 is below this is left alone
+
+
+def read_cifar_bin(path):
+    raw = np.fromfile(path, dtype=np.uint8)
+    if raw.size % 3073:
+        raise ValueError(f"{path}: not whole CIFAR-10 records")
+    rec = raw.reshape(-1, 3073)
+    return rec[:, 1:].reshape(-1, 3, 32, 32), torch.as_tensor(rec[:, 0].astype(np.int64))
+
+
+def load_weights(path):
+    tensors, metadata = safetensors_np.load(path)
+    return {k: torch.from_numpy(v) for k, v in tensors.items()}, metadata
+
+
+def save_weights(path, model, metadata):
+    safetensors_np.save(path, {k: v.detach().cpu().contiguous() for k, v in model.state_dict().items()}, metadata)
+
+
+def rank_for(n, p):
+    """Spec section 2: r = max(1, floor(n - n*p)) in double precision."""
+    return max(1, math.floor(n - n * p))
+
+
+@torch.no_grad()
+def project(weight, a, rank, beta, energy_transfer):
+    """Spec sections 3-4 on one conv weight [O, I, k, k], in place, in the weight's own dtype.
+
+    M = diag(a) W;  M = U S V^T;  S -> S';  W' = diag(a / (a^2 + eps)) U S' V^T.
+    Returns a summary (singular values before, alpha), or None when the layer is skipped.
+    """
+    out_ch = weight.shape[0]
+    w = weight.reshape(out_ch, -1)
+    m = a[:, None] * w
+    u, s, vh = torch.linalg.svd(m, full_matrices=False)
+    if not s[0] >= SKIP_SIGMA:
+        return None
+    r = min(rank, s.numel())
+    energy = (s * s).sum()
+    kept = (s[:r] * s[:r]).sum()
+    alpha = (energy - beta * beta * (energy - kept)) / kept if energy_transfer else torch.ones((), dtype=s.dtype)
+    s_new = s.clone()
+    s_new[:r] *= torch.sqrt(alpha)
+    s_new[r:] *= beta
+    m_new = (u * s_new) @ vh
+    inv = a / (a * a + RECTIFY_EPS)
+    weight.copy_((inv[:, None] * m_new).reshape(weight.shape))
+    return {"sigma": s.tolist(), "alpha": float(alpha)}
+
+
+def project_model(model, cfg, beta, energy_transfer):
+    layers = {}
+    for name, conv, bn in conv_bn_pairs(model):
+        w = conv.weight
+        n = min(w.shape[0], w[0].numel())
+        rank = rank_for(n, cfg["prune"])
+        if cfg.get("skip_full_rank") and rank >= n:
+            continue
+        if cfg["bn_rectification"]:
+            a = bn.weight.detach() / torch.sqrt(bn.running_var + bn.eps)
+        else:
+            a = torch.ones(w.shape[0], dtype=w.dtype)
+        summary = project(w.data, a, rank, beta, energy_transfer)
+        layers[name] = {"rank": rank, "skipped": summary is None, **(summary or {})}
+    return layers
+
+
+def param_groups(model, scope, weight_decay):
+    if scope == "all":
+        return [{"params": list(model.parameters()), "weight_decay": weight_decay}]
+    if scope != "kernels":
+        raise ValueError(f"wd_scope must be 'kernels' or 'all', got {scope!r}")
+    kernels, rest = [], []
+    for mod in model.modules():
+        for pname, p in mod.named_parameters(recurse=False):
+            is_kernel = isinstance(mod, (torch.nn.Conv2d, torch.nn.Linear)) and pname == "weight"
+            (kernels if is_kernel else rest).append(p)
+    return [{"params": kernels, "weight_decay": weight_decay}, {"params": rest, "weight_decay": 0.0}]
+
+
+def train(cfg, init, images_u8, labels, dtype):
+    torch.manual_seed(0)
+    model = build_model(cfg["model"])
+    model.load_state_dict(init, strict=True)
+    model = model.to(dtype)
+    if "bn_eps" in cfg:
+        for _, _, bn in conv_bn_pairs(model):
+            bn.eps = cfg["bn_eps"]
+    x = normalise(images_u8, dtype)
+    opt = torch.optim.SGD(param_groups(model, cfg.get("wd_scope", "kernels"), cfg["weight_decay"]), lr=cfg["lr"], momentum=cfg["momentum"])
+    losses, projections = [], []
+    last_projection = 0
+    model.train()
+    for it in range(1, cfg["steps"] + 1):
+        opt.zero_grad(set_to_none=True)
+        loss = F.cross_entropy(model(x), labels)
+        loss.backward()
+        opt.step()
+        losses.append(loss.item())
+        if it % cfg["interval"] == 0:
+            projections.append({"iteration": it, "layers": project_model(model, cfg, cfg["beta"], cfg["energy_transfer"])})
+            last_projection = it
+    if last_projection != cfg["steps"]:
+        # The weights moved after the last scheduled projection: project once more (as the playground does before building its compact model).
+        projections.append({"iteration": cfg["steps"], "layers": project_model(model, cfg, cfg["beta"], cfg["energy_transfer"])})
+    if cfg.get("final_hard_projection") and cfg["beta"] > 0:
+        projections.append({"iteration": cfg["steps"], "hard": True, "layers": project_model(model, cfg, 0.0, cfg["energy_transfer"])})
+    return model, {"losses": losses, "projections": projections}
+
+
+def cmd_init(args):
+    torch.manual_seed(args.seed)
+    model = build_model(args.model)
+    with torch.no_grad():
+        for mod in model.modules():
+            if isinstance(mod, (torch.nn.Conv2d, torch.nn.Linear)):
+                torch.nn.init.kaiming_normal_(mod.weight)
+                if mod.bias is not None:
+                    mod.bias.uniform_(-0.1, 0.1)
+            elif isinstance(mod, torch.nn.BatchNorm2d):
+                mod.weight.uniform_(0.5, 1.5)
+                mod.bias.normal_(0.0, 0.1)
+                mod.running_mean.normal_(0.0, 0.2)
+                mod.running_var.uniform_(0.5, 2.0)
+    save_weights(args.out, model, {"format": "pt", "lrpet.model": args.model, "lrpet.variant": "dense"})
+
+
+def cmd_train(args):
+    with open(args.config) as f:
+        cfg = json.load(f)
+    init, _ = load_weights(args.init)
+    images, labels = read_cifar_bin(args.data)
+    torch.set_num_threads(1)
+    # float32 runs, one per order of the batch: a loss is a mean over the batch, so the order changes
+    # only the rounding: the spread of these runs is float32 noise.
+    orders = cfg.get("float32_orders") or [list(range(len(labels)))]
+    runs = [(torch.float64, list(range(len(labels))))] + [(torch.float32, order) for order in orders]
+    result = {"float64": None, "float32": []}
+    for dtype, order in runs:
+        t0 = time.perf_counter()
+        model, out = train(cfg, init, images[order], labels[order], dtype)
+        out["seconds"] = time.perf_counter() - t0
+        if dtype == torch.float64:
+            result["float64"] = out
+        else:
+            result["float32"].append(out)
+        if args.save_prefix and len(result["float32"]) <= 1:
+            name = "float64" if dtype == torch.float64 else "float32"
+            save_weights(f"{args.save_prefix}{name}.safetensors", model, {"format": "pt", "lrpet.model": cfg["model"], "lrpet.variant": "dense"})
+    with open(args.out, "w") as f:
+        json.dump(result, f)
+
+
+def cmd_logits(args):
+    state_dict, metadata = load_weights(args.weights)
+    images, _ = read_cifar_bin(args.data)
+    result = {}
+    for name, dtype in (("float64", torch.float64), ("float32", torch.float32)):
+        model = compact_model(args.model, state_dict) if args.compact else build_model(args.model)
+        if not args.compact:
+            model.load_state_dict(state_dict, strict=True)
+        model = model.to(dtype).eval()
+        with torch.no_grad():
+            result[name] = model(normalise(images, dtype)).tolist()
+    result["metadata"] = metadata
+    with open(args.out, "w") as f:
+        json.dump(result, f)
+
+
+def cmd_names(args):
+    out = {m: [[k, list(v.shape), str(v.dtype).replace("torch.", "")] for k, v in build_model(m).state_dict().items()] for m in args.models}
+    json.dump(out, sys.stdout)
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    sub = parser.add_subparsers(dest="command", required=True)
+    p = sub.add_parser("init")
+    p.add_argument("--model", required=True)
+    p.add_argument("--seed", type=int, default=1)
+    p.add_argument("--out", required=True)
+    p = sub.add_parser("train")
+    p.add_argument("--config", required=True)
+    p.add_argument("--init", required=True)
+    p.add_argument("--data", required=True)
+    p.add_argument("--out", required=True)
+    p.add_argument("--save-prefix", default=None, help="also write the final weights to PREFIXfloat32/64.safetensors")
+    p = sub.add_parser("logits")
+    p.add_argument("--model", required=True)
+    p.add_argument("--weights", required=True)
+    p.add_argument("--compact", action="store_true")
+    p.add_argument("--data", required=True)
+    p.add_argument("--out", required=True)
+    p = sub.add_parser("names")
+    p.add_argument("models", nargs="+")
+    args = parser.parse_args()
+    {"init": cmd_init, "train": cmd_train, "logits": cmd_logits, "names": cmd_names}[args.command](args)
+
+
+if __name__ == "__main__":
+    main()

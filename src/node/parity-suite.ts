@@ -1,0 +1,229 @@
+import type * as tfType from '@tensorflow/tfjs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { ModelName, RunConfigInput } from '../engine/config';
+import type { CifarDataset } from '../engine/data/cifar';
+import type { ModelGraph } from '../engine/models/graph';
+import { compactGraph } from '../engine/models/split';
+import { disposeParams } from '../engine/models/params';
+import { planModel } from '../engine/plan';
+import { Rng } from '../engine/rng';
+import { syntheticDataset } from '../engine/testing/synthetic';
+import { decodeSafetensors } from '../engine/weights/safetensors';
+import { modulePaths, readStateDict } from '../engine/weights/pytorch-layout';
+import { engineLogits, lossParity, maxAbsDiff, paramsFrom, runEngineFrom, spectrumParity, writeCifarBin, type EngineParityRun, type LossParity } from './parity';
+import { readJson, requireTorch, runReference, type ReferenceConfig, type ReferenceLogits, type ReferenceResult, type ReferenceRun } from './torch-ref';
+import { loadTf } from './webgpu-node';
+
+/**
+ * The PyTorch parity suite, run by torch-parity.test.ts (WebGPU) and torch-parity-cpu.test.ts (tfjs's
+ * CPU backend).
+ *
+ * Step-for-step parity of the engine with an independent PyTorch reference (reference/pytorch):
+ * both train from the same initial weights (written by the reference as a safetensors file with the
+ * official names, given to the engine's run as `initWeights`, as `lrpet train --init` does) on the same 32 images (16 on the CPU backend) as
+ * one full batch without augmentation, 12 steps with a projection every 4 (3 projections), and
+ * their per-step losses are compared with the criterion of parity.ts, measured against the
+ * reference's own float32-vs-float64 difference in the same test.
+ *
+ * Fails, never skips, when torch or the backend is missing.
+ */
+
+/** Images in the full batch (a suite may ask for fewer). */
+let N = 32;
+const STEPS = 12;
+const INTERVAL = 4;
+const PRUNE = 0.5;
+
+export interface ParityCase {
+  name: string;
+  model: ModelName;
+  lr: number;
+  weightDecay: number;
+  energyTransfer: boolean;
+  bnRectification: boolean;
+  beta: number;
+  /** Also compare the projected and compact models' logits with PyTorch's. */
+  logits?: boolean;
+  /** Also judge deliberately wrong references, which the criterion must reject. */
+  deviations?: boolean;
+}
+
+export const CASES: ParityCase[] = [
+  { name: 'resnet8-tiny, energy transfer, BN rectification', model: 'resnet8-tiny', lr: 0.05, weightDecay: 5e-3, energyTransfer: true, bnRectification: true, beta: 0, logits: true, deviations: true },
+  { name: 'resnet8-tiny, no energy transfer', model: 'resnet8-tiny', lr: 0.05, weightDecay: 5e-3, energyTransfer: false, bnRectification: true, beta: 0 },
+  { name: 'resnet8-tiny, no BN rectification, β = 0.3', model: 'resnet8-tiny', lr: 0.05, weightDecay: 5e-3, energyTransfer: true, bnRectification: false, beta: 0.3, logits: true },
+  { name: 'vgg-tiny, energy transfer, BN rectification', model: 'vgg-tiny', lr: 0.05, weightDecay: 5e-3, energyTransfer: true, bnRectification: true, beta: 0, logits: true },
+  { name: 'vgg-tiny, no energy transfer, no BN rectification, β = 0.3', model: 'vgg-tiny', lr: 0.05, weightDecay: 5e-3, energyTransfer: false, bnRectification: false, beta: 0.3 },
+];
+
+let tf: typeof tfType;
+let dir: string;
+let data: CifarDataset;
+const initFiles = new Map<ModelName, string>();
+
+/** Defines the suite's tests for the given cases, with the engine on `backend`. */
+export function paritySuite(backend: 'webgpu' | 'cpu', cases: ParityCase[], images = 32): void {
+  beforeAll(async () => {
+    N = images;
+    data = syntheticDataset(N, 8, 11);
+    requireTorch(); // fails with the install command when torch is missing
+    tf = (await loadTf(backend)).tf;
+    if (tf.getBackend() !== backend) throw new Error(`the engine runs on ${tf.getBackend()}, not ${backend}`);
+    dir = mkdtempSync(join(tmpdir(), 'lrpet-parity-'));
+    writeCifarBin(join(dir, 'train.bin'), data.train);
+  }, 120_000);
+
+  afterAll(() => {
+    if (dir) rmSync(dir, { recursive: true, force: true });
+  });
+
+  for (const c of cases) {
+    describe(`parity with PyTorch (engine on ${backend}): ${c.name}`, () => {
+      it('per-step losses within float32 noise of the float64 reference', () => checkCase(c, backend), 600_000);
+    });
+  }
+}
+
+function initFile(model: ModelName): string {
+  let path = initFiles.get(model);
+  if (!path) {
+    path = join(dir, `init-${model}.safetensors`);
+    runReference(['init', '--model', model, '--seed', '5', '--out', path]);
+    initFiles.set(model, path);
+  }
+  return path;
+}
+
+/** Float32 reference runs on the batch as given and in two other orders (see lossParity). */
+function orders(): number[][] {
+  const rng = new Rng(3);
+  const out = [Array.from({ length: N }, (_, i) => i)];
+  for (let k = 0; k < 2; k++) {
+    const o = Array.from({ length: N }, (_, i) => i);
+    rng.shuffle(o);
+    out.push(o);
+  }
+  return out;
+}
+
+function reference(c: ParityCase, tag: string, overrides: Partial<ReferenceConfig> = {}): ReferenceResult {
+  const cfg: ReferenceConfig = {
+    model: c.model,
+    steps: STEPS,
+    lr: c.lr,
+    momentum: 0.9,
+    weight_decay: c.weightDecay,
+    wd_scope: 'kernels',
+    prune: PRUNE,
+    interval: INTERVAL,
+    energy_transfer: c.energyTransfer,
+    beta: c.beta,
+    bn_rectification: c.bnRectification,
+    float32_orders: orders(),
+    ...overrides,
+  };
+  const cfgPath = join(dir, `${tag}.json`);
+  const out = join(dir, `${tag}-result.json`);
+  writeFileSync(cfgPath, JSON.stringify(cfg));
+  runReference(['train', '--config', cfgPath, '--init', initFile(c.model), '--data', join(dir, 'train.bin'), '--out', out]);
+  return readJson<ReferenceResult>(out);
+}
+
+function engineConfig(c: ParityCase): RunConfigInput {
+  return {
+    model: c.model,
+    epochs: STEPS, // one step per epoch: the batch is the whole training split
+    batchSize: N,
+    lr: c.lr,
+    momentum: 0.9,
+    weightDecay: c.weightDecay,
+    schedule: { kind: 'constant' },
+    augment: false,
+    lrpet: { prune: PRUNE, interval: INTERVAL, energyTransfer: c.energyTransfer, beta: c.beta, bnRectification: c.bnRectification },
+  };
+}
+
+const fmt = (x: number) => x.toExponential(1);
+function summary(p: LossParity): string {
+  return `max |engine − torch64| ${fmt(p.maxEngineDiff)}, max |torch32 − torch64| ${fmt(p.maxNoise)}, worst step ${p.worst.step}: ${fmt(p.worst.diff)} of ${fmt(p.worst.allowed)} allowed`;
+}
+
+async function checkCase(c: ParityCase, backend: string): Promise<void> {
+  const graph = planModel(c.model, { prune: PRUNE, target: null, rankOverrides: {}, rankFloors: false, projectDense: false }).graph;
+  const init = readFileSync(initFile(c.model));
+  const tag = c.name.replace(/[^a-z0-9]+/gi, '-');
+  const t0 = Date.now();
+  const engine = await runEngineFrom(tf, engineConfig(c), data, init);
+  const tEngine = Date.now() - t0;
+  const ref = reference(c, tag);
+  const projections = engine.events.filter((e) => e.type === 'projection').map((e) => e.iteration);
+  expect(projections).toEqual(ref.float64.projections.map((p) => p.iteration));
+  expect(projections.length).toBeGreaterThanOrEqual(3);
+  const parity = lossParity(engine.losses, ref.float64.losses, ref.float32.map((r) => r.losses));
+  console.log(`${backend}, ${c.name}: ${summary(parity)} (engine ${(tEngine / 1000).toFixed(0)} s, torch ${ref.float64.seconds.toFixed(1)} s f64)`);
+  expect(parity.ok, JSON.stringify(parity.steps, null, 1)).toBe(true);
+  expect(engine.losses.at(-1)!).toBeLessThan(engine.losses[0] - 0.3); // it learned something
+
+  // What each projection saw: the spectra of every layer.
+  const paths = modulePaths(graph);
+  const engineSpectra = engine.events
+    .filter((e) => e.type === 'projection')
+    .map((e) => new Map(e.layers.map((l) => [paths.get(l.name)!, l.sigmaBefore])));
+  const refSpectra = (r: ReferenceRun) => r.projections.map((p) => new Map(Object.entries(p.layers).map(([name, l]) => [name, l.sigma ?? []])));
+  const spectra = spectrumParity(projections, engineSpectra, refSpectra(ref.float64), ref.float32.map(refSpectra));
+  console.log(`  spectra (relative to σ1): ${spectra.projections.map((p) => `@${p.iteration} ${fmt(p.diff)} of ${fmt(p.allowed)}`).join(', ')}`);
+  expect(spectra.ok, JSON.stringify(spectra.projections)).toBe(true);
+
+  if (c.deviations) {
+    // The criterion must reject a reference that differs in one detail of the method.
+    const wrong: [string, Partial<ReferenceConfig>][] = [
+      ['energy transfer off in the reference only', { energy_transfer: !c.energyTransfer }],
+      ['BN ε = 1e-3 in the reference only', { bn_eps: 1e-3 }],
+      ['weight decay on every parameter in the reference only', { wd_scope: 'all' }],
+    ];
+    for (const [what, overrides] of wrong) {
+      const bad = reference(c, `${tag}-wrong`, overrides);
+      const p = lossParity(engine.losses, bad.float64.losses, bad.float32.map((r) => r.losses));
+      console.log(`  deliberately wrong (${what}): ${summary(p)} → ${p.ok ? 'PASSED (bad)' : 'rejected'}`);
+      expect(p.ok, what).toBe(false);
+    }
+  }
+
+  if (c.logits) await compareLogits(c, graph, engine);
+}
+
+/**
+ * The exported projected model (official names, loaded with strict=True) and the compact model
+ * (split names, loaded by reference/pytorch/lrpet_compact.py) compute in PyTorch what they compute
+ * in the engine.
+ */
+async function compareLogits(c: ParityCase, graph: ModelGraph, engine: EngineParityRun): Promise<void> {
+  const compactEvent = engine.events.find((e) => e.type === 'compact');
+  if (!compactEvent || !engine.exported.projected || !engine.exported.compact) throw new Error('the run exported no projected or no compact model');
+  for (const [variant, g, bytes] of [
+    ['dense', graph, engine.exported.projected],
+    ['compact', compactGraph(graph, compactEvent.layers), engine.exported.compact],
+  ] as const) {
+    const file = join(dir, `${c.model}-${variant}.safetensors`);
+    writeFileSync(file, bytes);
+    const out = join(dir, `${c.model}-${variant}-logits.json`);
+    runReference(['logits', '--model', c.model, '--weights', file, '--data', join(dir, 'train.bin'), '--out', out, ...(variant === 'compact' ? ['--compact'] : [])]);
+    const torch = readJson<ReferenceLogits>(out);
+    expect(torch.metadata).toMatchObject({ 'lrpet.model': c.model, 'lrpet.variant': variant });
+    // The engine's forward pass on the same exported weights, read back through the engine's own reader.
+    const params = paramsFrom(tf, g, readStateDict(g, c.model, decodeSafetensors(bytes)));
+    try {
+      const mine = await engineLogits(tf, g, params, data.train);
+      const diff = maxAbsDiff(mine, torch.float64);
+      const noise = maxAbsDiff(torch.float32, torch.float64);
+      const scale = Math.max(...torch.float64.flat().map(Math.abs));
+      console.log(`  ${variant} logits: max |engine − torch64| ${fmt(diff)}, |torch32 − torch64| ${fmt(noise)}, largest |logit| ${scale.toFixed(2)}`);
+      expect(diff).toBeLessThanOrEqual(10 * Math.max(noise, 1e-6 * scale));
+    } finally {
+      disposeParams(params);
+    }
+  }
+}
