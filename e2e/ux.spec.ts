@@ -66,6 +66,7 @@ test('keyboard only: Tab order and focus, a slider with the arrows, Start, Space
   expect(order[0]).toContain('Skip to the run controls');
   expect(order.findIndex((s) => s.includes('Quick look'))).toBeGreaterThan(0);
   expect(order.findIndex((s) => s.includes('Quick look'))).toBeLessThan(order.length - 1);
+  await page.locator('.side').screenshot({ path: test.info().outputPath('focus-ring.png') });
   const ring = await slider.evaluate((e) => getComputedStyle(e).outlineStyle + ' ' + getComputedStyle(e).outlineWidth);
   expect(ring).toBe('solid 2px');
   await page.keyboard.press('ArrowLeft');
@@ -77,7 +78,7 @@ test('keyboard only: Tab order and focus, a slider with the arrows, Start, Space
   await expect(page.getByTestId('cost-preview')).toContainText('3.17M → 1.81M');
 
   // Tab goes on through the rest of the settings to the run controls; Enter on Start starts the run.
-  const start = page.getByRole('button', { name: 'Start' });
+  const start = page.getByRole('button', { name: 'Start', exact: true });
   const rest = await pressTabUntil(page, start, 120);
   expect(rest.some((s) => s.startsWith('input#lr'))).toBe(true);
   await page.keyboard.press('Enter');
@@ -127,7 +128,9 @@ test('keyboard only: Tab order and focus, a slider with the arrows, Start, Space
   await page.getByTestId('chart-heatmap').locator('canvas').focus();
   await page.keyboard.press('ArrowDown');
   await expect(layerSelect).not.toHaveValue(firstLayer);
+  await expect(matrix).toHaveAttribute('data-layer', await layerSelect.inputValue());
   await expect(matrix).toHaveAttribute('data-state', 'shown');
+  await page.getByTestId('chart-spectrum').screenshot({ path: test.info().outputPath('spectrum-and-matrix.png') });
   // The chart tool switches are radio groups: arrows move the choice.
   await page.getByTestId('chart-heatmap').getByRole('radio', { name: 'spectra' }).focus();
   await page.keyboard.press('ArrowRight');

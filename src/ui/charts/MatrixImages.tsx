@@ -10,8 +10,10 @@ export type LoadMatrixImages = (layer: string, projection: number) => Promise<La
 
 const MAX_W = 210;
 const MAX_H = 130;
+/** A matrix of few rows (8 filters × 72) is drawn at least this high: its rows stretched, else it is a sliver. */
+const MIN_H = 64;
 
-/** One image, one canvas pixel per pixel, shown with square pixels as large as fits. */
+/** One image, one canvas pixel per pixel, shown as wide as fits with square pixels, or with taller ones for few rows. */
 function MatrixCanvas({ image, scale, label, testId }: { image: MatrixImage; scale: number; label: string; testId: string }) {
   const ref = useRef<HTMLCanvasElement>(null);
   useEffect(() => {
@@ -19,14 +21,15 @@ function MatrixCanvas({ image, scale, label, testId }: { image: MatrixImage; sca
     if (!ctx) return;
     ctx.putImageData(new ImageData(divergingPixels(image.values, scale), image.cols, image.rows), 0, 0);
   }, [image, scale]);
-  const px = Math.min(MAX_W / image.cols, MAX_H / image.rows);
+  const width = Math.min(MAX_W, image.cols * 8);
+  const height = Math.min(MAX_H, Math.max(MIN_H, (image.rows * width) / image.cols));
   return (
     <figure className="matrix-image">
       <canvas
         ref={ref}
         width={image.cols}
         height={image.rows}
-        style={{ width: Math.round(image.cols * px), height: Math.max(1, Math.round(image.rows * px)) }}
+        style={{ width: Math.round(width), height: Math.round(height) }}
         role="img"
         aria-label={label}
         data-testid={testId}
@@ -59,11 +62,13 @@ export function MatrixImages({ projection, layer, load }: { projection: Projecti
     };
   }, [key, projection, layer, load]);
   if (!key) return null;
-  const images = loaded?.key === key ? loaded.images : undefined;
-  if (images === undefined) return <div className="matrix-images pending" data-testid="matrix-images" />;
+  const fresh = loaded?.key === key;
+  // While the next ones load, the last ones stay (no jump in the layout).
+  const images = loaded ? loaded.images : undefined;
+  if (images === undefined) return <div className="matrix-images pending" data-testid="matrix-images" data-state="loading" />;
   if (images === null) {
     return (
-      <div className="matrix-images note muted" data-testid="matrix-images" data-state="missing">
+      <div className="matrix-images note muted" data-testid="matrix-images" data-state={fresh ? 'missing' : 'loading'}>
         No matrix picture for this projection: the page keeps them only for the latest projections of a run trained since it was opened (not for stored or imported
         runs).
       </div>
@@ -73,7 +78,7 @@ export function MatrixImages({ projection, layer, load }: { projection: Projecti
   const [O, K] = images.shape;
   const [by, bx] = images.before.block;
   return (
-    <div className="matrix-images" data-testid="matrix-images" data-state="shown" data-projection={images.projection}>
+    <div className="matrix-images" data-testid="matrix-images" data-state={fresh ? 'shown' : 'loading'} data-layer={images.layer} data-projection={images.projection}>
       <div className="matrix-pair">
         <MatrixCanvas image={images.before} scale={scale} label="before" testId="matrix-before" />
         <MatrixCanvas image={images.after} scale={scale} label={`after (rank ≤ ${images.rank})`} testId="matrix-after" />
