@@ -3,6 +3,7 @@ import type { LiveUpdate, RunConfigInput } from './config';
 import type { Checkpoint } from './checkpoint';
 import type { CifarDataset } from './data/cifar';
 import type { EngineEvent } from './events';
+import type { MatrixImageStore } from './run/matrix-images';
 
 export type Tf = typeof tfType;
 
@@ -53,6 +54,12 @@ export interface RunControls {
   /** Pauses between steps: no GPU work is queued while paused. */
   pause(): void;
   resume(): void;
+  /**
+   * From a pause: one training step (and the projection, evaluation and epoch end due after it, with
+   * their events), then paused again; the state events are the usual 'running', then 'paused'. Called
+   * before start(), the run pauses after its first step. Ignored while running or stopping.
+   */
+  step(): void;
   /** Ends the run after the current step; the compact model is still built if the config asks. */
   stop(): void;
   /** Changes settings mid-run; applied at the next step / projection and announced by a configChange event. */
@@ -63,6 +70,8 @@ export interface RunControls {
   exportSafetensors(): Promise<SafetensorsExport>;
   /** A consistent snapshot (weights, optimiser, data position, RNG) taken between two steps. */
   checkpoint(): Promise<Checkpoint>;
+  /** Each projected layer's matrix M = diag(a)·W pictured before and after the latest projections; kept after dispose(). */
+  readonly matrixImages: MatrixImageStore;
   /** Frees every tensor the run holds. */
   dispose(): void;
 }

@@ -3,6 +3,7 @@ import { limitSplit, strideSubset, type CifarSplit } from './data/cifar';
 import { EpochOrder, stepsPerEpoch } from './data/batcher';
 import type { Checkpoint } from './checkpoint';
 import type { ProjectionSettings } from './lrpet/project';
+import type { MatrixImage } from './lrpet/matrix-image';
 import type { ModelGraph } from './models/graph';
 import { ConfigError, planModel, type ModelPlan } from './plan';
 import { Rng, deriveSeed } from './rng';
@@ -12,6 +13,7 @@ import { CheckpointRequests, checkResumable, restore, snapshot, type Checkpointe
 import { emitter, type Emit } from './run/emit';
 import { Lifecycle, nextMacrotask } from './run/lifecycle';
 import { LiveUpdates } from './run/live-updates';
+import { MatrixImageStore } from './run/matrix-images';
 import { runMode, type ModeHost, type Projection, type RunMode } from './run/modes';
 import { RunModels } from './run/models';
 import { RunProgress } from './run/progress';
@@ -52,6 +54,8 @@ class Trainer implements RunControls, ModeHost {
   private readonly lifecycle = new Lifecycle();
   private readonly updates = new LiveUpdates();
   private readonly checkpointRequests = new CheckpointRequests();
+  /** Pictures of each layer's matrix before and after the latest projections (not in the events: too big). */
+  readonly matrixImages = new MatrixImageStore();
   /** The NaN/exploding error that paused the run, until a step is applied again. */
   private divergedMessage: string | null = null;
   /** A step was applied in this process (the first one compiles the kernels). */
@@ -187,12 +191,15 @@ class Trainer implements RunControls, ModeHost {
   private async betweenSteps(): Promise<boolean> {
     await nextMacrotask();
     await this.serveCheckpoints();
+    this.lifecycle.singleStepDone();
     if (this.lifecycle.phase() === 'paused') {
       this.setState('paused');
       await this.lifecycle.pausedUntilReleased();
       if (this.lifecycle.phase() === 'running') this.setState('running');
     }
-    return this.lifecycle.phase() === 'running';
+    if (this.lifecycle.phase() !== 'running') return false;
+    this.lifecycle.stepStarts();
+    return true;
   }
 
   /** One step on the next batch; false when the loss diverged: nothing was applied, and the run pauses. */
@@ -221,7 +228,8 @@ class Trainer implements RunControls, ModeHost {
     this.divergedMessage = null;
     p.stepDone(result.loss, result.hits, n);
     const stepMs = now() - t0;
-    if (p.iteration % this.config.stepEventEvery === 0) {
+    // A single step (step()) is always reported: the page shows where it stopped.
+    if (p.iteration % this.config.stepEventEvery === 0 || this.lifecycle.singleStep()) {
       const numTensors = this.tf.memory().numTensors;
       this.emit('step', { iteration: p.iteration, epoch: p.epoch, loss: result.loss, accuracy: result.hits / n, lr, imagesPerSec: (n / stepMs) * 1000, stepMs, numTensors });
     }
@@ -231,9 +239,13 @@ class Trainer implements RunControls, ModeHost {
 
   async project(override?: Partial<ProjectionSettings>): Promise<Projection> {
     const t0 = now();
-    const layers = await this.models.project(this.plan.layers, { ...this.config.lrpet, ...override });
+    const images = new Map<string, { before: MatrixImage; after: MatrixImage }>();
+    const layers = await this.models.project(this.plan.layers, { ...this.config.lrpet, ...override }, (name, before, after) => images.set(name, { before, after }));
+    const ms = now() - t0;
     this.progress.projected();
-    return { layers, ms: now() - t0 };
+    const { projections: projection, iteration } = this.progress;
+    this.matrixImages.add(layers.flatMap((l) => (images.has(l.name) ? [{ layer: l.name, projection, iteration, shape: l.shape, rank: l.rank, ...images.get(l.name)! }] : [])));
+    return { layers, ms };
   }
 
   recalibrateBn(batches: number): Promise<void> {
@@ -268,6 +280,7 @@ class Trainer implements RunControls, ModeHost {
 
   readonly pause = () => this.lifecycle.pause();
   readonly resume = () => this.lifecycle.resume();
+  readonly step = () => this.lifecycle.step();
   readonly stop = () => this.lifecycle.stop();
 
   update(changes: LiveUpdate): void {

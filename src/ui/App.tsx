@@ -32,6 +32,7 @@ import { isActive, stepPoints } from './state/store';
 import { useDataState, useRunSession, useRunState, useSessionState } from './useSession';
 import { useRuns } from './useRuns';
 import { useTitleProgress } from './useTitleProgress';
+import { useSpaceToPause } from './useKeyboard';
 
 const params = new URLSearchParams(location.search);
 const initialPreference = ((): BackendPreference => {
@@ -164,12 +165,13 @@ export function App() {
     [data.server, data.user, effectiveChoice, setChoice, onFiles, onServerDownload, active],
   );
 
-  const start = () => {
+  const start = (firstStepOnly = false) => {
     if (!effectiveChoice || plan.error) return;
     runs.dismissInterrupted();
-    if (initWeights) void session.start({ form, config: { ...toRunConfig(form), init: { name: initWeights.name } }, initWeights: initWeights.bytes });
-    else void session.start({ form });
+    if (initWeights) void session.start({ form, config: { ...toRunConfig(form), init: { name: initWeights.name } }, initWeights: initWeights.bytes, firstStepOnly });
+    else void session.start({ form, firstStepOnly });
   };
+  const loadMatrixImages = useCallback((layer: string, projection: number) => session.matrixImages(layer, projection), [session]);
 
   const { dismissInterrupted } = runs;
   // After a reload: the interrupted run's charts, from its stored log, before the user presses Resume.
@@ -221,9 +223,13 @@ export function App() {
 
   const lastIteration = lastStep?.iteration ?? 0;
   useTitleProgress(run, lastStep);
+  useSpaceToPause(run.phase, session);
 
   return (
     <div className="app">
+      <a className="skip-link" href="#run-controls">
+        Skip to the run controls
+      </a>
       <header className="top">
         <div className="brand">
           <h1>
@@ -256,9 +262,10 @@ export function App() {
             run={run}
             canStart={!startHint}
             startHint={startHint}
-            onStart={start}
+            onStart={() => start()}
             onPause={() => session.pause()}
             onResume={() => session.resume()}
+            onStep={() => (run.phase === 'paused' ? session.step() : start(true))}
             onStop={() => session.stop()}
             now={now}
             lastStep={lastStep}
@@ -397,7 +404,7 @@ export function App() {
           <div className="grid">
             <LossChart steps={steps} epochs={run.epochs} compact={run.compact} markers={run.markers} lastIteration={lastIteration} />
             <AccuracyChart steps={steps} epochs={run.epochs} compact={run.compact} markers={run.markers} lastIteration={lastIteration} />
-            <SpectrumChart spectra={run.spectra} scrub={scrub} setScrub={setScrub} layerNames={layerNames} layer={selected} setLayer={setLayer} />
+            <SpectrumChart spectra={run.spectra} scrub={scrub} setScrub={setScrub} layerNames={layerNames} layer={selected} setLayer={setLayer} loadMatrixImages={loadMatrixImages} />
             <LayersHeatmap spectra={run.spectra} projections={run.projections} layerNames={layerNames} scrub={scrub} layer={selected} setLayer={setLayer} />
             <EnergyChart projections={run.projections} layerNames={run.layerNames} layer={selected} markers={run.markers} />
             <GradFlowChart gradNorms={run.gradNorms} layers={run.gradLayers} projections={run.projections} layer={layer ?? selected} setLayer={setLayer} />

@@ -1,5 +1,6 @@
 import type { LiveUpdate, RunConfigInput } from '../engine/config';
 import type { EngineEvent } from '../engine/events';
+import type { LayerMatrixImages } from '../engine/run/matrix-images';
 import type { BackendInfo, BackendPreference } from './backend';
 
 export type { BackendInfo, BackendPreference } from './backend';
@@ -75,9 +76,13 @@ export interface WorkerApi {
   /** Parses cifar-10-binary.tar.gz / .tar / .bin files in the worker; rejects with a clear message on bad files. */
   loadFiles(files: File[], onProgress: (p: Progress) => void): Promise<DataInfo>;
   /** Runs to the end; messages arrive batched (about every 150 ms). Resolves with why it ended. */
-  startRun(req: { config: RunConfigInput; data: DataChoice; /** An encoded checkpoint to continue from (its settings apply). */ resume?: Uint8Array; /** Changes applied at the first step (e.g. a lower lr after a NaN). */ updates?: LiveUpdate[]; /** A fresh run's initial weights (safetensors) when config.init names them. */ initWeights?: Uint8Array }, onMessages: (batch: WorkerMessage[]) => void): Promise<{ ended: 'finished' | 'stopped' | 'error'; message?: string }>;
+  startRun(req: { config: RunConfigInput; data: DataChoice; /** An encoded checkpoint to continue from (its settings apply). */ resume?: Uint8Array; /** Changes applied at the first step (e.g. a lower lr after a NaN). */ updates?: LiveUpdate[]; /** A fresh run's initial weights (safetensors) when config.init names them. */ initWeights?: Uint8Array; /** Pause after the first step (the Step button before a run). */ firstStepOnly?: boolean }, onMessages: (batch: WorkerMessage[]) => void): Promise<{ ended: 'finished' | 'stopped' | 'error'; message?: string }>;
   pause(): void;
   resume(): void;
+  /** From a pause: one training step (and what is due after it), then paused again. */
+  step(): void;
+  /** A layer's matrix images at a projection of the current (or last) run; null when not kept (older projections, another worker's run). */
+  matrixImages(layer: string, projection: number | null): Promise<LayerMatrixImages | null>;
   /** Ends the run after the current step; a 'stop' checkpoint (taken before the final projection) comes first in the stream. */
   stop(): void;
   /** Takes a checkpoint between two steps and sends it in the message stream; false when no run is going. */

@@ -15,6 +15,7 @@ import { decodeCheckpoint, encodeCheckpoint } from '../engine/checkpoint';
 import { createRun } from '../engine/run';
 import { useKernels } from '../webgpu-kernels';
 import type { ExportedModel, RunControls } from '../engine/run-api';
+import type { MatrixImageStore } from '../engine/run/matrix-images';
 import { chooseBackend, type AdapterDescription, type BackendInfo, type BackendName, type BackendPreference } from './backend';
 import { Batcher } from './batcher';
 import { dataInfo, parseUserFiles, ServerData } from './data';
@@ -33,6 +34,8 @@ let run: RunControls | null = null;
 let runBatcher: Batcher<WorkerMessage> | null = null;
 let stopRequested = false;
 let pendingUpdates: LiveUpdate[] = [];
+/** The matrix images of the current run's, or else the last run's, latest projections. */
+let matrixImages: MatrixImageStore | null = null;
 let downloads: { compact: ModelDownload | null; projected: ModelDownload | null } = { compact: null, projected: null };
 let torchFiles: { compact: Uint8Array | null; projected: Uint8Array | null } = { compact: null, projected: null };
 /**
@@ -145,10 +148,11 @@ const api: WorkerApi = {
     return dataInfo('files', data);
   },
 
-  async startRun({ config, data, resume, updates, initWeights }, onMessages) {
+  async startRun({ config, data, resume, updates, initWeights, firstStepOnly }, onMessages) {
     if (run) throw new Error('a run is already going');
     if (!backendInfo) throw new Error('the worker has not picked a backend yet');
     stopRequested = false;
+    matrixImages = null;
     pendingUpdates = [...(updates ?? [])];
     downloads = { compact: null, projected: null };
     torchFiles = { compact: null, projected: null };
@@ -175,8 +179,10 @@ const api: WorkerApi = {
     const controls = createRun({ tf, config, data: dataset, onEvent, resume: resume ? decodeCheckpoint(resume) : undefined, initWeights: resume ? undefined : initWeights });
     run = controls;
     runBatcher = batcher;
+    matrixImages = controls.matrixImages;
     for (const u of pendingUpdates) controls.update(u);
     pendingUpdates = [];
+    if (firstStepOnly) controls.step();
     try {
       const end = await controls.start();
       progress('preparing the downloads (exporting the models)');
@@ -205,6 +211,9 @@ const api: WorkerApi = {
   resume() {
     run?.resume();
   },
+  step() {
+    run?.step();
+  },
   stop() {
     stopRequested = true;
     if (!run) return;
@@ -216,6 +225,10 @@ const api: WorkerApi = {
   update(changes: LiveUpdate) {
     if (run) run.update(changes);
     else pendingUpdates.push(changes);
+  },
+
+  async matrixImages(layer, projection) {
+    return matrixImages?.get(layer, projection ?? undefined) ?? null;
   },
 
   async download(which) {

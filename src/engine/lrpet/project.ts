@@ -1,6 +1,7 @@
 import type * as tfType from '@tensorflow/tfjs';
 import type { LayerInfo, LayerProjection } from '../events';
 import { projectMatrix, singularValues } from '../linalg';
+import { matrixImage, type MatrixImage } from './matrix-image';
 import type { ModelParams } from '../models/params';
 
 type Tf = typeof tfType;
@@ -28,9 +29,13 @@ function merged(wt: Float32Array, K: number, O: number, scale: Float64Array | nu
   return m;
 }
 
+/** Images of a layer's matrix M = diag(a)·W (the one the projection works on) just before and after its projection. */
+export type MatrixImageSink = (layer: string, before: MatrixImage, after: MatrixImage) => void;
+
 /**
  * Projects every projected layer onto rank r (spec §3–§4) in place: reads the kernel, does the
- * float64 projection on the CPU and writes the result back into the same variable.
+ * float64 projection on the CPU and writes the result back into the same variable. `images`, if
+ * given, gets each layer's matrix image before and after.
  *
  * A layer whose rank is its full n (p = 0, or a rank override of n) is left exactly as it is and
  * reported as skipped, with its spectrum: nothing is cut, and the rectification round trip
@@ -43,6 +48,7 @@ export async function projectModel(
   layers: LayerInfo[],
   bnEpsilon: (bnName: string) => number,
   settings: ProjectionSettings,
+  images?: MatrixImageSink,
 ): Promise<LayerProjection[]> {
   const results: LayerProjection[] = [];
   for (const layer of layers) {
@@ -53,6 +59,8 @@ export async function projectModel(
     const scale = settings.bnRectification && layer.bn ? await bnScale(params, layer.bn, bnEpsilon(layer.bn)) : null;
     if (layer.rank >= layer.n) {
       const sigma = Array.from(singularValues(merged(wt, K, O, scale), K, O));
+      const image = images && matrixImage(wt, K, O, scale);
+      if (image) images(layer.name, image, image);
       results.push({ name: layer.name, shape: layer.shape, rank: layer.rank, sigmaBefore: sigma, sigmaAfter: sigma, energyKeptBefore: 1, energyKeptAfter: 1, alpha: 1, skipped: true });
       continue;
     }
@@ -61,6 +69,7 @@ export async function projectModel(
       const shape = w.kernel.shape;
       tf.tidy(() => w.kernel.assign(tf.tensor(r.weights, shape)));
     }
+    images?.(layer.name, matrixImage(wt, K, O, scale), matrixImage(r.weights, K, O, scale));
     results.push({
       name: layer.name,
       shape: layer.shape,

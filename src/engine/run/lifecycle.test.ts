@@ -40,4 +40,41 @@ describe('Lifecycle', () => {
     l.resume();
     expect(await settled(l.pausedUntilReleased())).toBe(true);
   });
+
+  it('step() from a pause runs until the loop is between two steps again, then pauses; ignored while running', async () => {
+    const l = new Lifecycle();
+    l.begin();
+    l.step();
+    l.stepStarts();
+    expect(l.singleStep()).toBe(false);
+    l.singleStepDone();
+    expect(l.phase()).toBe('running');
+    l.pause();
+    const waiting = l.pausedUntilReleased();
+    l.step();
+    expect(await settled(waiting)).toBe(true);
+    expect(l.phase()).toBe('running');
+    l.stepStarts();
+    expect(l.singleStep()).toBe(true);
+    l.singleStepDone();
+    expect(l.phase()).toBe('paused');
+    expect(l.singleStep()).toBe(false);
+    // resume() after a step() goes on without pausing.
+    l.step();
+    l.resume();
+    l.stepStarts();
+    l.singleStepDone();
+    expect(l.phase()).toBe('running');
+  });
+
+  it('step() before the start makes the first step a single one; stop() ends it', () => {
+    const l = new Lifecycle();
+    l.step();
+    l.begin();
+    l.stepStarts();
+    expect(l.singleStep()).toBe(true);
+    l.stop();
+    l.singleStepDone();
+    expect(l.phase()).toBe('stopping');
+  });
 });

@@ -18,10 +18,16 @@ export const nextMacrotask = (): Promise<void> =>
         port2.postMessage(null);
       });
 
-/** A run's phase as start, pause(), resume() and stop() move it, and the wait while paused. */
+/**
+ * A run's phase as start, pause(), resume(), step() and stop() move it, and the wait while paused.
+ * step() runs one step from a pause (or from the start, when asked before it) and pauses again: it is
+ * 'asked' until the loop starts that step (stepStarts), 'taken' until the loop is between two steps
+ * again (singleStepDone), which then pauses.
+ */
 export class Lifecycle {
   private current: Phase = 'idle';
   private wake: (() => void) | null = null;
+  private single: 'asked' | 'taken' | null = null;
 
   /** A method, not a getter: the phase changes while the loop awaits, and a method keeps the compiler from narrowing it. */
   phase(): Phase {
@@ -37,15 +43,44 @@ export class Lifecycle {
     if (this.current === 'running') this.current = 'paused';
   }
 
+  /** Goes on training; during a single step (step()), it goes on after it instead of pausing. */
   resume(): void {
+    this.single = null;
     if (this.current !== 'paused') return;
     this.current = 'running';
     this.release();
   }
 
+  /** One step, then paused again: from a pause, or, before the start, as the run's first step. Ignored otherwise. */
+  step(): void {
+    if (this.current === 'idle') this.single = 'asked';
+    if (this.current !== 'paused') return;
+    this.single = 'asked';
+    this.current = 'running';
+    this.release();
+  }
+
+  /** The loop starts a step (it is running): a single step asked for is now under way. */
+  stepStarts(): void {
+    if (this.single === 'asked') this.single = 'taken';
+  }
+
+  /** Whether the step under way is a single step (step()). */
+  singleStep(): boolean {
+    return this.single === 'taken';
+  }
+
+  /** The loop is between two steps: after a single step the run pauses. */
+  singleStepDone(): void {
+    if (this.single !== 'taken') return;
+    this.single = null;
+    this.pause();
+  }
+
   stop(): void {
     if (this.current === 'finished') return;
     const wasPaused = this.current === 'paused';
+    this.single = null;
     this.current = 'stopping';
     if (wasPaused) this.release();
   }

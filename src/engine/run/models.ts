@@ -2,7 +2,7 @@ import type { CifarSplit } from '../data/cifar';
 import type { LayerInfo, LayerProjection } from '../events';
 import { exportGraphModel } from '../export/graph-model';
 import { buildCompactModel, type CompactModel } from '../lrpet/compact';
-import { projectModel, type ProjectionSettings } from '../lrpet/project';
+import { projectModel, type MatrixImageSink, type ProjectionSettings } from '../lrpet/project';
 import type { ModelGraph } from '../models/graph';
 import { disposeParams, initParams } from '../models/params';
 import { compactGraph, type CompactLayer } from '../models/split';
@@ -59,10 +59,10 @@ export class RunModels {
     return result;
   }
 
-  /** Projects the trained model's layers in place (spec §3–§4). */
-  project(layers: LayerInfo[], settings: ProjectionSettings): Promise<LayerProjection[]> {
+  /** Projects the trained model's layers in place (spec §3–§4); `images` gets each layer's matrix image before and after. */
+  project(layers: LayerInfo[], settings: ProjectionSettings, images?: MatrixImageSink): Promise<LayerProjection[]> {
     const model = this.trained;
-    return projectModel(this.tf, model.params, layers, (bn) => model.bnNodes.get(bn)!.epsilon, settings);
+    return projectModel(this.tf, model.params, layers, (bn) => model.bnNodes.get(bn)!.epsilon, settings, images);
   }
 
   /** Refreshes the trained model's BN running statistics (train/bn-recalibration.ts); its weights and test result change. */

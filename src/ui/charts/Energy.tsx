@@ -3,7 +3,7 @@ import { CartesianGrid, ComposedChart, Line, Tooltip, XAxis, YAxis } from 'recha
 import { fmtNum } from '../state/format';
 import type { Marker, ProjectionSummary } from '../state/store';
 import { staggered } from '../stagger';
-import { axisProps, ChartCard, COLORS, HtmlLegend, markerLines, Sized } from './common';
+import { axisProps, ChartCard, COLORS, HtmlLegend, markerLines, Sized, wholeXAxis, xRange } from './common';
 
 export const EnergyChart = staggered(function EnergyChart({ projections, layerNames, layer, markers }: { projections: ProjectionSummary[]; layerNames: string[]; layer: string | null; markers: Marker[] }) {
   const idx = Math.max(0, layer ? layerNames.indexOf(layer) : 0);
@@ -36,7 +36,7 @@ export const EnergyChart = staggered(function EnergyChart({ projections, layerNa
           {(w) => (
           <ComposedChart width={w} height={210} data={data} margin={{ top: 8, right: 4, bottom: 0, left: 0 }}>
             <CartesianGrid stroke={COLORS.grid} />
-            <XAxis dataKey="x" type="number" domain={data.length ? ['dataMin', 'dataMax'] : [0, 10]} allowDecimals={false} {...axisProps} />
+            <XAxis dataKey="x" {...wholeXAxis(xRange(data, 'x', 'min', [0, 10]), w)} />
             <YAxis yAxisId="e" domain={data.length ? [(lo: number) => Math.max(0, Math.floor(lo * 10) / 10), 1] : [0.5, 1]} tickFormatter={(v: number) => `${Math.round(v * 100)}%`} {...axisProps} width={44} />
             <YAxis yAxisId="a" orientation="right" domain={data.length ? [1, 'auto'] : [1, 2]} tickFormatter={(v: number) => fmtNum(v, 3)} {...axisProps} width={40} />
             <Tooltip

@@ -6,7 +6,7 @@ import { gradValue, jumpFactor, jumpText, logRange, METRIC_OPTIONS, projectionJu
 import type { ProjectionSummary } from '../state/store';
 import { decimate } from '../compare/runs';
 import { staggered } from '../stagger';
-import { axisProps, ChartCard, COLORS, Empty, HtmlLegend, LayerSelect, Segmented, Sized } from './common';
+import { axisProps, ChartCard, COLORS, Empty, HtmlLegend, LayerSelect, Segmented, Sized, wholeXAxis, xRange } from './common';
 import { HeatRows, type HeatRow } from './HeatRows';
 import { mergeByX } from './merge';
 
@@ -27,9 +27,9 @@ const MAX_MARKS = 40;
 const MAX_DOTS = 80;
 
 /** The frame of the gradient charts: grid, iterations across, a log scale up, the tooltip (elements: Recharts takes them as children). */
-export const gradFrame = (hasData: boolean) => [
+export const gradFrame = (data: readonly Record<string, unknown>[], width: number, hasData = data.length > 0) => [
   <CartesianGrid key="grid" stroke={COLORS.grid} />,
-  <XAxis key="x" dataKey="x" type="number" domain={hasData ? [0, 'dataMax'] : [0, 10]} allowDecimals={false} {...axisProps} />,
+  <XAxis key="x" dataKey="x" {...wholeXAxis(xRange(data, 'x', 0, [0, 10]), width)} />,
   <YAxis key="y" scale="log" domain={hasData ? ['auto', 'auto'] : [0.01, 1]} allowDataOverflow {...axisProps} width={48} tickFormatter={(v: number) => fmtNum(v, 2)} />,
   <Tooltip key="tip" formatter={(v) => (typeof v === 'number' ? fmtNum(v, 4) : String(v))} labelFormatter={(l) => `iteration ${l}`} isAnimationActive={false} />,
 ];
@@ -110,7 +110,7 @@ export const GradFlowChart = staggered(function GradFlowChart({ gradNorms, layer
       <Sized height={H} overlay={data.length ? null : 'Gradient norms appear at the first recorded step.'}>
         {(w) => (
           <ComposedChart width={w} height={H} data={data} margin={{ top: 8, right: 12, bottom: 0, left: 0 }}>
-            {gradFrame(data.length > 0)}
+            {gradFrame(data, w)}
             {marks.map((x) => (
               <ReferenceLine key={x} x={x} stroke={COLORS.projection} strokeOpacity={0.35} strokeDasharray="3 3" ifOverflow="extendDomain" />
             ))}

@@ -104,7 +104,18 @@ function HeatCanvas({ names, rows, selected, onPick, ariaLabel, marks, width: W,
       height={Math.round(H * dpr)}
       style={{ width: W, height: H }}
       role="img"
-      aria-label={ariaLabel}
+      tabIndex={0}
+      aria-label={`${ariaLabel}; arrow keys pick the layer${selected ? ` (now ${selected})` : ''}`}
+      onKeyDown={(e) => {
+        const i = selected ? names.indexOf(selected) : -1;
+        const to = ({ ArrowDown: i + 1, ArrowUp: i - 1, Home: 0, End: count - 1 } as Record<string, number>)[e.key];
+        if (to === undefined || !count) return;
+        e.preventDefault();
+        const n = names[Math.min(count - 1, Math.max(0, to))];
+        onPick(n);
+        setHover(n);
+      }}
+      onBlur={() => setHover(null)}
       onMouseMove={(e) => setHover(rowAt(e))}
       onMouseLeave={() => setHover(null)}
       onClick={(e) => {

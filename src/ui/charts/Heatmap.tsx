@@ -68,8 +68,8 @@ export const LayersHeatmap = staggered(function LayersHeatmap({ spectra, project
       tools={tools}
       caption={
         mode === 'spectra'
-          ? 'One row per layer: σᵢ/σ₁ before the selected projection (yellow = large, purple = 1000× smaller), index stretched to the row; the white tick is the rank cut. Click a row to inspect it.'
-          : 'One row per layer, one column per projection: the share of energy in the kept singular values before each projection (yellow = close to 100%). Click a row to inspect it.'
+          ? 'One row per layer: σᵢ/σ₁ before the selected projection (yellow = large, purple = 1000× smaller), index stretched to the row; the white tick is the rank cut. Click a row (or use the arrow keys) to inspect it.'
+          : 'One row per layer, one column per projection: the share of energy in the kept singular values before each projection (yellow = close to 100%). Click a row (or use the arrow keys) to inspect it.'
       }
     >
       {!layerNames.length || (mode === 'spectra' ? !proj : !projections.length) ? (

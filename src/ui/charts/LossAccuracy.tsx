@@ -5,7 +5,7 @@ import { fmtNum } from '../state/format';
 import type { Marker, StepPoint } from '../state/store';
 import { staggered } from '../stagger';
 import { mergeByX } from './merge';
-import { axisProps, ChartCard, COLORS, HtmlLegend, markerLines, Sized } from './common';
+import { axisProps, ChartCard, COLORS, HtmlLegend, markerLines, Sized, wholeXAxis, xRange } from './common';
 
 interface Props {
   steps: StepPoint[];
@@ -32,7 +32,7 @@ function Chart({ steps, epochs, compact, markers, lastIteration, metric }: Props
         {(w) => (
           <ComposedChart width={w} height={H} data={data} margin={{ top: 8, right: 12, bottom: 0, left: 0 }}>
             <CartesianGrid stroke={COLORS.grid} />
-            <XAxis dataKey="x" type="number" domain={train.length ? [0, 'dataMax'] : [0, 10]} allowDecimals={false} {...axisProps} />
+            <XAxis dataKey="x" {...wholeXAxis(xRange(data, 'x', 0, [0, 10]), w)} />
             <YAxis {...axisProps} width={44} domain={acc ? [0, 1] : train.length ? ['auto', 'auto'] : [0, 2.5]} tickFormatter={fmt} />
             <Tooltip formatter={(v) => (typeof v === 'number' ? fmt(v) : String(v))} labelFormatter={(l) => `iteration ${l}`} isAnimationActive={false} />
             <Line dataKey="raw" name="train (per step)" stroke={COLORS.trainFaint} dot={false} strokeWidth={1} isAnimationActive={false} connectNulls />

@@ -4,7 +4,7 @@ import { fmtNum } from '../state/format';
 import type { ProjectionSummary, StepPoint } from '../state/store';
 import { staggered } from '../stagger';
 import { mergeByX } from './merge';
-import { axisProps, ChartCard, COLORS, HtmlLegend, Sized } from './common';
+import { axisProps, ChartCard, COLORS, HtmlLegend, Sized, wholeXAxis, xRange } from './common';
 
 export const PerfChart = staggered(function PerfChart({ steps, projections, released }: { steps: StepPoint[]; projections: ProjectionSummary[]; released: { numTensors: number } | null }) {
   const data = useMemo(() => steps.map((s) => ({ x: s.iteration, ips: s.imagesPerSec, ms: s.stepMs, tensors: s.numTensors })), [steps]);
@@ -33,7 +33,7 @@ export const PerfChart = staggered(function PerfChart({ steps, projections, rele
             {(w) => (
             <ComposedChart width={w} height={180} data={rows} margin={{ top: 8, right: 4, bottom: 0, left: 0 }}>
               <CartesianGrid stroke={COLORS.grid} />
-              <XAxis dataKey="x" type="number" domain={data.length ? [0, 'dataMax'] : [0, 10]} allowDecimals={false} {...axisProps} />
+              <XAxis dataKey="x" {...wholeXAxis(xRange(rows, 'x', 0, [0, 10]), w)} />
               <YAxis yAxisId="ips" domain={data.length ? [0, 'auto'] : [0, 10]} tickFormatter={(v: number) => fmtNum(v, 2)} {...axisProps} width={44} />
               <YAxis yAxisId="ms" orientation="right" domain={data.length ? [0, 'auto'] : [0, 1000]} tickFormatter={(v: number) => fmtNum(v, 2)} {...axisProps} width={44} />
               <Tooltip formatter={(v) => (typeof v === 'number' ? fmtNum(v) : String(v))} labelFormatter={(l) => `iteration ${l}`} isAnimationActive={false} />

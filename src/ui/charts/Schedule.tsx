@@ -4,7 +4,7 @@ import { fmtNum } from '../state/format';
 import type { Marker, ProjectionSummary, StepPoint } from '../state/store';
 import { staggered } from '../stagger';
 import { mergeByX } from './merge';
-import { axisProps, ChartCard, COLORS, HtmlLegend, markerLines, Sized } from './common';
+import { axisProps, ChartCard, COLORS, HtmlLegend, markerLines, Sized, wholeXAxis, xRange } from './common';
 
 export const ScheduleChart = staggered(function ScheduleChart({ steps, projections, markers }: { steps: StepPoint[]; projections: ProjectionSummary[]; markers: Marker[] }) {
   const lr = useMemo(() => steps.map((s) => ({ x: s.iteration, lr: s.lr })), [steps]);
@@ -21,7 +21,7 @@ export const ScheduleChart = staggered(function ScheduleChart({ steps, projectio
           {(w) => (
           <ComposedChart width={w} height={160} data={data} margin={{ top: 8, right: 12, bottom: 0, left: 0 }}>
             <CartesianGrid stroke={COLORS.grid} />
-            <XAxis dataKey="x" type="number" domain={lr.length ? [0, 'dataMax'] : [0, 10]} allowDecimals={false} {...axisProps} />
+            <XAxis dataKey="x" {...wholeXAxis(xRange(data, 'x', 0, [0, 10]), w)} />
             <YAxis yAxisId="lr" domain={lr.length ? [0, 'auto'] : [0, 0.1]} tickFormatter={(v: number) => fmtNum(v, 2)} {...axisProps} width={44} />
             <YAxis yAxisId="p" hide domain={[0, 8]} />
             <Tooltip formatter={(v, n) => (n === 'projection' ? '' : typeof v === 'number' ? fmtNum(v, 4) : String(v))} labelFormatter={(l) => `iteration ${l}`} isAnimationActive={false} />

@@ -3,7 +3,8 @@ import { CartesianGrid, Line, LineChart, ReferenceArea, ReferenceLine, Tooltip, 
 import type { ProjectionEvent } from '../../engine/events';
 import { fmtNum, fmtPct } from '../state/format';
 import { staggered } from '../stagger';
-import { axisProps, ChartCard, COLORS, HtmlLegend, LayerSelect, Sized } from './common';
+import { axisProps, ChartCard, COLORS, HtmlLegend, LayerSelect, Sized, wholeXAxis, xRange } from './common';
+import { MatrixImages, type LoadMatrixImages } from './MatrixImages';
 
 export interface ScrubProps {
   spectra: ProjectionEvent[];
@@ -66,9 +67,11 @@ interface SpectrumProps extends ScrubProps {
   layerNames: string[];
   layer: string | null;
   setLayer: (name: string) => void;
+  /** The layer's matrix images at a projection, from the worker. */
+  loadMatrixImages: LoadMatrixImages;
 }
 
-export const SpectrumChart = staggered(function SpectrumChart({ spectra, scrub, setScrub, layerNames, layer, setLayer }: SpectrumProps) {
+export const SpectrumChart = staggered(function SpectrumChart({ spectra, scrub, setScrub, layerNames, layer, setLayer, loadMatrixImages }: SpectrumProps) {
   const at = scrub === null ? spectra.length - 1 : Math.min(scrub, spectra.length - 1);
   const name = layer ?? layerNames[0] ?? null;
   const proj = at >= 0 ? spectra[at] : null;
@@ -85,7 +88,14 @@ export const SpectrumChart = staggered(function SpectrumChart({ spectra, scrub, 
       title="Singular-value spectrum"
       testId="chart-spectrum"
       tools={tools}
-      caption="σᵢ of the chosen layer's BN-merged matrix (log scale): before the projection (grey), after it (red, the kept ones scaled up by √α), and at the first projection (dotted); values right of the purple cut are removed."
+      caption={
+        <>
+          σᵢ of the chosen layer&apos;s BN-merged matrix (log scale): before the projection (grey), after it (red, the kept ones scaled up by √α), and at the first
+          projection (dotted); values right of the purple cut are removed. Below, the matrix itself, M = diag(a)·W (one row per output filter, columns by kernel
+          position and input channel; blue negative, red positive, one scale for both): after the projection every row is a combination of just r patterns, so the
+          rows repeat a few column patterns — the low rank made visible; between projections SGD adds the other directions back.
+        </>
+      }
     >
       {(
         <>
@@ -104,7 +114,7 @@ export const SpectrumChart = staggered(function SpectrumChart({ spectra, scrub, 
             {(w) => (
             <LineChart width={w} height={190} data={data} margin={{ top: 8, right: 12, bottom: 0, left: 0 }}>
               <CartesianGrid stroke={COLORS.grid} />
-              <XAxis dataKey="i" type="number" domain={entry ? [1, 'dataMax'] : [1, 16]} allowDecimals={false} {...axisProps} />
+              <XAxis dataKey="i" {...wholeXAxis(xRange(data, 'i', 1, [1, 16]), w)} />
               <YAxis scale="log" domain={entry ? ['auto', 'auto'] : [0.01, 10]} allowDataOverflow {...axisProps} width={48} tickFormatter={(v: number) => fmtNum(v, 2)} />
               <Tooltip formatter={(v) => (typeof v === 'number' ? fmtNum(v, 4) : String(v))} labelFormatter={(l) => `σ${l}`} isAnimationActive={false} />
               {entry ? <ReferenceArea x1={entry.rank + 0.5} x2={entry.sigmaBefore.length + 0.5} fill={COLORS.cut} fillOpacity={0.06} ifOverflow="hidden" /> : null}
@@ -125,6 +135,7 @@ export const SpectrumChart = staggered(function SpectrumChart({ spectra, scrub, 
               { label: 'rank cut', color: COLORS.cut },
             ]}
           />
+          <MatrixImages projection={entry ? proj : null} layer={name} load={loadMatrixImages} />
           {spectra.length ? <Scrubber spectra={spectra} scrub={scrub} setScrub={setScrub} /> : <div className="scrubber-space" />}
         </>
       )}

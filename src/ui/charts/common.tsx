@@ -1,6 +1,7 @@
 import { useEffect, useId, useState, type ReactNode } from 'react';
-import { ReferenceLine } from 'recharts';
+import { ReferenceLine, Text, type TextProps } from 'recharts';
 import type { Marker } from '../state/store';
+import { niceTicks, tickCountFor, tickLabel } from './ticks';
 
 export const COLORS = {
   train: '#f28e2b',
@@ -52,6 +53,40 @@ export function markerLines(markers: Marker[], yAxisId?: string) {
 }
 
 export const axisProps = { stroke: COLORS.axis, fontSize: 11, tickLine: false } as const;
+
+/** What Recharts hands a custom tick: Text's props plus the tick. */
+type TickProps = TextProps & { payload: { value: number }; tickFormatter?: unknown; visibleTicksCount?: number; index?: number; padding?: unknown };
+
+/**
+ * A whole-number x axis (iterations, indices) over [lo, hi] for a chart `width` px wide: round ticks
+ * inside the range (ticks.ts), and a label on an end of the axis aligned inwards, so it neither runs
+ * into the y axes' labels at the corners nor is cut off at the chart's edge.
+ */
+export function wholeXAxis([lo, hi]: [number, number], width: number) {
+  const ticks = niceTicks(lo, hi, tickCountFor(width - 90));
+  // eslint-disable-next-line @typescript-eslint/no-unused-vars -- not SVG attributes
+  const tick = ({ payload, tickFormatter, visibleTicksCount, index, padding, ...text }: TickProps) => (
+    <Text {...text} textAnchor={payload.value === lo && lo !== hi ? 'start' : payload.value === hi && lo !== hi ? 'end' : 'middle'}>
+      {tickLabel(payload.value, ticks)}
+    </Text>
+  );
+  return { type: 'number' as const, domain: [lo, hi], ticks, interval: 0 as const, allowDecimals: false, tick, ...axisProps };
+}
+
+/** The axis range of `key` over `rows`: from `from` (or the smallest value) to the largest; `fallback` without values. */
+export function xRange(rows: readonly Record<string, unknown>[], key: string, from: number | 'min', fallback: [number, number]): [number, number] {
+  let lo = Infinity;
+  let hi = -Infinity;
+  for (const r of rows) {
+    const v = r[key];
+    if (typeof v !== 'number' || !Number.isFinite(v)) continue;
+    lo = Math.min(lo, v);
+    hi = Math.max(hi, v);
+  }
+  if (hi < lo) return fallback;
+  const start = from === 'min' ? lo : from;
+  return [start, Math.max(hi, start)];
+}
 
 /** Width of a block, from a ResizeObserver (no forced layouts on every update, unlike measuring in render). */
 export function Sized({ height, children, overlay }: { height: number; children: (width: number) => ReactNode; overlay?: ReactNode }) {

@@ -1,6 +1,6 @@
 import { useMemo, useState } from 'react';
 import { CartesianGrid, LineChart, Line, Tooltip, XAxis, YAxis } from 'recharts';
-import { axisProps, ChartCard, COLORS, Segmented, Sized } from '../charts/common';
+import { axisProps, ChartCard, COLORS, Segmented, Sized, wholeXAxis, xRange } from '../charts/common';
 import { staggered } from '../stagger';
 import { energySeries, type EnergyAxis } from './energyData';
 import { commonLayers, projectedRuns } from './runs';
@@ -44,7 +44,7 @@ export const CompareEnergy = staggered(function CompareEnergy({ runs }: { runs: 
         {(w) => (
           <LineChart width={w} height={H} data={data} margin={{ top: 8, right: 12, bottom: 0, left: 0 }}>
             <CartesianGrid stroke={COLORS.grid} />
-            <XAxis dataKey="x" type="number" domain={data.length ? ['dataMin', 'dataMax'] : [0, 10]} allowDecimals={false} {...axisProps} />
+            <XAxis dataKey="x" {...wholeXAxis(xRange(data, 'x', 'min', [0, 10]), w)} />
             <YAxis domain={data.length ? [(lo: number) => Math.max(0, Math.floor(lo * 10) / 10), 1] : [0.5, 1]} tickFormatter={(v: number) => `${Math.round(v * 100)}%`} {...axisProps} width={44} />
             <Tooltip
               formatter={(v) => (typeof v === 'number' ? `${(v * 100).toFixed(2)}%` : String(v))}

@@ -46,7 +46,7 @@ export const CompareGradients = staggered(function CompareGradients({ runs }: { 
       <Sized height={H} overlay={data.length ? null : 'No run has recorded gradient norms yet.'}>
         {(w) => (
           <LineChart width={w} height={H} data={data} margin={{ top: 8, right: 12, bottom: 0, left: 0 }}>
-            {gradFrame(data.length > 0)}
+            {gradFrame(data, w)}
             {runs.map((r, i) => (
               <Line key={runKey(i)} dataKey={runKey(i)} name={r.name} stroke={r.color} strokeWidth={1.5} dot={false} connectNulls isAnimationActive={false} />
             ))}

@@ -1,6 +1,6 @@
 import { useMemo, useState } from 'react';
 import { CartesianGrid, ComposedChart, Line, Tooltip, XAxis, YAxis } from 'recharts';
-import { axisProps, ChartCard, COLORS, Segmented, Sized } from '../charts/common';
+import { axisProps, ChartCard, COLORS, Segmented, Sized, wholeXAxis, xRange } from '../charts/common';
 import { fmtNum } from '../state/format';
 import { staggered } from '../stagger';
 import { accuracySeries, compactKey, lossSeries } from './lossData';
@@ -42,7 +42,7 @@ export const CompareLoss = staggered(function CompareLoss({ runs }: { runs: Comp
         {(w) => (
           <ComposedChart width={w} height={H} data={data} margin={{ top: 8, right: 12, bottom: 0, left: 0 }}>
             <CartesianGrid stroke={COLORS.grid} />
-            <XAxis dataKey="x" type="number" domain={data.length ? [0, 'dataMax'] : [0, 10]} allowDecimals={false} {...axisProps} />
+            <XAxis dataKey="x" {...wholeXAxis(xRange(data, 'x', 0, [0, 10]), w)} />
             <YAxis
               {...axisProps}
               width={44}

@@ -1,6 +1,6 @@
 import { useId, useMemo, useState } from 'react';
 import { CartesianGrid, Line, LineChart, ReferenceLine, Tooltip, XAxis, YAxis } from 'recharts';
-import { axisProps, ChartCard, COLORS, LayerSelect, Sized } from '../charts/common';
+import { axisProps, ChartCard, COLORS, LayerSelect, Sized, wholeXAxis, xRange } from '../charts/common';
 import { fmtNum, fmtPct } from '../state/format';
 import { staggered } from '../stagger';
 import { commonLayers } from './runs';
@@ -55,7 +55,7 @@ export const CompareSpectrum = staggered(function CompareSpectrum({ runs }: { ru
         {(w) => (
           <LineChart width={w} height={H} data={spec?.rows ?? []} margin={{ top: 8, right: 12, bottom: 0, left: 0 }}>
             <CartesianGrid stroke={COLORS.grid} />
-            <XAxis dataKey="i" type="number" domain={spec ? [1, 'dataMax'] : [1, 16]} allowDecimals={false} {...axisProps} />
+            <XAxis dataKey="i" {...wholeXAxis(xRange(spec?.rows ?? [], 'i', 1, [1, 16]), w)} />
             <YAxis scale="log" domain={spec ? ['auto', 'auto'] : [0.01, 10]} allowDataOverflow {...axisProps} width={48} tickFormatter={(v: number) => fmtNum(v, 2)} />
             <Tooltip formatter={(v) => (typeof v === 'number' ? fmtNum(v, 4) : String(v))} labelFormatter={(l) => `σ${l}`} isAnimationActive={false} />
             {spec?.cuts.map((c, i) =>

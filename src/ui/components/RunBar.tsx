@@ -21,6 +21,7 @@ export function RunBar({
   onStart,
   onPause,
   onResume,
+  onStep,
   onStop,
   now,
   lastStep,
@@ -31,6 +32,8 @@ export function RunBar({
   onStart: () => void;
   onPause: () => void;
   onResume: () => void;
+  /** One training iteration, then paused (before a run: starts it and pauses after its first step). */
+  onStep: () => void;
   onStop: () => void;
   now: number;
   lastStep: { iteration: number; epoch: number; imagesPerSec: number; stepMs: number } | null;
@@ -44,16 +47,24 @@ export function RunBar({
   // Remaining time from the measured step time (evaluation and projections come on top).
   const eta = totalIt && lastStep && run.phase === 'running' && it < totalIt ? ((totalIt - it) * lastStep.stepMs) / 1000 : null;
   return (
-    <div className="runbar">
+    <div className="runbar" id="run-controls">
       <div className="buttons">
         <button type="button" className="primary" onClick={onStart} disabled={!canStart || active} title={startHint ?? undefined}>
           Start
         </button>
-        <button type="button" onClick={onPause} disabled={run.phase !== 'running'}>
+        <button type="button" onClick={onPause} disabled={run.phase !== 'running'} aria-keyshortcuts="Space" title="Pause (Space)">
           Pause
         </button>
-        <button type="button" onClick={onResume} disabled={run.phase !== 'paused'}>
+        <button type="button" onClick={onResume} disabled={run.phase !== 'paused'} aria-keyshortcuts="Space" title="Resume (Space)">
           Resume
+        </button>
+        <button
+          type="button"
+          onClick={onStep}
+          disabled={!(run.phase === 'paused' || (canStart && !active))}
+          title={run.phase === 'paused' ? 'One training iteration (and the projection if one is due), then paused' : 'Start, train one iteration, then pause'}
+        >
+          Step
         </button>
         <button type="button" onClick={onStop} disabled={!active || run.phase === 'stopping'}>
           Stop

@@ -51,7 +51,7 @@ function RunRow({
               setEditing(false);
             }}
           >
-            <input aria-label="Run name" value={name} maxLength={120} onChange={(e) => setName(e.target.value)} autoFocus onBlur={() => setEditing(false)} />
+            <input aria-label="Run name" value={name} maxLength={120} onChange={(e) => setName(e.target.value)} autoFocus onBlur={() => setEditing(false)} onKeyDown={(e) => e.key === 'Escape' && setEditing(false)} />
           </form>
         ) : (
           <div className="run-name" data-testid="run-name">

@@ -152,6 +152,24 @@ describe('RunSession: a run', () => {
     await vi.waitFor(() => expect(h.worker.calls).toEqual(['pause', 'resume', 'stop']));
     expect(h.run.phase).toBe('stopping');
   });
+
+  it('Step goes to the worker; Step before a run asks for a run that pauses after its first step', async () => {
+    const h = await setup();
+    expect(await h.session.start({ form: pageForm, firstStepOnly: true })).toBe(true);
+    expect(h.worker.lastRun.req.firstStepOnly).toBe(true);
+    h.worker.lastRun.end({ ended: 'stopped' });
+    await vi.waitFor(() => expect(h.session.getSnapshot().busy).toBe(false));
+    const run = await startRun(h);
+    expect(run.req.firstStepOnly).toBeUndefined();
+    h.session.step();
+    await vi.waitFor(() => expect(h.worker.calls).toEqual(['step']));
+  });
+
+  it("asks the worker for a layer's matrix images at a projection", async () => {
+    const h = await setup();
+    expect(await h.session.matrixImages('stage1/conv', 3)).toBeNull();
+    expect(h.worker.calls).toEqual(['matrixImages stage1/conv 3']);
+  });
 });
 
 describe('RunSession: live changes are diffed against the settings the engine reported', () => {

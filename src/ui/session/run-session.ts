@@ -1,6 +1,7 @@
 import { checkCheckpointBytes } from '../../engine/checkpoint';
 import { parseRunConfig, type LiveUpdate, type RunConfig, type RunConfigInput } from '../../engine/config';
 import type { EngineEvent } from '../../engine/events';
+import type { LayerMatrixImages } from '../../engine/run/matrix-images';
 import type { CheckpointMeta, RunStore } from '../../runs/store';
 import type { BackendInfo, BackendPreference, DataChoice, WorkerMessage } from '../../worker/protocol';
 import { ablationBatch, type AblationId } from '../state/ablations';
@@ -311,8 +312,11 @@ export class RunSession {
 
   // ── runs ────────────────────────────────────────────────────────────────────
 
-  /** Starts a fresh run of `form` (or of `config`, made from that form) on the data chosen now; false when it could not start. */
-  async start(o: { form: FormState; config?: RunConfigInput; name?: string; batch?: BatchRef | null; /** Initial weights (safetensors) when the config's init names them. */ initWeights?: Uint8Array }): Promise<boolean> {
+  /**
+   * Starts a fresh run of `form` (or of `config`, made from that form) on the data chosen now; false
+   * when it could not start. `firstStepOnly`: the run pauses after its first step (Step before a run).
+   */
+  async start(o: { form: FormState; config?: RunConfigInput; name?: string; batch?: BatchRef | null; /** Initial weights (safetensors) when the config's init names them. */ initWeights?: Uint8Array; firstStepOnly?: boolean }): Promise<boolean> {
     const st = this.store;
     const data = this.data.getSnapshot().effective;
     if (!this.worker || !st || !data || this.isBusy()) return false;
@@ -334,7 +338,7 @@ export class RunSession {
     this.cb.onRunsChanged?.();
     const config = o.config ?? toRunConfig(o.form);
     this.reported.reset(predictedConfig(config));
-    this.launch(current, config, undefined, undefined, o.initWeights);
+    this.launch(current, config, undefined, undefined, o.initWeights, o.firstStepOnly);
     return true;
   }
 
@@ -433,7 +437,7 @@ export class RunSession {
   }
 
   /** Starts the worker on a run (fresh, or from an encoded checkpoint) and records what it streams. */
-  private launch(current: Current, config: RunConfigInput, resume?: Uint8Array, updates?: LiveUpdate[], initWeights?: Uint8Array): void {
+  private launch(current: Current, config: RunConfigInput, resume?: Uint8Array, updates?: LiveUpdate[], initWeights?: Uint8Array, firstStepOnly?: boolean): void {
     const w = this.worker;
     if (!w) {
       this.set({ busy: false });
@@ -442,7 +446,10 @@ export class RunSession {
     }
     this.current = current;
     this.set({ busy: true, currentId: current.id });
-    const running = w.api.startRun({ config, data: current.data, resume, updates: updates?.length ? updates : undefined, ...(initWeights && { initWeights }) }, w.proxy((batch: WorkerMessage[]) => this.onMessages(current, batch)));
+    const running = w.api.startRun(
+      { config, data: current.data, resume, updates: updates?.length ? updates : undefined, ...(initWeights && { initWeights }), ...(firstStepOnly && { firstStepOnly }) },
+      w.proxy((batch: WorkerMessage[]) => this.onMessages(current, batch)),
+    );
     // Changes made while the run was being set up (the worker queues them until its first step).
     this.syncLive();
     void this.settle(current, running);
@@ -525,6 +532,19 @@ export class RunSession {
 
   resume(): void {
     void this.worker?.api.resume();
+  }
+
+  /** One training step from a pause, then paused again. */
+  step(): void {
+    void this.worker?.api.step();
+  }
+
+  /**
+   * A layer's matrix images at a projection (its 1-based index) of the run this page shows; null when the
+   * worker does not hold them (older projections, or a run trained before this page's worker started).
+   */
+  async matrixImages(layer: string, projection: number): Promise<LayerMatrixImages | null> {
+    return (await this.worker?.api.matrixImages(layer, projection)) ?? null;
   }
 
   stop(): void {

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { EngineEvent } from '../../engine/events';
-import { logNorm, ramp } from '../charts/heat';
+import { absQuantile, diverging, divergingPixels, logNorm, ramp } from '../charts/heat';
 import { mergeByX } from '../charts/merge';
 import { estimateImagesPerSec, estimateSeconds } from './estimate';
 import { EventLog, parseJsonLines, toJsonLines } from './eventlog';
@@ -63,6 +63,18 @@ describe('chart helpers', () => {
     expect(logNorm(1, 1)).toBe(1);
     expect(logNorm(0.001, 1)).toBeCloseTo(0, 12);
     expect(logNorm(0, 1)).toBe(0);
+  });
+  it('diverging colours, their robust scale and pixels', () => {
+    expect(diverging(0)).toEqual([255, 255, 255]);
+    expect(diverging(-1)).toEqual([33, 102, 172]);
+    expect(diverging(1)).toEqual([178, 24, 43]);
+    expect(diverging(7)).toEqual(diverging(1));
+    expect(diverging(NaN)).toEqual([255, 255, 255]);
+    // 100 values 1…100 and an outlier: the 99% quantile ignores the outlier.
+    const v = Array.from({ length: 100 }, (_, i) => -(i + 1));
+    expect(absQuantile([v, [1e6]], 0.99)).toBe(100);
+    expect(absQuantile([[NaN, 0]], 0.99)).toBe(0);
+    expect(Array.from(divergingPixels([-2, 0, 1], 2))).toEqual([33, 102, 172, 255, 255, 255, 255, 255, 217, 140, 149, 255]);
   });
   it('mergeByX joins series on x', () => {
     expect(mergeByX([{ x: 2, a: 1 }, { x: 1, a: 0 }], [{ x: 2, b: 5 }, { x: 3, b: 6 }])).toEqual([{ x: 1, a: 0 }, { x: 2, a: 1, b: 5 }, { x: 3, b: 6 }]);

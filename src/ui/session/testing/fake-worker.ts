@@ -8,7 +8,7 @@ type Ended = { ended: 'finished' | 'stopped' | 'error'; message?: string };
 
 /** One startRun call: what the page asked for, and handles to answer it as the worker would. */
 export interface FakeRun {
-  req: { config: RunConfigInput; data: DataChoice; resume?: Uint8Array; updates?: LiveUpdate[]; initWeights?: Uint8Array };
+  req: { config: RunConfigInput; data: DataChoice; resume?: Uint8Array; updates?: LiveUpdate[]; initWeights?: Uint8Array; firstStepOnly?: boolean };
   send: (messages: WorkerMessage[]) => void;
   end: (result: Ended) => void;
   fail: (e: Error) => void;
@@ -76,6 +76,11 @@ export class FakeWorker implements WorkerClient {
       }),
     pause: async () => void this.calls.push('pause'),
     resume: async () => void this.calls.push('resume'),
+    step: async () => void this.calls.push('step'),
+    matrixImages: async (layer, projection) => {
+      this.calls.push(`matrixImages ${layer} ${projection}`);
+      return null;
+    },
     stop: async () => void this.calls.push('stop'),
     checkpoint: async (reason) => {
       this.checkpoints.push(reason);
