@@ -6,7 +6,7 @@ import { sampleEvents } from './testing/sample-events';
 describe('checkEvent', () => {
   it('accepts every kind of engine event after a JSON round trip, unchanged', () => {
     const events = sampleEvents(2, 2);
-    expect(new Set(events.map((e) => e.type)).size).toBe(8);
+    expect(new Set(events.map((e) => e.type)).size).toBe(9);
     for (const e of events) expect(checkEvent(JSON.parse(JSON.stringify(e)))).toEqual({ ok: true, event: e });
     const error = { type: 'error', time: 1, code: 'exploding', message: 'loss exploded', iteration: 3, epoch: 0 };
     expect(checkEvent(error)).toEqual({ ok: true, event: error });
