@@ -12,13 +12,14 @@ import type { LiveUpdate } from '../engine/config';
 import type { CifarDataset } from '../engine/data/cifar';
 import type { EngineEvent } from '../engine/events';
 import { decodeCheckpoint, encodeCheckpoint } from '../engine/checkpoint';
+import { benchInference, denseArchitectureModel, inferenceEvent } from '../engine/infer/bench';
 import { createRun } from '../engine/run';
 import { useKernels } from '../webgpu-kernels';
 import type { ExportedModel, RunControls } from '../engine/run-api';
 import { chooseBackend, type AdapterDescription, type BackendInfo, type BackendName, type BackendPreference } from './backend';
 import { Batcher } from './batcher';
 import { dataInfo, parseUserFiles, ServerData } from './data';
-import type { CheckpointReason, DataInfo, ModelDownload, Progress, WorkerApi, WorkerMessage } from './protocol';
+import type { CheckpointReason, DataInfo, ModelDownload, ModelFiles, Progress, WorkerApi, WorkerMessage } from './protocol';
 
 const BATCH_MS = 150;
 
@@ -34,6 +35,8 @@ let runBatcher: Batcher<WorkerMessage> | null = null;
 let stopRequested = false;
 let pendingUpdates: LiveUpdate[] = [];
 let downloads: { compact: ModelDownload | null; projected: ModelDownload | null } = { compact: null, projected: null };
+/** Set while an inference benchmark runs: cancelInference() raises its flag. */
+let benchmark: { cancelled: boolean } | null = null;
 /**
  * The page's one path for device trouble: a lost GPU device or GPU out-of-memory, whether the device
  * said so or a run failed on it. Reported once: this worker's device is gone, the page replaces it.
@@ -92,6 +95,16 @@ async function takeCheckpoint(reason: CheckpointReason): Promise<boolean> {
   return true;
 }
 
+function fromFiles(f: ModelFiles): ExportedModel {
+  return { modelJson: JSON.parse(f.modelJson) as Record<string, unknown>, weights: f.weights };
+}
+
+function lastModel(which: 'compact' | 'projected'): ExportedModel {
+  const d = downloads[which];
+  if (!d) throw new Error(`this worker holds no ${which} model of a last run`);
+  return fromFiles(d);
+}
+
 function toDownload(m: ExportedModel): ModelDownload {
   const modelJson = JSON.stringify(m.modelJson);
   const zip = zipSync({ 'model.json': strToU8(modelJson), 'weights.bin': m.weights }, { level: 0 });
@@ -137,6 +150,7 @@ const api: WorkerApi = {
 
   async startRun({ config, data, resume, updates }, onMessages) {
     if (run) throw new Error('a run is already going');
+    if (benchmark) throw new Error('an inference measurement is going');
     if (!backendInfo) throw new Error('the worker has not picked a backend yet');
     stopRequested = false;
     pendingUpdates = [...(updates ?? [])];
@@ -206,6 +220,36 @@ const api: WorkerApi = {
     // Copies, so the worker keeps its own for a second download.
     const copy: ModelDownload = { zip: d.zip.slice(), modelJson: d.modelJson, weights: d.weights.slice() };
     return Comlink.transfer(copy, [copy.zip.buffer, copy.weights.buffer]);
+  },
+
+  async benchInference(req, onProgress) {
+    if (run) throw new Error('a run is going: measure inference speed after it');
+    if (benchmark) throw new Error('an inference measurement is already going');
+    if (!backendInfo) throw new Error('the worker has not picked a backend yet');
+    const job = { cancelled: false };
+    benchmark = job;
+    try {
+      const compact = req.compact === 'last' ? lastModel('compact') : fromFiles(req.compact);
+      const dense = req.dense === 'last' ? lastModel('projected') : await denseArchitectureModel(tf, req.dense.architecture);
+      const body = await benchInference(
+        tf,
+        { dense, compact, denseSource: req.dense === 'last' ? 'projected' : 'architecture' },
+        {
+          batches: req.batches,
+          warmup: req.warmup,
+          iterations: req.iterations,
+          device: backendInfo.device ?? backendInfo.softwareName,
+          onProgress: (p) => void onProgress({ label: p.label, loaded: p.done, total: p.total }),
+          shouldStop: () => job.cancelled,
+        },
+      );
+      return inferenceEvent(body);
+    } finally {
+      benchmark = null;
+    }
+  },
+  cancelInference() {
+    if (benchmark) benchmark.cancelled = true;
   },
 
   async diagnostics() {

@@ -5,6 +5,7 @@ import type {
   EngineEvent,
   EpochEvent,
   ErrorEvent,
+  InferenceEvent,
   LayerInfo,
   LogEvent,
   ProjectionEvent,
@@ -63,6 +64,8 @@ export interface RunState {
   spectra: ProjectionEvent[];
   markers: Marker[];
   compact: CompactEvent | null;
+  /** The latest inference-speed measurement of the run's models. */
+  inference: InferenceEvent | null;
   errors: ErrorEvent[];
   logs: LogEvent[];
   released: { numTensors: number; numBytes: number } | null;
@@ -93,6 +96,7 @@ export function initialRunState(): RunState {
     spectra: [],
     markers: [],
     compact: null,
+    inference: null,
     errors: [],
     logs: [],
     released: null,
@@ -193,6 +197,9 @@ export function applyEvents(state: RunState, events: EngineEvent[], at: number):
         break;
       case 'compact':
         s.compact = e;
+        break;
+      case 'inference':
+        s.inference = e;
         break;
       case 'state':
         s.phase = e.state === 'running' ? (s.phase === 'stopping' ? 'stopping' : 'running') : e.state === 'paused' ? 'paused' : e.state;
