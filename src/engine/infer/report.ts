@@ -22,11 +22,15 @@ export function speedupVerdict(r: InferenceResult): SpeedupVerdict | null {
   return { batch: b.batch, speedup: b.speedup, macRatio: r.macRatio, fraction, meetsTarget: fraction >= TARGET_FRACTION };
 }
 
-const ms = (x: number) => (x >= 100 ? x.toFixed(0) : x >= 10 ? x.toFixed(1) : x.toFixed(2));
+const digits = (x: number) => (x >= 100 ? x.toFixed(0) : x >= 10 ? x.toFixed(1) : x.toFixed(2));
 const M = (x: number) => `${(x / 1e6).toFixed(2)}M`;
 
-/** "12.3 ms (IQR 12.0–12.9, 11.8–14.1)". */
-export const timingText = (t: InferenceTiming): string => `${ms(t.medianMs)} ms (IQR ${ms(t.q1Ms)}–${ms(t.q3Ms)}, range ${ms(t.minMs)}–${ms(t.maxMs)})`;
+/** "12.3 ms (IQR 12.0–12.9, range 11.8–14.1)"; in seconds from a 10 s median on. */
+export function timingText(t: InferenceTiming): string {
+  const div = t.medianMs >= 10_000 ? 1000 : 1;
+  const f = (x: number) => digits(x / div);
+  return `${f(t.medianMs)} ${div === 1 ? 'ms' : 's'} (IQR ${f(t.q1Ms)}–${f(t.q3Ms)}, range ${f(t.minMs)}–${f(t.maxMs)})`;
+}
 
 /** The result as plain-text lines (the CLI's and the benchmark's table). */
 export function inferenceTable(r: InferenceResult): string[] {
