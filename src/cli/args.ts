@@ -18,6 +18,8 @@ const RUNNER_OPTIONS = {
   save: { type: 'string' },
   quiet: { type: 'boolean' },
   'model-dir': { type: 'string' },
+  warmup: { type: 'string' },
+  iterations: { type: 'string' },
   help: { type: 'boolean', short: 'h' },
 } as const;
 
@@ -71,6 +73,10 @@ commands:
             [--data DIR] [--backend auto|webgpu|cpu] [--kernels fast|stock] [--log run.jsonl] [--save DIR] [--quiet]
   evaluate  load a saved model (model.json) with tf.loadGraphModel and report its test accuracy
             --model-dir DIR [--test-limit N] [--data DIR] [--backend auto|webgpu|cpu]
+  bench-infer
+            inference speed of a --save'd run's dense (DIR/projected) and compact (DIR/compact) model on
+            the backend: median, spread and images/s per batch size, the speed-up next to the MAC ratio
+            --model-dir DIR [--batch 1,128] [--warmup 2] [--iterations 10] [--json] [--backend auto|webgpu|cpu]
 
 settings [default]:
 ${settingLines}

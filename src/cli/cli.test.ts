@@ -134,3 +134,46 @@ describe('lrpet train and evaluate on the CIFAR-10 copy', () => {
     expect(missing.stderr).toMatch(/--init: cannot read .*nope\.safetensors/);
   }, 600_000);
 });
+
+describe('lrpet bench-infer', () => {
+  it('times a saved run’s dense and compact model and prints, per batch, both times, their ratio and the MAC ratio', async () => {
+    const out = mkdtempSync(join(tmpdir(), 'lrpet-infer-'));
+    const models = join(out, 'models');
+    const tr = await lrpet([
+      'train', '--model', 'resnet8-tiny', '--prune', '0.5', '--epochs', '1', '--batch', '16', '--train-limit', '16', '--test-limit', '16',
+      '--backend', 'cpu', '--quiet', '--save', models,
+    ]);
+    expect(tr.code, tr.stderr).toBe(0);
+    const r = await lrpet(['bench-infer', '--model-dir', models, '--batch', '1,4', '--warmup', '1', '--iterations', '3', '--backend', 'cpu', '--json']);
+    expect(r.code, r.stderr).toBe(0);
+    const j = JSON.parse(r.stdout);
+    const plan = JSON.parse((await lrpet(['flops', '--model', 'resnet8-tiny', '--prune', '0.5', '--json'])).stdout);
+    expect(j).toMatchObject({ modelDir: models, backend: 'cpu', denseSource: 'projected', warmup: 1, iterations: 3, macsDense: plan.macsDense, macsCompact: plan.macsCompact });
+    expect(j.macRatio).toBeCloseTo(plan.macsDense / plan.macsCompact, 9);
+    expect(j.batches.map((b: { batch: number }) => b.batch)).toEqual([1, 4]);
+    for (const b of j.batches) {
+      expect(b.dense.samples).toBe(3);
+      expect(b.dense.medianMs).toBeGreaterThan(0);
+      expect(b.compact.medianMs).toBeGreaterThan(0);
+      expect(b.speedup).toBeCloseTo(b.dense.medianMs / b.compact.medianMs, 9);
+    }
+    // The table for people: one row per batch and the verdict against the MAC reduction.
+    const t = await lrpet(['bench-infer', '--model-dir', models, '--batch', '2', '--warmup', '0', '--iterations', '1', '--backend', 'cpu']);
+    expect(t.code, t.stderr).toBe(0);
+    expect(t.stdout).toMatch(/MACs 3\.17M → 1\.81M \(1\.75× fewer\)/);
+    expect(t.stdout).toMatch(/^ +2 +[\d.]+ m?s \(IQR/m);
+    expect(t.stdout).toMatch(/speed-up at batch 2: [\d.]+× = [\d.]+ of the 1\.75× MAC reduction/);
+  }, 300_000);
+
+  it.each([
+    [['bench-infer'], /--model-dir is required/],
+    [['bench-infer', '--model-dir', '/nonexistent/models'], /\/nonexistent\/models\/projected\/model\.json does not exist: give the folder train --save wrote/],
+    [['bench-infer', '--model-dir', '.', '--batch', '1,x'], /--batch takes batch sizes from 1 to 1024 separated by commas/],
+    [['bench-infer', '--model-dir', '.', '--iterations', '0'], /--iterations must be an integer ≥ 1, got '0'/],
+  ])('rejects bad arguments in one line: %j', async (args, message) => {
+    const r = await lrpet(args);
+    expect(r.code).not.toBe(0);
+    expect(r.stderr).toMatch(message);
+    expect(r.stderr.trim().split('\n')).toHaveLength(1);
+  });
+});

@@ -1,9 +1,12 @@
-import { createWriteStream, mkdirSync, readFileSync, writeFileSync, type WriteStream } from 'node:fs';
+import { createWriteStream, existsSync, mkdirSync, readFileSync, writeFileSync, type WriteStream } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { ZodError } from 'zod';
 import { DataError, strideSubset } from '../engine/data/cifar';
 import { fillBatch } from '../engine/data/batcher';
 import type { EngineEvent } from '../engine/events';
+import { benchInference, DEFAULT_BATCHES, loadExported, MAX_BATCH } from '../engine/infer/bench';
+import { ModelFileError } from '../engine/infer/model-costs';
+import { inferenceTable } from '../engine/infer/report';
 import { ConfigError, planModel } from '../engine/plan';
 import { createRun, type ExportedModel, type RunEnd } from '../engine/run';
 import { WeightsError } from '../engine/weights/pytorch-layout';
@@ -30,8 +33,10 @@ export async function main(argv: string[]): Promise<number> {
         return await train(args.values);
       case 'evaluate':
         return await evaluateSaved(args.values);
+      case 'bench-infer':
+        return await benchInfer(args.values);
       default:
-        throw new UsageError(`unknown command '${command}' (flops, train, evaluate)`);
+        throw new UsageError(`unknown command '${command}' (flops, train, evaluate, bench-infer)`);
     }
   } catch (e) {
     process.stderr.write(`lrpet: ${errorLine(e)}\n`);
@@ -41,7 +46,7 @@ export async function main(argv: string[]): Promise<number> {
 
 function errorLine(e: unknown): string {
   if (e instanceof ZodError) return `invalid settings: ${e.issues.map((i) => `${i.path.join('.') || 'config'}: ${i.message}`).join('; ')}`;
-  if (e instanceof UsageError || e instanceof ConfigError || e instanceof DataError) return e.message;
+  if (e instanceof UsageError || e instanceof ConfigError || e instanceof DataError || e instanceof ModelFileError) return e.message;
   if (e instanceof WeightsError) return `${v_init ?? 'the weights file'}: ${e.message}`;
   return e instanceof Error ? `${e.name}: ${e.message}` : String(e);
 }
@@ -145,26 +150,33 @@ async function train(v: CliValues): Promise<number> {
   return 0;
 }
 
-async function evaluateSaved(v: CliValues): Promise<number> {
-  if (!v['model-dir']) throw new UsageError('--model-dir is required');
-  const dir = resolve(v['model-dir']);
-  let json: { modelTopology: object; weightsManifest: { paths: string[]; weights: never[] }[]; format?: string };
+/** A saved graph model (model.json and the weight files it names) as the engine's ExportedModel. */
+function readModelDir(dir: string): ExportedModel {
+  let json: { modelTopology?: object; weightsManifest?: { paths: string[]; weights: unknown[] }[]; format?: string };
   try {
     json = JSON.parse(readFileSync(join(dir, 'model.json'), 'utf8'));
   } catch (e) {
     throw new DataError(`cannot read ${join(dir, 'model.json')}: ${(e as Error).message}`);
   }
-  const weights = json.weightsManifest.flatMap((g) => g.paths.map((p) => readFileSync(join(dir, p))));
-  const buf = Buffer.concat(weights);
-  const { tf, note } = await loadTf(backendOption(v.backend), kernelsOption(v.kernels));
-  const model = await tf.loadGraphModel({
-    load: async () => ({
-      modelTopology: json.modelTopology,
-      weightSpecs: json.weightsManifest.flatMap((g) => g.weights),
-      weightData: buf.buffer.slice(buf.byteOffset, buf.byteOffset + buf.byteLength),
-      format: json.format,
+  if (!json.modelTopology || !Array.isArray(json.weightsManifest)) throw new DataError(`${join(dir, 'model.json')} is not a TensorFlow.js graph model (no modelTopology or weightsManifest)`);
+  const files = json.weightsManifest.flatMap((g) =>
+    g.paths.map((p) => {
+      try {
+        return readFileSync(join(dir, p));
+      } catch (e) {
+        throw new DataError(`cannot read ${join(dir, p)}, a weights file model.json names: ${(e as Error).message}`);
+      }
     }),
-  });
+  );
+  return { modelJson: json as Record<string, unknown>, weights: new Uint8Array(Buffer.concat(files)) };
+}
+
+async function evaluateSaved(v: CliValues): Promise<number> {
+  if (!v['model-dir']) throw new UsageError('--model-dir is required');
+  const dir = resolve(v['model-dir']);
+  const saved = readModelDir(dir);
+  const { tf, note } = await loadTf(backendOption(v.backend), kernelsOption(v.kernels));
+  const model = await loadExported(tf, saved);
   const testLimit = (settingFromFlags('testLimit', v) as number | undefined) ?? null;
   const test = strideSubset(loadDatasetDir(findDatasetDir(v.data)).test, testLimit);
   const batch = 250;
@@ -181,5 +193,52 @@ async function evaluateSaved(v: CliValues): Promise<number> {
   model.dispose();
   const result = { modelDir: dir, testImages: test.count, testAccuracy: correct / test.count, backend: note };
   process.stdout.write(`${JSON.stringify(result)}\n`);
+  return 0;
+}
+
+/** A positive integer option, or its default. */
+function countOption(flag: string, raw: string | undefined, dflt: number, min: number): number {
+  if (raw === undefined) return dflt;
+  const x = Number(raw);
+  if (raw.trim() === '' || !Number.isInteger(x) || x < min) throw new UsageError(`--${flag} must be an integer ≥ ${min}, got '${raw}'`);
+  return x;
+}
+
+function batchList(raw: string | undefined): number[] {
+  if (raw === undefined) return [...DEFAULT_BATCHES];
+  const list = raw.split(',').map((x) => x.trim());
+  const out = list.map(Number);
+  if (!list.length || list.some((x, i) => x === '' || !Number.isInteger(out[i]) || out[i] < 1 || out[i] > MAX_BATCH)) {
+    throw new UsageError(`--batch takes batch sizes from 1 to ${MAX_BATCH} separated by commas (e.g. 1,128), got '${raw}'`);
+  }
+  return out;
+}
+
+async function benchInfer(v: CliValues): Promise<number> {
+  if (!v['model-dir']) throw new UsageError('--model-dir is required (a folder written by train --save: DIR/projected and DIR/compact)');
+  const batches = batchList(v.batch as string | undefined);
+  const warmup = countOption('warmup', v.warmup, 2, 0);
+  const iterations = countOption('iterations', v.iterations, 10, 1);
+  const dir = resolve(v['model-dir']);
+  for (const sub of ['projected', 'compact']) {
+    if (!existsSync(join(dir, sub, 'model.json'))) throw new DataError(`${join(dir, sub, 'model.json')} does not exist: give the folder train --save wrote (it holds projected/ and compact/)`);
+  }
+  const models = { dense: readModelDir(join(dir, 'projected')), compact: readModelDir(join(dir, 'compact')), denseSource: 'projected' as const };
+  const { tf, note } = await loadTf(backendOption(v.backend), kernelsOption(v.kernels));
+  const quiet = !!v.quiet || !!v.json;
+  if (!quiet) process.stderr.write(`backend: ${note}\n`);
+  const body = await benchInference(tf, models, {
+    batches,
+    warmup,
+    iterations,
+    device: note,
+    onProgress: quiet ? undefined : (p) => process.stderr.write(`\r${p.label} (${p.done}/${p.total})\u001b[K`),
+  });
+  if (!quiet) process.stderr.write('\r\u001b[K');
+  if (v.json) {
+    process.stdout.write(`${JSON.stringify({ modelDir: dir, ...body }, null, 2)}\n`);
+    return 0;
+  }
+  process.stdout.write(`${inferenceTable(body).join('\n')}\n`);
   return 0;
 }

@@ -27,6 +27,10 @@ export function formatEvent(e: EngineEvent, backend: string): string | null {
       return `error (${e.code}): ${e.message}`;
     case 'log':
       return e.message;
+    case 'inference': {
+      const b = e.batches[e.batches.length - 1];
+      return b ? `inference at batch ${b.batch}: dense ${b.dense.medianMs.toFixed(1)} ms, compact ${b.compact.medianMs.toFixed(1)} ms, ${b.speedup.toFixed(2)}× faster (MACs ${e.macRatio.toFixed(2)}× fewer)` : null;
+    }
     case 'state':
     case 'gradNorms':
       return null;

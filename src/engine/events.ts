@@ -231,6 +231,53 @@ export const ActivityEventSchema = extensible({
 });
 export type ActivityEvent = z.output<typeof ActivityEventSchema>;
 
+const TimingSchema = extensible({
+  samples: count,
+  medianMs: real,
+  minMs: real,
+  maxMs: real,
+  q1Ms: real,
+  q3Ms: real,
+  /** batch / median time. */
+  imagesPerSec: real,
+});
+
+/**
+ * Inference speed of the dense and the compact model, measured on the backend in use (after a run, or
+ * later for a stored or imported run): the exported TensorFlow.js graph models, timed from the call to
+ * the logits read back, after warm-up runs.
+ */
+export const InferenceEventSchema = extensible({
+  type: z.literal('inference'),
+  time,
+  /** tfjs backend name ('webgpu', 'webgl', 'cpu'). */
+  backend: z.string(),
+  /** The adapter or renderer, when known (e.g. a software renderer's name). */
+  device: z.string().nullable(),
+  /** 'projected': the run's own projected dense model; 'architecture': the dense architecture with random weights (its speed does not depend on them). */
+  denseSource: z.enum(['projected', 'architecture']),
+  warmup: count,
+  iterations: count,
+  ...costShape,
+  /** macsDense / macsCompact. */
+  macRatio: real,
+  /** paramsDense / paramsCompact. */
+  paramRatio: real,
+  /** The rank of each split layer of the compact model (the channels between its two halves), in graph order. */
+  splitRanks: z.array(count),
+  batches: z.array(
+    extensible({
+      batch: count,
+      dense: TimingSchema,
+      compact: TimingSchema,
+      /** Dense median / compact median. */
+      speedup: real,
+    }),
+  ),
+});
+export type InferenceEvent = z.output<typeof InferenceEventSchema>;
+export type InferenceTiming = z.output<typeof TimingSchema>;
+
 /** One schema per event type. */
 export const EVENT_SCHEMAS = {
   runStart: RunStartEventSchema,
@@ -244,6 +291,7 @@ export const EVENT_SCHEMAS = {
   error: ErrorEventSchema,
   log: LogEventSchema,
   activity: ActivityEventSchema,
+  inference: InferenceEventSchema,
 } as const;
 
 export type EngineEventType = keyof typeof EVENT_SCHEMAS;

@@ -84,7 +84,8 @@ export async function exportRun(store: RunStore, id: string): Promise<Uint8Array
   return zipSync(files, { level: 6 });
 }
 
-function unpackModel(zip: Uint8Array): { modelJson: Uint8Array; weights: Uint8Array } {
+/** The two files of a stored compact model (a zip of model.json + weights.bin). */
+export function unpackModel(zip: Uint8Array): { modelJson: Uint8Array; weights: Uint8Array } {
   try {
     const index = readZipIndex(zip);
     const get = (name: string) => {

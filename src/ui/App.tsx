@@ -12,6 +12,7 @@ import { BackendNotice } from './components/BackendNotice';
 import { Controls } from './components/Controls';
 import { DataPanel } from './components/DataPanel';
 import { Results } from './components/Results';
+import { InferencePanel } from './components/InferencePanel';
 import { DivergedCallout, InterruptedBanner } from './components/Notices';
 import { RunBar } from './components/RunBar';
 import { InitWeightsPicker } from './components/InitWeightsPicker';
@@ -135,10 +136,13 @@ export function App() {
     );
   }, []);
 
+  const measuring = engine.inference?.status === 'measuring';
   const startHint =
     engine.backend.status !== 'ready'
       ? 'waiting for the GPU backend'
-      : !effectiveChoice
+      : measuring
+        ? 'measuring inference speed (or cancel it)'
+        : !effectiveChoice
         ? 'no data: see “Data” on the left'
         : plan.error
           ? 'fix the compression settings first'
@@ -153,6 +157,10 @@ export function App() {
   const onDownloadModel = useCallback((w: 'compact' | 'projected') => void session.downloadModel(w, `lrpet-${modelName}-${w}.zip`), [session, modelName]);
   const onDownloadFiles = useCallback((w: 'compact' | 'projected') => void session.downloadModelFiles(w), [session]);
   const onDownloadSafetensors = useCallback((w: 'compact' | 'projected') => void session.downloadSafetensors(w, `lrpet-${modelName}-${w}.safetensors`), [session, modelName]);
+  const currentId = engine.currentId;
+  const onMeasure = useCallback(() => void (currentId && session.measureInference(currentId)), [session, currentId]);
+  const onMeasureStored = useCallback((id: string) => void session.measureInference(id), [session]);
+  const onCancelMeasure = useCallback(() => session.cancelInference(), [session]);
   const onDownloadLog = useCallback(() => void session.downloadLog(`lrpet-${modelName}-events.jsonl`), [session, modelName]);
 
   // A stable element, so the memoised controls do not re-render with every batch of events.
@@ -351,6 +359,16 @@ export function App() {
             onDownloadLog={onDownloadLog}
             canDownloadLog={run.eventCount > 0}
           />
+          <InferencePanel
+            job={engine.inference}
+            runEvent={run.inference}
+            shownRunId={engine.currentId}
+            canMeasure={engine.currentId !== null && run.compact !== null && !active}
+            blocked={active ? 'a run is going' : engine.busy ? 'the run is being stored' : null}
+            software={backendInfo?.software ?? true}
+            onMeasure={onMeasure}
+            onCancel={onCancelMeasure}
+          />
           {batchOpen && !batch?.status.startsWith('running') ? (
             <AblationPanel
               form={form}
@@ -399,6 +417,8 @@ export function App() {
               setSelected={setCompareIds}
               onResume={resumeStored}
               onCompare={() => setCompareOpen(true)}
+              onMeasureSpeed={onMeasureStored}
+              canMeasureSpeed={!active && !engine.busy && !measuring && engine.backend.status === 'ready'}
             />
           </details>
           <div className="grid">

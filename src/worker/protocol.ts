@@ -1,5 +1,5 @@
-import type { LiveUpdate, RunConfigInput } from '../engine/config';
-import type { EngineEvent } from '../engine/events';
+import type { LiveUpdate, ModelName, RunConfigInput } from '../engine/config';
+import type { EngineEvent, InferenceEvent } from '../engine/events';
 import type { LayerMatrixImages } from '../engine/run/matrix-images';
 import type { BackendInfo, BackendPreference } from './backend';
 
@@ -64,6 +64,22 @@ export interface ModelDownload {
   weights: Uint8Array;
 }
 
+/** A graph model's two files. */
+export interface ModelFiles {
+  modelJson: string;
+  weights: Uint8Array;
+}
+
+/** What to time: the models of the worker's last run ('last'), or a stored compact model against its dense architecture. */
+export interface InferenceRequest {
+  compact: 'last' | ModelFiles;
+  /** 'last': the last run's projected dense model; else the named model's dense architecture with random weights. */
+  dense: 'last' | { architecture: ModelName };
+  batches: number[];
+  warmup: number;
+  iterations: number;
+}
+
 /** The worker's API (exposed with comlink). */
 export interface WorkerApi {
   /** Picks the backend; on WebGPU, `kernels` 'fast' (default) swaps in this project's faster training kernels. */
@@ -91,6 +107,13 @@ export interface WorkerApi {
   download(which: 'compact' | 'projected'): Promise<ModelDownload | null>;
   /** The last run's model as a safetensors file with the official PyTorch names. */
   downloadSafetensors(which: 'compact' | 'projected'): Promise<Uint8Array | null>;
+  /**
+   * Times the dense and the compact model (engine/infer/bench.ts) and answers with the inference event;
+   * rejects when a run is going, when 'last' models are asked for and this worker has none, or when
+   * cancelled (cancelInference).
+   */
+  benchInference(req: InferenceRequest, onProgress: (p: Progress) => void): Promise<InferenceEvent>;
+  cancelInference(): void;
   /** tfjs memory and the CSP violations seen inside the worker. */
   diagnostics(): Promise<{ numTensors: number; numBytes: number; cspViolations: string[] }>;
   /** For tests and demos: overwrite one conv kernel with NaN (the next step's loss is NaN). Returns the variable's name. */

@@ -12,6 +12,7 @@ import type { LiveUpdate } from '../engine/config';
 import type { CifarDataset } from '../engine/data/cifar';
 import type { EngineEvent } from '../engine/events';
 import { decodeCheckpoint, encodeCheckpoint } from '../engine/checkpoint';
+import { benchInference, denseArchitectureModel, inferenceEvent } from '../engine/infer/bench';
 import { createRun } from '../engine/run';
 import { useKernels } from '../webgpu-kernels';
 import type { ExportedModel, RunControls } from '../engine/run-api';
@@ -19,7 +20,7 @@ import type { MatrixImageStore } from '../engine/run/matrix-images';
 import { chooseBackend, type AdapterDescription, type BackendInfo, type BackendName, type BackendPreference } from './backend';
 import { Batcher } from './batcher';
 import { dataInfo, parseUserFiles, ServerData } from './data';
-import type { CheckpointReason, DataInfo, ModelDownload, Progress, WorkerApi, WorkerMessage } from './protocol';
+import type { CheckpointReason, DataInfo, ModelDownload, ModelFiles, Progress, WorkerApi, WorkerMessage } from './protocol';
 
 const BATCH_MS = 150;
 
@@ -38,6 +39,8 @@ let pendingUpdates: LiveUpdate[] = [];
 let matrixImages: MatrixImageStore | null = null;
 let downloads: { compact: ModelDownload | null; projected: ModelDownload | null } = { compact: null, projected: null };
 let torchFiles: { compact: Uint8Array | null; projected: Uint8Array | null } = { compact: null, projected: null };
+/** Set while an inference benchmark runs: cancelInference() raises its flag. */
+let benchmark: { cancelled: boolean } | null = null;
 /**
  * The page's one path for device trouble: a lost GPU device or GPU out-of-memory, whether the device
  * said so or a run failed on it. Reported once: this worker's device is gone, the page replaces it.
@@ -105,6 +108,16 @@ function checkpointBuffers(batch: WorkerMessage[]): Transferable[] {
   return batch.flatMap((m) => (m.kind === 'checkpoint' ? [m.bytes.buffer as ArrayBuffer] : []));
 }
 
+function fromFiles(f: ModelFiles): ExportedModel {
+  return { modelJson: JSON.parse(f.modelJson) as Record<string, unknown>, weights: f.weights };
+}
+
+function lastModel(which: 'compact' | 'projected'): ExportedModel {
+  const d = downloads[which];
+  if (!d) throw new Error(`this worker holds no ${which} model of a last run`);
+  return fromFiles(d);
+}
+
 function toDownload(m: ExportedModel): ModelDownload {
   const modelJson = JSON.stringify(m.modelJson);
   const zip = zipSync({ 'model.json': strToU8(modelJson), 'weights.bin': m.weights }, { level: 0 });
@@ -150,6 +163,7 @@ const api: WorkerApi = {
 
   async startRun({ config, data, resume, updates, initWeights, firstStepOnly }, onMessages) {
     if (run) throw new Error('a run is already going');
+    if (benchmark) throw new Error('an inference measurement is going');
     if (!backendInfo) throw new Error('the worker has not picked a backend yet');
     stopRequested = false;
     matrixImages = null;
@@ -242,6 +256,35 @@ const api: WorkerApi = {
   async downloadSafetensors(which) {
     const bytes = torchFiles[which]?.slice();
     return bytes ? Comlink.transfer(bytes, [bytes.buffer]) : null;
+  },
+  async benchInference(req, onProgress) {
+    if (run) throw new Error('a run is going: measure inference speed after it');
+    if (benchmark) throw new Error('an inference measurement is already going');
+    if (!backendInfo) throw new Error('the worker has not picked a backend yet');
+    const job = { cancelled: false };
+    benchmark = job;
+    try {
+      const compact = req.compact === 'last' ? lastModel('compact') : fromFiles(req.compact);
+      const dense = req.dense === 'last' ? lastModel('projected') : await denseArchitectureModel(tf, req.dense.architecture);
+      const body = await benchInference(
+        tf,
+        { dense, compact, denseSource: req.dense === 'last' ? 'projected' : 'architecture' },
+        {
+          batches: req.batches,
+          warmup: req.warmup,
+          iterations: req.iterations,
+          device: backendInfo.device ?? backendInfo.softwareName,
+          onProgress: (p) => void onProgress({ label: p.label, loaded: p.done, total: p.total }),
+          shouldStop: () => job.cancelled,
+        },
+      );
+      return inferenceEvent(body);
+    } finally {
+      benchmark = null;
+    }
+  },
+  cancelInference() {
+    if (benchmark) benchmark.cancelled = true;
   },
 
   async diagnostics() {

@@ -19,7 +19,8 @@ const layer = (name: string, rank: number): LayerInfo => ({
 
 /**
  * A typed event sequence of a small run (the compiler keeps it in the engine's shape): start, steps,
- * a projection and an epoch per epoch, a live change, a log line, then compact and finished.
+ * a projection and an epoch per epoch, a live change, a log line, then compact and finished, and an
+ * inference-speed measurement.
  */
 export function sampleEvents(epochs = 3, stepsPerEpoch = 4, t0 = 1_700_000_000_000): EngineEvent[] {
   const config = parseRunConfig({ model: 'resnet8-tiny', epochs, batchSize: 8, lrpet: { prune: 0.5, interval: stepsPerEpoch } });
@@ -59,5 +60,25 @@ export function sampleEvents(epochs = 3, stepsPerEpoch = 4, t0 = 1_700_000_000_0
   }
   out.push({ type: 'compact', time: t + 10, testAccuracy: 0.55, testLoss: 1.2, denseTestAccuracy: 0.55, layers: layers.map((l) => ({ name: l.name, rank: l.rank, split: true, zero: false })), ...costs(layers) });
   out.push({ type: 'state', time: t + 10, state: 'finished', iteration: it, epoch: epochs });
+  // Measured after the run: the dense and the compact model's inference speed.
+  const timing = (medianMs: number, batch: number) => ({ samples: 3, medianMs, minMs: medianMs * 0.9, maxMs: medianMs * 1.3, q1Ms: medianMs * 0.95, q3Ms: medianMs * 1.1, imagesPerSec: (batch / medianMs) * 1000 });
+  const c = costs(layers);
+  out.push({
+    type: 'inference',
+    time: t + 20,
+    backend: 'webgpu',
+    device: 'test adapter',
+    denseSource: 'projected',
+    warmup: 1,
+    iterations: 3,
+    ...c,
+    macRatio: c.macsDense / c.macsCompact,
+    paramRatio: c.paramsDense / c.paramsCompact,
+    splitRanks: layers.map((l) => l.rank),
+    batches: [
+      { batch: 1, dense: timing(4, 1), compact: timing(3.5, 1), speedup: 4 / 3.5 },
+      { batch: 128, dense: timing(60, 128), compact: timing(40, 128), speedup: 1.5 },
+    ],
+  });
   return out;
 }

@@ -41,6 +41,7 @@ export const CompareTable = memo(function CompareTable({ runs }: { runs: Compare
               <th scope="col">Parameters</th>
               <th scope="col">Time</th>
               <th scope="col">Iterations</th>
+              <th scope="col">Inference speed-up</th>
             </tr>
           </thead>
           <tbody>
@@ -68,6 +69,15 @@ export const CompareTable = memo(function CompareTable({ runs }: { runs: Compare
                 </td>
                 <td>{r.timeMs === null ? '–' : fmtDuration(r.timeMs / 1000)}</td>
                 <td>{r.iterations.toLocaleString('en')}</td>
+                <td data-testid="compare-inference">
+                  {r.inference ? (
+                    <>
+                      {r.inference.speedup.toFixed(2)}× <span className="muted small">batch {r.inference.batch}, {r.inference.backend}; MACs {r.inference.macRatio.toFixed(2)}× fewer</span>
+                    </>
+                  ) : (
+                    '–'
+                  )}
+                </td>
               </tr>
             ))}
           </tbody>
@@ -75,7 +85,7 @@ export const CompareTable = memo(function CompareTable({ runs }: { runs: Compare
       </div>
       <p className="compare-note">
         Accuracies are measured on the test images loaded in this browser and hold for these runs on that data only; they are not benchmark results. Final accuracy is the compact model’s when one
-        was built, else the last epoch’s; MACs and parameters are the compact model’s (change against the dense network) or, without one, the dense network’s; time is the sum of the epochs’ times.
+        was built, else the last epoch’s; MACs and parameters are the compact model’s (change against the dense network) or, without one, the dense network’s; time is the sum of the epochs’ times; inference speed-up is the compact model’s over the dense one, as last measured (Inference speed), at the largest batch timed.
       </p>
     </section>
   );

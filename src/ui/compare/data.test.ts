@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import type { InferenceEvent } from '../../engine/events';
 import { stepPoints } from '../state/store';
 import { energySeries, MAX_ENERGY_POINTS } from './energyData';
 import { commonGradLayers, gradSeries, MAX_GRAD_POINTS, runJumps } from './gradData';
@@ -229,6 +230,34 @@ describe('summaryRows', () => {
     const [f] = summaryRows([fresh, C]);
     expect(f).toMatchObject({ accuracy: null, accuracySource: null, timeMs: null, iterations: 2, phase: 'running', live: true, best: false });
     expect(summaryRows([fresh, C])[1].best).toBe(false);
+  });
+
+  it('shows the latest inference measurement: the speed-up at the largest batch timed, next to the MAC ratio', () => {
+    expect(summaryRows([A])[0].inference).toBeNull();
+    const timing = (medianMs: number, batch: number) => ({ samples: 3, medianMs, minMs: medianMs, maxMs: medianMs, q1Ms: medianMs, q3Ms: medianMs, imagesPerSec: (batch / medianMs) * 1000 });
+    const measured = (time: number, speedup128: number): InferenceEvent => ({
+      type: 'inference',
+      time,
+      backend: 'webgpu',
+      device: null,
+      denseSource: 'projected',
+      warmup: 1,
+      iterations: 3,
+      macsDense: 200,
+      macsCompact: 100,
+      paramsDense: 20,
+      paramsCompact: 10,
+      macRatio: 2,
+      paramRatio: 2,
+      splitRanks: [4, 8],
+      batches: [
+        { batch: 128, dense: timing(100 * speedup128, 128), compact: timing(100, 128), speedup: speedup128 },
+        { batch: 1, dense: timing(2, 1), compact: timing(2, 1), speedup: 1 },
+      ],
+    });
+    const events = [...syntheticRun({ iterations: 8, stepsPerEpoch: 4, interval: 4, compact: { testAccuracy: 0.6 }, end: 'finished' }), measured(1, 1.2), measured(2, 1.5)];
+    const [r] = summaryRows([{ ...A, state: replayEvents(events) }]);
+    expect(r.inference).toEqual({ batch: 128, speedup: 1.5, macRatio: 2, backend: 'webgpu' });
   });
 
   it('lastIteration is 0 for an empty state', () => {

@@ -1,3 +1,4 @@
+import { speedupVerdict } from '../../engine/infer/report';
 import type { Phase } from '../state/store';
 import { lastIteration } from './runs';
 import type { CompareRun } from './types';
@@ -24,6 +25,8 @@ export interface SummaryRow {
   /** Sum of the epochs' times (ms); null before the first epoch. */
   timeMs: number | null;
   iterations: number;
+  /** The compact model's measured inference speed-up over the dense one at the largest batch timed (the run's latest measurement), next to its MAC ratio. */
+  inference: { batch: number; speedup: number; macRatio: number; backend: string } | null;
   /** Highest accuracy among the runs (ties all count); only set when at least two runs have one. */
   best: boolean;
 }
@@ -48,6 +51,7 @@ export function summaryRows(runs: readonly CompareRun[]): SummaryRow[] {
       params: cost ? { value: compact ? cost.paramsCompact : cost.paramsDense, dense: cost.paramsDense, compact } : null,
       timeMs: s.epochs.length ? s.epochs.reduce((t, e) => t + e.epochMs, 0) : null,
       iterations: lastIteration(s),
+      inference: inferenceCell(s.inference),
       best: false,
     };
   });
@@ -57,4 +61,9 @@ export function summaryRows(runs: readonly CompareRun[]): SummaryRow[] {
     for (const r of rows) r.best = r.accuracy === top;
   }
   return rows;
+}
+
+function inferenceCell(e: CompareRun['state']['inference']): SummaryRow['inference'] {
+  const v = e ? speedupVerdict(e) : null;
+  return e && v ? { batch: v.batch, speedup: v.speedup, macRatio: v.macRatio, backend: e.backend } : null;
 }

@@ -23,6 +23,8 @@ function RunRow({
   selected,
   onToggle,
   onResume,
+  onMeasureSpeed,
+  canMeasureSpeed,
   runs,
 }: {
   run: RunRecord;
@@ -31,6 +33,8 @@ function RunRow({
   selected: boolean;
   onToggle: () => void;
   onResume: (id: string) => void;
+  onMeasureSpeed: (id: string) => void;
+  canMeasureSpeed: boolean;
   runs: Runs;
 }) {
   const [editing, setEditing] = useState(false);
@@ -79,6 +83,18 @@ function RunRow({
           <button type="button" className="small" onClick={() => void runs.exportOne(run.id)}>
             Export
           </button>
+          {run.hasModel && run.config ? (
+            <button
+              type="button"
+              className="small"
+              onClick={() => onMeasureSpeed(run.id)}
+              disabled={!canMeasureSpeed}
+              title="Time its compact model against the dense architecture on this backend"
+              data-testid="run-measure-speed"
+            >
+              Inference speed
+            </button>
+          ) : null}
           <button
             type="button"
             className="small danger"
@@ -104,6 +120,8 @@ export function RunsPanel({
   setSelected,
   onResume,
   onCompare,
+  onMeasureSpeed,
+  canMeasureSpeed,
 }: {
   runs: Runs;
   currentId: string | null;
@@ -112,6 +130,8 @@ export function RunsPanel({
   setSelected: (ids: string[]) => void;
   onResume: (id: string) => void;
   onCompare: () => void;
+  onMeasureSpeed: (id: string) => void;
+  canMeasureSpeed: boolean;
 }) {
   const toggle = (id: string) => setSelected(selected.includes(id) ? selected.filter((x) => x !== id) : [...selected, id]);
   const est = runs.usage?.estimate;
@@ -138,7 +158,7 @@ export function RunsPanel({
       ) : null}
       <ul className="run-list">
         {runs.runs.map((r) => (
-          <RunRow key={r.id} run={r} current={r.id === currentId} busy={busy} selected={selected.includes(r.id)} onToggle={() => toggle(r.id)} onResume={onResume} runs={runs} />
+          <RunRow key={r.id} run={r} current={r.id === currentId} busy={busy} selected={selected.includes(r.id)} onToggle={() => toggle(r.id)} onResume={onResume} onMeasureSpeed={onMeasureSpeed} canMeasureSpeed={canMeasureSpeed} runs={runs} />
         ))}
       </ul>
       <label className="file-button small">

@@ -1,7 +1,8 @@
 import 'fake-indexeddb/auto';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { parseRunConfig } from '../../engine/config';
-import type { EngineEvent } from '../../engine/events';
+import { strToU8, zipSync } from 'fflate';
+import type { EngineEvent, InferenceEvent } from '../../engine/events';
 import { RunStore } from '../../runs/store';
 import type { ServerListing } from '../../worker/protocol';
 import { ablationBatch } from '../state/ablations';
@@ -552,5 +553,110 @@ describe('RunSession: ablation batches', () => {
     expect(seen[3].name).toBe('No energy transfer · seed 12 · run of resnet8-tiny');
     expect(h.batchesDone[0]).toHaveLength(4);
     expect(h.loadedForms.at(-1)).toEqual(form);
+  });
+});
+
+const timing = (medianMs: number, batch: number) => ({ samples: 3, medianMs, minMs: medianMs, maxMs: medianMs, q1Ms: medianMs, q3Ms: medianMs, imagesPerSec: (batch / medianMs) * 1000 });
+const inferenceResult = (denseSource: 'projected' | 'architecture'): InferenceEvent => ({
+  type: 'inference',
+  time: 5,
+  backend: 'webgpu',
+  device: 'fake',
+  denseSource,
+  warmup: 2,
+  iterations: 10,
+  macsDense: 200,
+  macsCompact: 100,
+  paramsDense: 20,
+  paramsCompact: 10,
+  macRatio: 2,
+  paramRatio: 2,
+  splitRanks: [4],
+  batches: [{ batch: 128, dense: timing(20, 128), compact: timing(10, 128), speedup: 2 }],
+});
+
+const hardware = (w: FakeWorker) => {
+  const soft = w.initResult;
+  w.initResult = async () => ({ ...(await soft()), software: false, softwareName: null });
+};
+
+describe('RunSession: inference speed', () => {
+  it('on a GPU, measures the worker’s own models after a finished run, and records the result with the run', async () => {
+    const h = await setup();
+    h.prepare.next = hardware;
+    h.session.setBackend('webgpu'); // a fresh worker, on "hardware"
+    await vi.waitFor(() => expect(h.session.getSnapshot().backend).toMatchObject({ status: 'ready', info: { software: false } }));
+    const run = await startRun(h);
+    const id = h.session.getSnapshot().currentId!;
+    run.send([...msg(ev.step(1), ev.state('finished', 1)), { kind: 'exports', compact: true, projected: true }]);
+    run.end({ ended: 'finished' });
+    await vi.waitFor(() => expect(h.worker.benches).toHaveLength(1));
+    const bench = h.worker.benches[0];
+    expect(bench.req).toEqual({ compact: 'last', dense: 'last', batches: [1, 128], warmup: 2, iterations: 10 });
+    expect(h.session.getSnapshot().inference).toMatchObject({ runId: id, status: 'measuring' });
+    // No run starts while the worker measures.
+    expect(await h.session.start({ form: pageForm })).toBe(false);
+    bench.progress({ label: 'batch 1: timing 1 of 10', loaded: 3, total: 48 });
+    expect(h.session.getSnapshot().inference?.progress).toEqual({ label: 'batch 1: timing 1 of 10', loaded: 3, total: 48 });
+    const result = inferenceResult('projected');
+    bench.resolve(result);
+    await vi.waitFor(() => expect(h.session.getSnapshot().inference?.status).toBe('done'));
+    expect(h.session.getSnapshot().inference?.event).toEqual(result);
+    await vi.waitFor(async () => expect((await store.getEvents(id)).at(-1)).toEqual(result));
+    expect(h.run.inference).toEqual(result);
+    expect(h.session.log.length).toBe(h.run.eventCount);
+  });
+
+  it('on a software renderer waits for a click; a stored run is measured from its stored compact model against the dense architecture', async () => {
+    const h = await setup();
+    const run = await startRun(h);
+    const id = h.session.getSnapshot().currentId!;
+    run.send([...msg(ev.state('finished', 0)), { kind: 'exports', compact: true, projected: true }]);
+    run.end({ ended: 'finished' });
+    await vi.waitFor(() => expect(h.session.getSnapshot().busy).toBe(false));
+    expect(h.worker.benches).toHaveLength(0);
+
+    // Another run kept in this browser, with its compact model.
+    const other = await store.createRun({ name: 'stored', source: 'file', config: parseRunConfig({ model: 'resnet14-narrow' }) });
+    const modelJson = JSON.stringify({ format: 'graph-model', modelTopology: { node: [] }, weightsManifest: [{ paths: ['weights.bin'], weights: [] }] });
+    await store.putModel(other.id, zipSync({ 'model.json': strToU8(modelJson), 'weights.bin': new Uint8Array([1, 2, 3, 4]) }));
+    const measured = h.session.measureInference(other.id);
+    await vi.waitFor(() => expect(h.worker.benches).toHaveLength(1));
+    const req = h.worker.benches[0].req;
+    expect(req).toMatchObject({ dense: { architecture: 'resnet14-narrow' }, batches: [1, 128], warmup: 1, iterations: 3 });
+    expect(req.compact !== 'last' && req.compact.modelJson).toBe(modelJson);
+    expect(req.compact !== 'last' && [...req.compact.weights]).toEqual([1, 2, 3, 4]);
+    expect(h.session.getSnapshot().inference).toMatchObject({ runId: other.id, runName: 'stored', status: 'measuring' });
+    const result = inferenceResult('architecture');
+    h.worker.benches[0].resolve(result);
+    expect(await measured).toEqual(result);
+    expect(await store.getEvents(other.id)).toEqual([result]);
+    // Not the page's run: its charts are untouched.
+    expect(h.run.inference).toBeNull();
+
+    // The page's own run, on a click: the worker still holds its models.
+    void h.session.measureInference(id);
+    await vi.waitFor(() => expect(h.worker.benches).toHaveLength(2));
+    expect(h.worker.benches[1].req).toMatchObject({ compact: 'last', dense: 'last', warmup: 1, iterations: 3 });
+    h.session.cancelInference();
+    expect(h.worker.cancelledInference).toBe(1);
+    h.worker.benches[1].reject(new Error('the measurement was cancelled'));
+    await vi.waitFor(() => expect(h.session.getSnapshot().inference?.status).toBe('cancelled'));
+    expect(await h.session.start({ form: pageForm })).toBe(true);
+  });
+
+  it('says why when a run cannot be measured, and gives up a measurement whose worker was replaced', async () => {
+    const h = await setup();
+    const bare = await store.createRun({ name: 'no model', source: 'jsonl', config: parseRunConfig({ model: 'resnet8-tiny' }) });
+    expect(await h.session.measureInference(bare.id)).toBeNull();
+    expect(h.session.getSnapshot().inference).toMatchObject({ status: 'failed', message: '“no model” has no compact model stored' });
+    const withModel = await store.createRun({ name: 'm', source: 'file', config: parseRunConfig({ model: 'resnet8-tiny' }) });
+    await store.putModel(withModel.id, zipSync({ 'model.json': strToU8('{}'), 'weights.bin': new Uint8Array(4) }));
+    void h.session.measureInference(withModel.id);
+    await vi.waitFor(() => expect(h.worker.benches).toHaveLength(1));
+    h.worker.reportDeviceProblem('the GPU device was lost');
+    expect(h.session.getSnapshot().inference).toMatchObject({ status: 'failed', message: 'the worker was replaced during the measurement' });
+    await vi.waitFor(() => expect(h.session.getSnapshot().backend.status).toBe('ready'));
+    expect(await h.session.start({ form: pageForm })).toBe(true);
   });
 });

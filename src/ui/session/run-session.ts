@@ -1,9 +1,10 @@
 import { checkCheckpointBytes } from '../../engine/checkpoint';
 import { parseRunConfig, type LiveUpdate, type RunConfig, type RunConfigInput } from '../../engine/config';
-import type { EngineEvent } from '../../engine/events';
+import type { EngineEvent, InferenceEvent } from '../../engine/events';
 import type { LayerMatrixImages } from '../../engine/run/matrix-images';
+import { unpackModel } from '../../runs/file';
 import type { CheckpointMeta, RunStore } from '../../runs/store';
-import type { BackendInfo, BackendPreference, DataChoice, WorkerMessage } from '../../worker/protocol';
+import type { BackendInfo, BackendPreference, DataChoice, InferenceRequest, Progress, WorkerMessage } from '../../worker/protocol';
 import { ablationBatch, type AblationId } from '../state/ablations';
 import { EventLog } from '../state/eventlog';
 import { formFromConfig, liveDiff, presetById, toRunConfig, type FormState } from '../state/form';
@@ -35,7 +36,23 @@ export interface SessionState {
   /** Why the last live change could not be sent. */
   liveError: string | null;
   batch: BatchState | null;
+  /** The last inference-speed measurement of this page (of any stored run), going or done. */
+  inference: InferenceJob | null;
 }
+
+export interface InferenceJob {
+  runId: string;
+  runName: string;
+  status: 'measuring' | 'done' | 'failed' | 'cancelled';
+  progress: Progress | null;
+  event: InferenceEvent | null;
+  message: string | null;
+}
+
+/** Batch sizes timed: latency at 1, throughput at 128. */
+export const INFERENCE_BATCHES = [1, 128];
+/** Warm-up and timed calls per model and batch size: fewer on a software renderer, where one call can take seconds. */
+export const inferenceRepeats = (software: boolean) => (software ? { warmup: 1, iterations: 3 } : { warmup: 2, iterations: 10 });
 
 type Timer = ReturnType<typeof setTimeout>;
 
@@ -133,6 +150,7 @@ export class RunSession {
     diverged: false,
     liveError: null,
     batch: null,
+    inference: null,
   });
   private readonly runListeners = new Set<(a: RunAction) => void>();
   private readonly o: Required<Omit<RunSessionOptions, 'fetch'>> & Pick<RunSessionOptions, 'fetch'>;
@@ -149,6 +167,8 @@ export class RunSession {
   private form: FormState | null = null;
   private readonly reported = new ReportedConfig();
   private liveTimer: Timer | null = null;
+  /** The run whose models the worker holds (its last run ended in this worker and exported them). */
+  private workerModels: { runId: string; compact: boolean } | null = null;
 
   constructor(o: RunSessionOptions) {
     this.o = {
@@ -199,7 +219,7 @@ export class RunSession {
   }
 
   private isBusy(): boolean {
-    return this.state.get().busy || this.restart !== null;
+    return this.state.get().busy || this.restart !== null || this.state.get().inference?.status === 'measuring';
   }
 
   // ── lifetime ────────────────────────────────────────────────────────────────
@@ -236,6 +256,9 @@ export class RunSession {
     this.worker?.terminate();
     const w = this.o.createWorker();
     this.worker = w;
+    this.workerModels = null;
+    const job = this.state.get().inference;
+    if (job?.status === 'measuring') this.set({ inference: { ...job, status: 'failed', message: 'the worker was replaced during the measurement', progress: null } });
     this.set({ backend: { status: 'starting' } });
     const onDeviceProblem = w.proxy((message: string) => {
       if (this.worker === w) this.deviceProblem(message);
@@ -445,6 +468,7 @@ export class RunSession {
       return;
     }
     this.current = current;
+    this.workerModels = null;
     this.set({ busy: true, currentId: current.id });
     const running = w.api.startRun(
       { config, data: current.data, resume, updates: updates?.length ? updates : undefined, ...(initWeights && { initWeights }), ...(firstStepOnly && { firstStepOnly }) },
@@ -458,7 +482,10 @@ export class RunSession {
   private onMessages(current: Current, batch: WorkerMessage[]): void {
     if (this.current !== current) return; // a worker that was replaced
     const events: EngineEvent[] = [];
-    for (const m of batch) if (m.kind === 'event') events.push(m.event);
+    for (const m of batch) {
+      if (m.kind === 'event') events.push(m.event);
+      else if (m.kind === 'exports') this.workerModels = { runId: current.id, compact: m.compact };
+    }
     this.log.push(events);
     current.recorder.onMessages(batch);
     this.reported.observe(events);
@@ -490,6 +517,12 @@ export class RunSession {
       this.spawn();
     }
     this.runEnded({ id: current.id, ended: result.ended, batch: current.batch });
+    // On a GPU the measurement takes a second or two; on a software renderer minutes: there it waits for a click.
+    const backend = this.state.get().backend;
+    const hardware = backend.status === 'ready' && !backend.info.software;
+    if (result.ended === 'finished' && hardware && !current.batch && this.workerModels?.runId === current.id && this.workerModels.compact) {
+      void this.measureInference(current.id);
+    }
   }
 
   private async finishRecording(current: Current, ended: 'finished' | 'stopped' | 'error', message?: string): Promise<void> {
@@ -669,6 +702,74 @@ export class RunSession {
       this.loadForm(batch.base);
       if (batch.status === 'done') this.cb.onBatchDone?.(batch.runIds, batch.id);
     }
+  }
+
+  // ── inference speed ─────────────────────────────────────────────────────────
+
+  /**
+   * Times the dense and the compact model of a stored run on this page's backend and appends the
+   * inference event to the run's stored events (and to the page's run when it is the one shown). The
+   * worker's own models of its last run are used when it still holds them (the dense one is then the
+   * run's projected model); otherwise the stored compact model is compared with the dense architecture.
+   * Resolves with the event, or null when it could not be measured (the job says why).
+   */
+  async measureInference(runId: string, batches: number[] = INFERENCE_BATCHES): Promise<InferenceEvent | null> {
+    const st = this.store;
+    const w = this.worker;
+    const backend = this.state.get().backend;
+    if (!st || !w || backend.status !== 'ready' || this.isBusy()) return null;
+    const job: InferenceJob = { runId, runName: '', status: 'measuring', progress: null, event: null, message: null };
+    this.set({ inference: job });
+    const update = (patch: Partial<InferenceJob>) => {
+      if (this.state.get().inference?.runId === runId) this.set({ inference: { ...this.state.get().inference!, ...patch } });
+    };
+    let request: InferenceRequest;
+    try {
+      const record = await st.getRun(runId);
+      if (!record) throw new Error('that run is no longer stored');
+      update({ runName: record.name });
+      const config = record.config;
+      if (!config) throw new Error(`“${record.name}” has no settings stored, so its dense architecture is unknown`);
+      const repeats = inferenceRepeats(backend.info.software);
+      const own = this.workerModels?.runId === runId && this.workerModels.compact;
+      // Post-hoc and compact-from-scratch runs train the compact model itself: their "projected" export is not dense.
+      const projectedIsDense = !config.posthoc && !config.compactFromScratch;
+      if (own) {
+        request = { compact: 'last', dense: projectedIsDense ? 'last' : { architecture: config.model }, batches, ...repeats };
+      } else {
+        const zip = await st.getModel(runId);
+        if (!zip) throw new Error(`“${record.name}” has no compact model stored`);
+        const m = unpackModel(zip);
+        request = { compact: { modelJson: new TextDecoder().decode(m.modelJson), weights: m.weights }, dense: { architecture: config.model }, batches, ...repeats };
+      }
+    } catch (e) {
+      update({ status: 'failed', message: errorText(e) });
+      return null;
+    }
+    let event: InferenceEvent;
+    try {
+      event = await w.api.benchInference(request, w.proxy((p: Progress) => update({ progress: p })));
+    } catch (e) {
+      const message = errorText(e);
+      update({ status: /cancelled/.test(message) ? 'cancelled' : 'failed', message, progress: null });
+      return null;
+    }
+    update({ status: 'done', event, progress: null });
+    try {
+      await st.appendEvents(runId, [event]);
+    } catch (e) {
+      this.set({ storeError: `could not store the inference measurement: ${errorText(e)}` });
+    }
+    if (this.state.get().currentId === runId) {
+      this.log.push([event]);
+      this.emit({ type: 'messages', messages: [{ kind: 'event', event }], at: this.o.now() });
+    }
+    this.cb.onRunsChanged?.();
+    return event;
+  }
+
+  cancelInference(): void {
+    if (this.state.get().inference?.status === 'measuring') void this.worker?.api.cancelInference();
   }
 
   // ── downloads and diagnostics ───────────────────────────────────────────────

@@ -7,6 +7,7 @@ import type {
   EpochEvent,
   ErrorEvent,
   GradNormsEvent,
+  InferenceEvent,
   LayerInfo,
   LogEvent,
   ProjectionEvent,
@@ -73,6 +74,8 @@ export interface RunState {
   gradNorms: GradNormsEvent[];
   markers: Marker[];
   compact: CompactEvent | null;
+  /** The latest inference-speed measurement of the run's models. */
+  inference: InferenceEvent | null;
   errors: ErrorEvent[];
   logs: LogEvent[];
   released: { numTensors: number; numBytes: number } | null;
@@ -107,6 +110,7 @@ export function initialRunState(): RunState {
     gradNorms: [],
     markers: [],
     compact: null,
+    inference: null,
     errors: [],
     logs: [],
     released: null,
@@ -217,6 +221,9 @@ export function applyEvents(state: RunState, events: EngineEvent[], at: number):
         break;
       case 'compact':
         s.compact = e;
+        break;
+      case 'inference':
+        s.inference = e;
         break;
       case 'state':
         s.phase = e.state === 'running' ? (s.phase === 'stopping' ? 'stopping' : 'running') : e.state === 'paused' ? 'paused' : e.state;

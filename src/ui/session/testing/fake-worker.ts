@@ -1,7 +1,7 @@
 import { encodeCheckpoint } from '../../../engine/checkpoint';
 import { applyLiveUpdate, parseRunConfig, type LiveUpdate, type RunConfig, type RunConfigInput } from '../../../engine/config';
-import type { EngineEvent, LayerInfo } from '../../../engine/events';
-import type { BackendPreference, CheckpointReason, DataChoice, DataInfo, ModelDownload, Progress, WorkerMessage } from '../../../worker/protocol';
+import type { EngineEvent, InferenceEvent, LayerInfo } from '../../../engine/events';
+import type { BackendPreference, CheckpointReason, DataChoice, DataInfo, InferenceRequest, ModelDownload, Progress, WorkerMessage } from '../../../worker/protocol';
 import type { WorkerClient, WorkerRemote } from '../../worker-client';
 
 type Ended = { ended: 'finished' | 'stopped' | 'error'; message?: string };
@@ -43,6 +43,9 @@ export class FakeWorker implements WorkerClient {
     throw new Error('no files expected');
   };
   private deviceProblem: ((m: string) => void) | null = null;
+  /** benchInference calls: what was asked, and handles to answer as the worker would. */
+  readonly benches: { req: InferenceRequest; progress: (p: Progress) => void; resolve: (e: InferenceEvent) => void; reject: (e: Error) => void }[] = [];
+  cancelledInference = 0;
 
   /** As the worker does when its GPU device is lost. */
   reportDeviceProblem(message: string): void {
@@ -92,6 +95,8 @@ export class FakeWorker implements WorkerClient {
       this.calls.push(`downloadSafetensors ${which}`);
       return this.safetensors;
     },
+    benchInference: (req, onProgress) => new Promise<InferenceEvent>((resolve, reject) => void this.benches.push({ req, progress: onProgress, resolve, reject })),
+    cancelInference: async () => void this.cancelledInference++,
     diagnostics: async () => ({ numTensors: 0, numBytes: 0, cspViolations: [] }),
     simulateNaN: async () => 'conv',
     simulateDeviceLoss: async () => true,
