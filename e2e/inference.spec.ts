@@ -13,7 +13,7 @@ test.setTimeout(12 * 60_000);
 test('after a run, the inference panel times the dense and the compact model and shows the MAC ratio', async ({ page }) => {
   await page.goto(TINY);
   await expect(page.getByTestId('backend-name')).toHaveText('WebGPU', { timeout: 60_000 });
-  await page.getByRole('button', { name: 'Start' }).click();
+  await page.getByRole('button', { name: 'Start', exact: true }).click();
   await expect(page.getByTestId('run-phase')).toHaveText('finished', { timeout: 240_000 });
   await expect(page.getByTestId('compact-accuracy')).toHaveText(/^\d+\.\d\d%$/);
 
@@ -24,7 +24,7 @@ test('after a run, the inference panel times the dense and the compact model and
   await page.getByTestId('inference-measure').click();
   await expect(panel.getByTestId('inference-progress')).toBeVisible();
   // No run starts while the worker measures.
-  await expect(page.getByRole('button', { name: 'Start' })).toBeDisabled();
+  await expect(page.getByRole('button', { name: 'Start', exact: true })).toBeDisabled();
 
   const rows = panel.getByTestId('inference-row');
   await expect(rows).toHaveCount(2, { timeout: 8 * 60_000 });

@@ -56,7 +56,7 @@ test('a reload at an arbitrary moment loses at most 30 s of training: the charts
   // training time decides when checkpoints are taken. Long enough to outlast two of them.
   await page.goto('/?preset=quick&train=64&test=50&batch=16&lrpet=0&epochs=200');
   await expect(page.getByTestId('backend-name')).toHaveText('WebGPU', { timeout: 60_000 });
-  await page.getByRole('button', { name: 'Start' }).click();
+  await page.getByRole('button', { name: 'Start', exact: true }).click();
   // Every wait says what it is doing: the first step compiles the GPU kernels.
   await expect(page.getByTestId('run-activity')).toContainText('compiling GPU kernels', { timeout: 120_000 });
   await expect(page.getByTestId('iteration')).toHaveText(/[1-9]/, { timeout: 120_000 });

@@ -12,6 +12,8 @@ import { sampleEvents } from './testing/sample-events';
 const enc = (s: string) => new TextEncoder().encode(s);
 const events = sampleEvents(2, 3);
 const jsonl = toJsonLines(events);
+// Its size in the zip is in bytes (UTF-8: the events hold non-ASCII text such as '…' and 'σ')
+const jsonlBytes = strToU8(jsonl).length;
 const lines = jsonl.trimEnd().split('\n');
 const runJson = { format: 'lrpet-run', version: 1, name: 'r', createdAt: 1, status: 'finished', source: 'browser', batch: null, config: null, summary: {} };
 const modelJson = strToU8(JSON.stringify({ modelTopology: {}, weightsManifest: [{ paths: ['weights.bin'], weights: [] }] }));
@@ -77,8 +79,8 @@ const cases: [string, () => Uint8Array, RegExp][] = [
   ...[1, 2, 3, 4, 5, 6].map((seed): [string, () => Uint8Array, RegExp] => [`random bytes, seed ${seed}`, () => randomBytes(seed, 50 + seed * 997), /^not an LRPET run file: it holds binary data \(byte 0x[0-9a-f]{2} at offset \d+\)/]),
   ...[7, 8, 9].map((seed): [string, () => Uint8Array, RegExp] => [`PK header then random bytes, seed ${seed}`, () => new Uint8Array([0x50, 0x4b, 3, 4, ...randomBytes(seed, 3000)]), DAMAGED]),
   ...[0, 5, 40, 200].map((off): [string, () => Uint8Array, RegExp] => [`events.jsonl data flipped at +${off}`, () => flipped(good, eventsData + off), /^the run zip is damaged: zip entry 'events\.jsonl' (fails its CRC check|cannot be inflated|inflates to)/]),
-  ['declared size one byte too big', () => patched(good, central('events.jsonl', 24), jsonl.length + 1), /zip entry 'events\.jsonl' inflates to \d+ bytes, not the \d+ it declares/],
-  ['declared size one byte too small', () => patched(good, central('events.jsonl', 24), jsonl.length - 1), /zip entry 'events\.jsonl' inflates to more than the \d+ bytes it declares/],
+  ['declared size one byte too big', () => patched(good, central('events.jsonl', 24), jsonlBytes + 1), /zip entry 'events\.jsonl' inflates to \d+ bytes, not the \d+ it declares/],
+  ['declared size one byte too small', () => patched(good, central('events.jsonl', 24), jsonlBytes - 1), /zip entry 'events\.jsonl' inflates to more than the \d+ bytes it declares/],
   ['compressed size past the data', () => patched(good, central('events.jsonl', 20), 1_000_000), /zip entry 'events\.jsonl' runs past its end/],
   ['CRC wrong', () => patched(good, central('run.json', 16), 12345), /zip entry 'run\.json' fails its CRC check/],
   ['local header offset wrong', () => patched(good, central('run.json', 42), 7), /zip entry 'run\.json' has no valid local header/],

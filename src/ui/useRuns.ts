@@ -106,8 +106,16 @@ export function useRuns() {
           const warn = estimate ? storageWarning(estimate, incoming) : null;
           if (warn) failed.push(`${f.name}: ${warn}`);
           const of = files.length > 1 ? ` (${i + 1} of ${files.length})` : '';
-          const onProgress = Comlink.proxy((what: string) => setImportStatus({ ok: true, message: `importing ${f.name}${of}: ${what}…` }));
-          done.push((await api.importFile(f, onProgress)).name);
+          // Progress comes through its own message channel and may arrive after the answer: once the file is done, it is ignored.
+          let current = true;
+          const onProgress = Comlink.proxy((what: string) => {
+            if (current) setImportStatus({ ok: true, message: `importing ${f.name}${of}: ${what}…` });
+          });
+          try {
+            done.push((await api.importFile(f, onProgress)).name);
+          } finally {
+            current = false;
+          }
         } catch (e) {
           failed.push(`${f.name}: ${errorText(e)}`);
         }

@@ -79,10 +79,19 @@ function webgpuDevice(): GPUDevice | null {
   return (tf.backend() as unknown as { device?: GPUDevice }).device ?? null;
 }
 
+const lostMessage = (info: GPUDeviceLostInfo) => `the GPU device was lost (${info.reason || 'unknown reason'}${info.message ? `: ${info.message}` : ''})`;
+
+/** The lost-device message if the device is lost or is lost within a second; null otherwise. */
+async function deviceLostSoon(): Promise<string | null> {
+  const device = webgpuDevice();
+  if (!device) return null;
+  return Promise.race([device.lost.then(lostMessage), new Promise<null>((r) => setTimeout(() => r(null), 1000))]);
+}
+
 function watchDevice(onProblem: (message: string) => void): void {
   const device = webgpuDevice();
   if (!device) return;
-  void device.lost.then((info) => onProblem(`the GPU device was lost (${info.reason || 'unknown reason'}${info.message ? `: ${info.message}` : ''})`));
+  void device.lost.then((info) => onProblem(lostMessage(info)));
   device.addEventListener('uncapturederror', (e) => {
     const error = (e as GPUUncapturedErrorEvent).error;
     if (typeof GPUOutOfMemoryError !== 'undefined' && error instanceof GPUOutOfMemoryError) onProblem(`the GPU ran out of memory (${error.message})`);
@@ -199,6 +208,14 @@ const api: WorkerApi = {
     if (firstStepOnly) controls.step();
     try {
       const end = await controls.start();
+      // A lost device fails whatever GPU call comes next, often with a message that does not say so; the
+      // device's own promise says it, soon after. Reported in the answer, so the page cannot see the run
+      // end before it hears of the loss.
+      const lost = end.ended === 'error' ? await deviceLostSoon() : null;
+      if (lost) {
+        reportDeviceProblem(lost);
+        return { ...end, deviceProblem: lost };
+      }
       progress('preparing the downloads (exporting the models)');
       try {
         const exported = await controls.exportModels();

@@ -299,6 +299,25 @@ describe('RunSession: device problems and restarts', () => {
     expect(h.session.log.length).toBe(7);
   });
 
+  it('a run that ends in an error the worker traced to a lost device restarts from its checkpoint, whatever arrives first', async () => {
+    const h = await setup();
+    const run = await startRun(h);
+    const first = h.worker;
+    const id = h.session.getSnapshot().currentId!;
+    run.send([...msg(ev.step(1), ev.step(2)), checkpointMsg(2), ...msg(ev.step(3), ev.error('internal', 'Buffer was unmapped before mapping was resolved.'), ev.state('stopped', 3))]);
+    await vi.waitFor(() => expect(h.session.getSnapshot().lastCheckpoint?.iteration).toBe(2));
+    // The answer comes before the worker's separate report of the loss.
+    run.end({ ended: 'error', message: 'Buffer was unmapped before mapping was resolved.', deviceProblem: lost });
+    await vi.waitFor(() => expect(first.terminated).toBe(true));
+    first.reportDeviceProblem(lost);
+    await vi.waitFor(() => expect(h.workers).toHaveLength(2));
+    await vi.waitFor(() => expect(h.worker.runs).toHaveLength(1));
+    expect(h.worker.lastRun.req.resume).toEqual(checkpointBytes(2));
+    expect(h.session.getSnapshot()).toMatchObject({ busy: true, currentId: id });
+    expect(h.session.getSnapshot().notice).toContain('resumed from its checkpoint at iteration 2');
+    expect(h.run.phase).not.toBe('failed');
+  });
+
   it(`after ${MAX_RESTARTS} restarts of one run the page stops trying; the run stays resumable`, async () => {
     const h = await setup();
     await startRun(h);

@@ -4,7 +4,7 @@ import type { EngineEvent, InferenceEvent } from '../../engine/events';
 import type { LayerMatrixImages } from '../../engine/run/matrix-images';
 import { unpackModel } from '../../runs/file';
 import type { CheckpointMeta, RunStore } from '../../runs/store';
-import type { BackendInfo, BackendPreference, DataChoice, InferenceRequest, Progress, WorkerMessage } from '../../worker/protocol';
+import type { BackendInfo, BackendPreference, DataChoice, InferenceRequest, Progress, WorkerMessage, WorkerRunEnd } from '../../worker/protocol';
 import { ablationBatch, type AblationId } from '../state/ablations';
 import { EventLog } from '../state/eventlog';
 import { formFromConfig, liveDiff, presetById, toRunConfig, type FormState } from '../state/form';
@@ -494,8 +494,8 @@ export class RunSession {
   }
 
   /** After the worker answered startRun: the result is stored, then the next run of a batch may start. */
-  private async settle(current: Current, running: Promise<{ ended: 'finished' | 'stopped' | 'error'; message?: string }>): Promise<void> {
-    let result: { ended: 'finished' | 'stopped' | 'error'; message?: string };
+  private async settle(current: Current, running: Promise<WorkerRunEnd>): Promise<void> {
+    let result: WorkerRunEnd;
     let threw = false;
     try {
       result = await running;
@@ -504,6 +504,10 @@ export class RunSession {
       threw = true;
     }
     if (this.current !== current) return;
+    if (result.deviceProblem) {
+      this.deviceProblem(result.deviceProblem);
+      return;
+    }
     current.ended = true;
     this.clearLiveTimer();
     this.emit(threw ? { type: 'failed', message: result.message! } : { type: 'ended', ...result });
@@ -748,7 +752,11 @@ export class RunSession {
     }
     let event: InferenceEvent;
     try {
-      event = await w.api.benchInference(request, w.proxy((p: Progress) => update({ progress: p })));
+      // Progress comes through its own message channel and may arrive after the answer: only while measuring.
+      const onProgress = (p: Progress) => {
+        if (this.state.get().inference?.status === 'measuring') update({ progress: p });
+      };
+      event = await w.api.benchInference(request, w.proxy(onProgress));
     } catch (e) {
       const message = errorText(e);
       update({ status: /cancelled/.test(message) ? 'cancelled' : 'failed', message, progress: null });

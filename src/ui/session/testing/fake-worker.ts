@@ -1,10 +1,10 @@
 import { encodeCheckpoint } from '../../../engine/checkpoint';
 import { applyLiveUpdate, parseRunConfig, type LiveUpdate, type RunConfig, type RunConfigInput } from '../../../engine/config';
 import type { EngineEvent, InferenceEvent, LayerInfo } from '../../../engine/events';
-import type { BackendPreference, CheckpointReason, DataChoice, DataInfo, InferenceRequest, ModelDownload, Progress, WorkerMessage } from '../../../worker/protocol';
+import type { BackendPreference, CheckpointReason, DataChoice, DataInfo, InferenceRequest, ModelDownload, Progress, WorkerMessage, WorkerRunEnd } from '../../../worker/protocol';
 import type { WorkerClient, WorkerRemote } from '../../worker-client';
 
-type Ended = { ended: 'finished' | 'stopped' | 'error'; message?: string };
+type Ended = WorkerRunEnd;
 
 /** One startRun call: what the page asked for, and handles to answer it as the worker would. */
 export interface FakeRun {
@@ -115,7 +115,7 @@ export const ev = {
   step: (iteration: number, lr = 0.05): EngineEvent => ({ type: 'step', time: 1, iteration, epoch: 0, loss: 2, accuracy: 0.1, lr, imagesPerSec: 10, stepMs: 100, numTensors: 40 }),
   /** The engine's answer to a live update, with the settings after it. */
   configChange: (before: RunConfig, changes: LiveUpdate, iteration = 1): EngineEvent => ({ type: 'configChange', time: 1, iteration, epoch: 0, changes, config: applyLiveUpdate(before, changes), layers }),
-  error: (code: 'nan' | 'exploding' | 'device' | 'config', message: string, iteration = 1): EngineEvent => ({ type: 'error', time: 1, code, message, iteration, epoch: 0 }),
+  error: (code: 'nan' | 'exploding' | 'device' | 'config' | 'internal', message: string, iteration = 1): EngineEvent => ({ type: 'error', time: 1, code, message, iteration, epoch: 0 }),
 };
 
 export const msg = (...events: EngineEvent[]): WorkerMessage[] => events.map((event) => ({ kind: 'event', event }));
