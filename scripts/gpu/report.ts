@@ -9,8 +9,10 @@
  *       One `lrpet train --log` file → its summary as JSON on stdout (images/s, projection, test and
  *       compact-build times, tensors and GPU bytes at the start and the end).
  *   report.ts --plan-accuracy --work DIR --model resnet20 --budget S --train N --test N --max-epochs E
- *       How many epochs of the accuracy run fit S seconds of the engine, from DIR/engine-MODEL.jsonl's
- *       speeds; prints the number and writes DIR/accuracy-plan.json.
+ *             [--speed-model M] [--epochs N] [--prune P --batch B --schedule K (recorded)]
+ *       How many epochs of the accuracy run fit S seconds of the engine, from the speeds of
+ *       DIR/engine-M.jsonl (M: --speed-model, default --model); prints the number and writes
+ *       DIR/accuracy-plan.json. --epochs N sets the number instead (the plan says so).
  *
  * DIR's files: env.json, stages.jsonl, engine-<model>.jsonl, engine-profile.json, bench-gpu.json,
  * bench-gpu-extra.json, bench-gpu-memory.json, pytorch-bench.json, accuracy-plan.json,
@@ -29,6 +31,8 @@ const { values } = parseArgs({
     'summarise-log': { type: 'string' },
     'plan-accuracy': { type: 'boolean', default: false },
     model: { type: 'string', default: 'resnet20' },
+    'speed-model': { type: 'string' },
+    epochs: { type: 'string' },
     prune: { type: 'string', default: '0.5' },
     batch: { type: 'string', default: '128' },
     schedule: { type: 'string', default: 'step' },
@@ -109,7 +113,8 @@ function report(work: string, out: string): void {
 function plan(work: string): void {
   if (values.budget === undefined) throw new Error('--plan-accuracy needs --budget SECONDS');
   const o = { budgetSeconds: Number(values.budget), trainImages: Number(values.train), testImages: Number(values.test), maxEpochs: Number(values['max-epochs']) };
-  const p = planAccuracy(readLog(join(work, `engine-${values.model}.jsonl`)), o);
+  const planned = planAccuracy(readLog(join(work, `engine-${values['speed-model'] ?? values.model}.jsonl`)), o);
+  const p = values.epochs === undefined ? planned : { epochs: Number(values.epochs), reason: `${values.epochs} epochs set by hand (the planner said: ${planned.reason})` };
   const full: AccuracyPlan = { ...p, model: values.model, prune: Number(values.prune), trainImages: o.trainImages, testImages: o.testImages, batch: Number(values.batch), schedule: values.schedule };
   writeFileSync(join(work, 'accuracy-plan.json'), `${JSON.stringify(full, null, 2)}\n`);
   process.stderr.write(`accuracy plan: ${p.reason}\n`);

@@ -391,7 +391,8 @@ export function renderMarkdown(r: Results): string {
   ];
   if (software) lines.push('**SOFTWARE WebGPU adapter (no GPU): these are CPU-emulation numbers, not GPU performance.**', '');
   const facts: [string, unknown][] = [
-    ['WebGPU', r.profile?.meta?.note ?? r.bench?.meta?.note],
+    // The scripts load tfjs with stock kernels and pick theirs per part: the note's kernel mode says nothing.
+    ['WebGPU', String(r.profile?.meta?.note ?? r.bench?.meta?.note ?? '').replace(/, (stock|fast) kernels$/, '')],
     ['tfjs', r.bench?.meta?.tfjs],
     ['driver', env.driver],
     ['PyTorch', r.torch?.meta ? `${r.torch.meta.torch} (CUDA ${r.torch.meta.cuda ?? 'none'}, cuDNN ${r.torch.meta.cudnn ?? 'none'}) on ${r.torch.meta.device}` : undefined],
