@@ -8,7 +8,7 @@
 # Stages, most important first, each under its own timeout (and all before DEADLINE seconds: a stage
 # that would end later is shortened or skipped, and says so):
 #   1. the engine itself: `lrpet train` ResNet-20 and ResNet-56, batch 128, real CIFAR-10, LRPET on,
-#      a projection every 100 steps, for up to ENGINE_SECONDS of training; its event log is
+#      a projection and a test every 100 steps, up to 300 steps as time allows; its event log is
 #      summarised (images/s of the steps, a projection's time, a test's, building the compact model,
 #      tensors and GPU bytes at the start and the end)                        → engine-<model>.jsonl
 #   2. where one engine training step spends its GPU time (tf.profile, timestamp queries)
@@ -30,14 +30,15 @@
 #   QUICK=1 (tiny sizes: a dry run on software WebGPU)  SETUP [.gpu/device-setup.sh]  PYTHON [python3]
 #   DEADLINE [390]: seconds from the start by which every stage has ended; the device call's timeout_s
 #     should be at least DEADLINE + 45
-#   ENGINE_MODELS [resnet20,resnet56]  ENGINE_BATCH [128]  ENGINE_TRAIN [20000]  ENGINE_TEST [10000]
-#   ENGINE_EPOCHS [2]  ENGINE_INTERVAL [100]  ENGINE_PRUNE [0.57]  ENGINE_KERNELS [fast]
-#   ENGINE_TIMEOUTS [60,70] (per model)  ENGINE_FINISH [20]: seconds kept for the end of a run (the last
+#   ENGINE_MODELS [resnet20,resnet56]  ENGINE_BATCH [128]  ENGINE_TRAIN [12800: 100 steps an epoch, so
+#     each projection is followed by a test]  ENGINE_TEST [10000]  ENGINE_EPOCHS [3]  ENGINE_INTERVAL [100]
+#   ENGINE_PRUNE [0.57]  ENGINE_KERNELS [fast]
+#   ENGINE_TIMEOUTS [65,75] (per model)  ENGINE_FINISH [25]: seconds kept for the end of a run (the last
 #     projection, two tests, the compact model); training gets the rest (--max-seconds)
 #   PROFILE_MODELS [resnet20,resnet56]  PROFILE_MODES [fast]  PROFILE_TIMEOUT [40]
 #   KERNEL_MODELS [resnet20,resnet56]  STEP_MODELS [resnet20,resnet56]  BATCHES [128]  MODES [stock,fast]
-#   KERNEL_TIMEOUT [60]  TUNING ['{}'] (our kernels' launch heuristics, see KernelTuning)
-#   TORCH_MODELS [resnet20,resnet56]  TORCH_TIMEOUT [35]
+#   KERNEL_TIMEOUT [55]  TUNING ['{}'] (our kernels' launch heuristics, see KernelTuning)
+#   TORCH_MODELS [resnet20,resnet56]  TORCH_TIMEOUT [30]
 #   ACCURACY [1]  ACC_MODEL [resnet20]  ACC_PRUNE [0.5]  ACC_BATCH [128]  ACC_TRAIN [20000]
 #   ACC_TEST [10000]  ACC_SCHEDULE [step]  ACC_MAX_EPOCHS [30]  ACC_EPOCHS (set the epochs, no planning)
 #   ACC_ENGINE_SECONDS [50]  ACC_TORCH_TIMEOUT [30]
@@ -68,14 +69,14 @@ fi
 DEADLINE=${DEADLINE:-390}
 ENGINE_MODELS=${ENGINE_MODELS:-resnet20,resnet56}
 ENGINE_BATCH=${ENGINE_BATCH:-128}
-ENGINE_TRAIN=${ENGINE_TRAIN:-20000}
+ENGINE_TRAIN=${ENGINE_TRAIN:-12800}
 ENGINE_TEST=${ENGINE_TEST:-10000}
-ENGINE_EPOCHS=${ENGINE_EPOCHS:-2}
+ENGINE_EPOCHS=${ENGINE_EPOCHS:-3}
 ENGINE_INTERVAL=${ENGINE_INTERVAL:-100}
 ENGINE_PRUNE=${ENGINE_PRUNE:-0.57}
 ENGINE_KERNELS=${ENGINE_KERNELS:-fast}
-ENGINE_TIMEOUTS=${ENGINE_TIMEOUTS:-60,70}
-ENGINE_FINISH=${ENGINE_FINISH:-20}
+ENGINE_TIMEOUTS=${ENGINE_TIMEOUTS:-65,75}
+ENGINE_FINISH=${ENGINE_FINISH:-25}
 PROFILE_MODELS=${PROFILE_MODELS:-resnet20,resnet56}
 PROFILE_MODES=${PROFILE_MODES:-fast}
 PROFILE_BATCH=${PROFILE_BATCH:-$ENGINE_BATCH}
@@ -86,10 +87,10 @@ STEP_MODELS=${STEP_MODELS:-resnet20,resnet56}
 BATCHES=${BATCHES:-128}
 MODES=${MODES:-stock,fast}
 KERNEL_BATCH=${KERNEL_BATCH:-$([ "$QUICK" = 1 ] && echo 2 || echo 128)}
-KERNEL_TIMEOUT=${KERNEL_TIMEOUT:-60}
+KERNEL_TIMEOUT=${KERNEL_TIMEOUT:-55}
 TUNING=${TUNING:-'{}'}
 TORCH_MODELS=${TORCH_MODELS:-resnet20,resnet56}
-TORCH_TIMEOUT=${TORCH_TIMEOUT:-35}
+TORCH_TIMEOUT=${TORCH_TIMEOUT:-30}
 ACCURACY=${ACCURACY:-1}
 ACC_MODEL=${ACC_MODEL:-resnet20}
 ACC_PRUNE=${ACC_PRUNE:-0.5}

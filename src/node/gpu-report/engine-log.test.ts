@@ -45,7 +45,7 @@ describe('summariseEngineLog', () => {
     expect(parsed.truncatedLines).toBe(1);
     expect(parsed.events).toHaveLength(7);
     const s = summariseEngineLog(parsed);
-    expect(s).toMatchObject({ ended: 'running', compact: null, compactBuildMs: null, evaluations: [] });
+    expect(s).toMatchObject({ ended: null, compact: null, compactBuildMs: null, evaluations: [] });
     expect(s.steps.count).toBe(3);
   });
 

@@ -82,7 +82,7 @@ export interface EngineLogSummary {
   trainSize: number | null;
   testSize: number | null;
   stepsPerEpoch: number | null;
-  /** How the run ended: the last state event ('finished', 'stopped'), or null when the log has none (killed). */
+  /** How the run ended: 'finished' or 'stopped' (the last state event), or null when it has no end (killed). */
   ended: string | null;
   errors: string[];
   truncatedLines: number;
@@ -183,7 +183,7 @@ export function summariseEngineLog(log: ParsedLog): EngineLogSummary {
     trainSize: start?.trainSize ?? null,
     testSize,
     stepsPerEpoch: start?.stepsPerEpoch ?? null,
-    ended: states.length ? states[states.length - 1].state : null,
+    ended: ended(states.at(-1)?.state),
     errors: events.flatMap((e) => (e.type === 'error' ? [`${e.code}: ${e.message}`] : [])),
     truncatedLines: log.truncatedLines,
     steps: {
@@ -218,6 +218,8 @@ export function summariseEngineLog(log: ParsedLog): EngineLogSummary {
     wallMs: start && events.length ? events[events.length - 1].time - start.time : null,
   };
 }
+
+const ended = (state: string | undefined): string | null => (state === 'finished' || state === 'stopped' ? state : null);
 
 function timed(what: TimedEvaluation['what'], iteration: number, ms: number, images: number | null): TimedEvaluation {
   return { what, iteration, ms, images: images ?? 0, imagesPerSec: images && ms > 0 ? (images / ms) * 1000 : NaN };

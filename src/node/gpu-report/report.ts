@@ -225,7 +225,7 @@ function engineSection(r: Results): string[] {
         `${sig(s.projections.ms.median)} (${s.projections.count})`,
         `${sig(s.evaluation.ms)} (${fmt(s.evaluation.images)}, ${sig(s.evaluation.imagesPerSec)})`,
         sig(s.compactBuildMs),
-        `${s.ended ?? 'no end state (killed?)'}${s.errors.length ? `; ${s.errors.join('; ')}` : ''}`,
+        `${s.ended ?? '**cut off** (no end state)'}${s.errors.length ? `; ${s.errors.join('; ')}` : ''}`,
       ]),
     ),
     '',
