@@ -40,15 +40,17 @@ describe('step(): one training iteration, then paused (WebGPU through Dawn, synt
     run.step(); // before start(): the first step is a single one
     const done = run.start();
     await pausedAfter(log, 0);
-    expect(log.since(0)).toEqual(['runStart', 'state:running', 'step:1', 'state:paused']);
+    // The first step announces itself (it compiles the GPU kernels).
+    expect(log.since(0)).toEqual(['runStart', 'state:running', 'activity', 'step:1', 'state:paused']);
 
     // Iteration 1 → 2: a projection is due after it.
     let mark = log.events.length;
     run.step();
     await pausedAfter(log, mark);
-    expect(log.since(mark)).toEqual(['state:running', 'step:2', 'projection:2', 'state:paused']);
+    // The step before a projection records its gradient norms.
+    expect(log.since(mark)).toEqual(['state:running', 'step:2', 'gradNorms', 'projection:2', 'state:paused']);
     await new Promise((r) => setTimeout(r, 1000));
-    expect(log.events.length).toBe(mark + 4);
+    expect(log.events.length).toBe(mark + 5);
     const checkpoint = await run.checkpoint();
     expect(checkpoint.iteration).toBe(2);
 
@@ -66,11 +68,12 @@ describe('step(): one training iteration, then paused (WebGPU through Dawn, synt
     mark = log.events.length;
     run.step();
     await pausedAfter(log, mark);
-    expect(log.since(mark)).toEqual(['state:running', 'step:3', 'state:paused']);
+    // The step after a projection records its gradient norms too.
+    expect(log.since(mark)).toEqual(['state:running', 'step:3', 'gradNorms', 'state:paused']);
     mark = log.events.length;
     run.step();
     await pausedAfter(log, mark);
-    expect(log.since(mark)).toEqual(['state:running', 'step:4', 'projection:4', 'epoch', 'state:paused']);
+    expect(log.since(mark)).toEqual(['state:running', 'step:4', 'gradNorms', 'activity', 'projection:4', 'epoch', 'state:paused']);
     expect(log.of('epoch')[0]).toMatchObject({ epoch: 0, iteration: 4, afterProjection: true });
 
     // resume() trains on (no single steps any more); stop() ends the run.

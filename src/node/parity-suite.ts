@@ -45,6 +45,8 @@ export interface ParityCase {
   energyTransfer: boolean;
   bnRectification: boolean;
   beta: number;
+  /** Which parameters weight decay applies to (both sides); default 'all', the engine's default. */
+  weightDecayScope?: 'all' | 'kernels';
   /** Also compare the projected and compact models' logits with PyTorch's. */
   logits?: boolean;
   /** Also judge deliberately wrong references, which the criterion must reject. */
@@ -53,7 +55,7 @@ export interface ParityCase {
 
 export const CASES: ParityCase[] = [
   { name: 'resnet8-tiny, energy transfer, BN rectification', model: 'resnet8-tiny', lr: 0.05, weightDecay: 5e-3, energyTransfer: true, bnRectification: true, beta: 0, logits: true, deviations: true },
-  { name: 'resnet8-tiny, no energy transfer', model: 'resnet8-tiny', lr: 0.05, weightDecay: 5e-3, energyTransfer: false, bnRectification: true, beta: 0 },
+  { name: 'resnet8-tiny, no energy transfer, weight decay on kernels only', model: 'resnet8-tiny', lr: 0.05, weightDecay: 5e-3, weightDecayScope: 'kernels', energyTransfer: false, bnRectification: true, beta: 0 },
   { name: 'resnet8-tiny, no BN rectification, β = 0.3', model: 'resnet8-tiny', lr: 0.05, weightDecay: 5e-3, energyTransfer: true, bnRectification: false, beta: 0.3, logits: true },
   { name: 'vgg-tiny, energy transfer, BN rectification', model: 'vgg-tiny', lr: 0.05, weightDecay: 5e-3, energyTransfer: true, bnRectification: true, beta: 0, logits: true },
   { name: 'vgg-tiny, no energy transfer, no BN rectification, β = 0.3', model: 'vgg-tiny', lr: 0.05, weightDecay: 5e-3, energyTransfer: false, bnRectification: false, beta: 0.3 },
@@ -116,9 +118,9 @@ function reference(c: ParityCase, tag: string, overrides: Partial<ReferenceConfi
     lr: c.lr,
     momentum: 0.9,
     weight_decay: c.weightDecay,
-    // As the engine by default (the official code's optimiser): weight decay on every parameter, a hard
-    // cut before the compact model after soft projections, full-rank layers left alone.
-    wd_scope: 'all',
+    // As the engine by default (the official code's optimiser): weight decay on every parameter unless the
+    // case says otherwise, a hard cut before the compact model after soft projections, full-rank layers left alone.
+    wd_scope: c.weightDecayScope ?? 'all',
     final_hard_projection: true,
     skip_full_rank: true,
     prune: PRUNE,
@@ -144,6 +146,7 @@ function engineConfig(c: ParityCase): RunConfigInput {
     lr: c.lr,
     momentum: 0.9,
     weightDecay: c.weightDecay,
+    weightDecayScope: c.weightDecayScope ?? 'all',
     schedule: { kind: 'constant' },
     augment: false,
     lrpet: { prune: PRUNE, interval: INTERVAL, energyTransfer: c.energyTransfer, beta: c.beta, bnRectification: c.bnRectification },
@@ -186,7 +189,7 @@ async function checkCase(c: ParityCase, backend: string): Promise<void> {
     const wrong: [string, Partial<ReferenceConfig>][] = [
       ['energy transfer off in the reference only', { energy_transfer: !c.energyTransfer }],
       ['BN ε = 1e-3 in the reference only', { bn_eps: 1e-3 }],
-      ['weight decay on kernels only in the reference only', { wd_scope: 'kernels' }],
+      ['weight decay on the other parameters too or not in the reference only', { wd_scope: (c.weightDecayScope ?? 'all') === 'all' ? 'kernels' : 'all' }],
     ];
     for (const [what, overrides] of wrong) {
       const bad = reference(c, `${tag}-wrong`, overrides);

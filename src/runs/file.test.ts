@@ -99,7 +99,7 @@ describe('JSON-lines logs', () => {
     expect(parsed.status).toBe('finished');
     expect(parsed.config).toMatchObject({ model: 'vgg-tiny', epochs: 2, batchSize: 2 });
     expect(parsed.events).toEqual(raw);
-    expect(new Set(parsed.events.map((e) => e.type))).toEqual(new Set(['runStart', 'state', 'step', 'gradNorms', 'projection', 'epoch', 'compact']));
+    expect(new Set(parsed.events.map((e) => e.type))).toEqual(new Set(['runStart', 'state', 'activity', 'step', 'gradNorms', 'projection', 'epoch', 'compact']));
     const rec = await importRun(store, parsed);
     const compact = raw.find((e) => e.type === 'compact');
     expect(rec).toMatchObject({ source: 'jsonl', status: 'finished', backend: 'cpu', eventCount: raw.length });

@@ -39,6 +39,7 @@ export function sampleEvents(epochs = 3, stepsPerEpoch = 4, t0 = 1_700_000_000_0
       t += 100;
       out.push({ type: 'step', time: t, iteration: it, epoch: ep, loss: 2.3 / it, accuracy: Math.min(1, it / 20), lr: 0.1, imagesPerSec: 80, stepMs: 100, numTensors: 40 });
     }
+    if (ep === 0) out.push({ type: 'activity', time: t, activity: 'evaluating', message: 'testing the projected model on 16 images…' });
     out.push({ type: 'gradNorms', time: t, iteration: it, epoch: ep, reasons: ['sample', 'beforeProjection'], grad: [0.52, 0.31], ratio: [0.12, 0.075] });
     out.push({
       type: 'projection',

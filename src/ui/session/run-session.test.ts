@@ -588,7 +588,7 @@ describe('RunSession: inference speed', () => {
     await vi.waitFor(() => expect(h.session.getSnapshot().backend).toMatchObject({ status: 'ready', info: { software: false } }));
     const run = await startRun(h);
     const id = h.session.getSnapshot().currentId!;
-    run.send([...msg(ev.step(1), ev.state('finished', 1)), { kind: 'exports', compact: true, projected: true }]);
+    run.send([...msg(ev.step(1), ev.state('finished', 1)), { kind: 'exports', compact: true, projected: true, pytorch: { compact: true, projected: true } }]);
     run.end({ ended: 'finished' });
     await vi.waitFor(() => expect(h.worker.benches).toHaveLength(1));
     const bench = h.worker.benches[0];
@@ -611,7 +611,7 @@ describe('RunSession: inference speed', () => {
     const h = await setup();
     const run = await startRun(h);
     const id = h.session.getSnapshot().currentId!;
-    run.send([...msg(ev.state('finished', 0)), { kind: 'exports', compact: true, projected: true }]);
+    run.send([...msg(ev.state('finished', 0)), { kind: 'exports', compact: true, projected: true, pytorch: { compact: true, projected: true } }]);
     run.end({ ended: 'finished' });
     await vi.waitFor(() => expect(h.session.getSnapshot().busy).toBe(false));
     expect(h.worker.benches).toHaveLength(0);
