@@ -27,6 +27,8 @@
 # device-run.log has the whole console output: 4 files, whatever happens.
 #
 # Everything is overridable through the environment (defaults in brackets):
+#   STAGES [engine,profile,kernels,pytorch,accuracy]: the stages to run (e.g. STAGES=accuracy
+#     ACC_EPOCHS=4 for a second call with the time left)
 #   QUICK=1 (tiny sizes: a dry run on software WebGPU)  SETUP [.gpu/device-setup.sh]  PYTHON [python3]
 #   DEADLINE [390]: seconds from the start by which every stage has ended; the device call's timeout_s
 #     should be at least DEADLINE + 45
@@ -53,6 +55,7 @@ LOG="$OUT/device-run.log"
 : > "$LOG"
 
 QUICK=${QUICK:-0}
+STAGES=${STAGES:-engine,profile,kernels,pytorch,accuracy}
 PYTHON=${PYTHON:-python3}
 SETUP=${SETUP:-.gpu/device-setup.sh}
 if [ "$QUICK" = 1 ]; then
@@ -153,6 +156,8 @@ run_stage() {
   return "$rc"
 }
 
+wants() { [[ ",$STAGES," == *",$1,"* ]]; }
+
 skip() { # name why
   say "$1: SKIPPED ($2)"
   record "$1" skipped null 0 "$2"
@@ -188,6 +193,7 @@ IFS=, read -r -a timeouts <<< "$ENGINE_TIMEOUTS"
 for m in ${ENGINE_MODELS//,/ }; do
   t=${timeouts[$i]:-${timeouts[-1]}}
   i=$((i + 1))
+  if ! wants engine; then skip "engine $m" "not in STAGES"; continue; fi
   if [ -z "$data" ]; then skip "engine $m" "no CIFAR-10 data"; continue; fi
   local lim
   lim=$(limit_for "$t")
@@ -201,19 +207,21 @@ done
 # 2. Profile of one engine step.
 local source=(--synthetic)
 [ -n "$data" ] && source=(--data "$data")
-run_stage "profile" "$(limit_for "$PROFILE_TIMEOUT")" node .gpubundle/engine-profile.mjs --models "$PROFILE_MODELS" --batch "$PROFILE_BATCH" \
+wants profile && run_stage "profile" "$(limit_for "$PROFILE_TIMEOUT")" node .gpubundle/engine-profile.mjs --models "$PROFILE_MODELS" --batch "$PROFILE_BATCH" \
   --modes "$PROFILE_MODES" --warmup "$PROFILE_WARMUP" --prune "$ENGINE_PRUNE" "${source[@]}" --out "$WORK/engine-profile.json"
 
 # 3. Kernel table and the benchmark model's images/s.
-run_stage "kernels" "$(limit_for "$KERNEL_TIMEOUT")" node .gpubundle/gpu-bench.mjs --models "$KERNEL_MODELS" --step-models "$STEP_MODELS" \
+wants kernels && run_stage "kernels" "$(limit_for "$KERNEL_TIMEOUT")" node .gpubundle/gpu-bench.mjs --models "$KERNEL_MODELS" --step-models "$STEP_MODELS" \
   --batches "$BATCHES" --modes "$MODES" "${BENCH_SIZES[@]}" --tuning "$TUNING" --out "$WORK/bench-gpu.json"
 
 # 4. PyTorch.
-run_stage "pytorch" "$(limit_for "$TORCH_TIMEOUT")" "$PYTHON" scripts/gpu/pytorch_bench.py --models "$TORCH_MODELS" --batches "$BATCHES" \
+wants pytorch && run_stage "pytorch" "$(limit_for "$TORCH_TIMEOUT")" "$PYTHON" scripts/gpu/pytorch_bench.py --models "$TORCH_MODELS" --batches "$BATCHES" \
   "${TORCH_SIZES[@]}" --out "$WORK/pytorch-bench.json"
 
 # 5. Accuracy, engine and PyTorch, the same epochs and schedule.
-if [ "$ACCURACY" != 1 ]; then
+if ! wants accuracy; then
+  :
+elif [ "$ACCURACY" != 1 ]; then
   skip "accuracy" "ACCURACY=$ACCURACY"
 elif [ -z "$data" ]; then
   skip "accuracy" "no CIFAR-10 data"
