@@ -12,7 +12,10 @@ Mirrors bench/gpu-model.ts one-to-one:
     fp32); --tf32 turns PyTorch's default TF32 convs back on. NCHW unless --channels-last.
 
 Usage: python3 scripts/gpu/pytorch_bench.py [--models resnet20,resnet56,vgg16] [--batches 128,512]
-         [--warmup 5] [--iters 50] [--max-seconds 10] [--tf32] [--channels-last] [--out pytorch-bench.json]
+         [--warmup 5] [--iters 50] [--max-seconds 10] [--tf32] [--channels-last] [--device auto|cuda|cpu]
+         [--out pytorch-bench.json]
+--device auto uses CUDA when there is one, else the CPU (a dry run's fallback: the JSON and the table
+then say 'cpu', and the numbers are no GPU's).
 """
 import argparse
 import json
@@ -103,6 +106,7 @@ def main():
     ap.add_argument('--lr', type=float, default=0.02)
     ap.add_argument('--tf32', action='store_true', help="allow TF32 (PyTorch's default for cuDNN convs)")
     ap.add_argument('--channels-last', action='store_true')
+    ap.add_argument('--device', default='auto', choices=['auto', 'cuda', 'cpu'])
     ap.add_argument('--out', default='pytorch-bench.json')
     a = ap.parse_args()
 
@@ -110,19 +114,23 @@ def main():
     import torch.nn as nn
     import torch.nn.functional as F
 
-    if not torch.cuda.is_available():
+    cuda = torch.cuda.is_available() and a.device != 'cpu'
+    if a.device == 'cuda' and not cuda:
         print('pytorch_bench: CUDA is not available', file=sys.stderr)
         sys.exit(2)
+    if not cuda:
+        print('pytorch_bench: NO CUDA, timing on the CPU (a dry run; these are not GPU numbers)', file=sys.stderr)
     torch.backends.cudnn.benchmark = True
     torch.backends.cudnn.allow_tf32 = a.tf32
     torch.backends.cuda.matmul.allow_tf32 = a.tf32
-    dev = torch.device('cuda')
+    dev = torch.device('cuda' if cuda else 'cpu')
+    sync = torch.cuda.synchronize if cuda else (lambda: None)
     fmt = torch.channels_last if a.channels_last else torch.contiguous_format
     meta = {
         'torch': torch.__version__,
         'cuda': torch.version.cuda,
-        'cudnn': torch.backends.cudnn.version(),
-        'device': torch.cuda.get_device_name(0),
+        'cudnn': torch.backends.cudnn.version() if cuda else None,
+        'device': torch.cuda.get_device_name(0) if cuda else 'cpu',
         'tf32': a.tf32,
         'channels_last': a.channels_last,
         'args': vars(a),
@@ -130,6 +138,10 @@ def main():
     print(f"# PyTorch {meta['torch']} CUDA {meta['cuda']} cuDNN {meta['cudnn']} on {meta['device']}, "
           f"fp32 ({'TF32 allowed' if a.tf32 else 'strict, TF32 off'}), {'channels_last' if a.channels_last else 'NCHW'}")
     rows = []
+
+    def save():  # after every row: a run cut short still leaves what it measured
+        with open(a.out, 'w') as f:
+            json.dump({'meta': meta, 'steps': rows}, f, indent=2)
     for name in [s for s in a.models.split(',') if s]:
         for batch in [int(s) for s in a.batches.split(',') if s]:
             torch.manual_seed(0)
@@ -148,26 +160,27 @@ def main():
 
             for _ in range(a.warmup):
                 step()
-            torch.cuda.synchronize()
+            sync()
             t0 = time.perf_counter()
             n = 0
             while n < a.iters:
                 loss = step()
                 n += 1
                 if n % 10 == 0:
-                    torch.cuda.synchronize()
+                    sync()
                     if time.perf_counter() - t0 > a.max_seconds:
                         break
-            torch.cuda.synchronize()
+            sync()
             dt = time.perf_counter() - t0
             row = {'model': name, 'batch': batch, 'steps': n, 'msPerStep': 1000 * dt / n,
                    'imgPerSec': batch * n / dt, 'finalLoss': float(loss.item())}
             rows.append(row)
+            save()
             print(f"  {name:9s} b{batch:<4d} {row['imgPerSec']:10.1f} img/s  ({row['msPerStep']:.2f} ms/step over {n} steps)", flush=True)
             del model, opt, x, y
-            torch.cuda.empty_cache()
-    with open(a.out, 'w') as f:
-        json.dump({'meta': meta, 'steps': rows}, f, indent=2)
+            if cuda:
+                torch.cuda.empty_cache()
+    save()
     print(f'wrote {a.out}')
 
 

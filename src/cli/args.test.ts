@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { parseRunConfig } from '../engine/config';
 import { presetById, toRunConfig } from '../ui/state/form';
-import { parseCli, trainConfig } from './args';
+import { maxSecondsOption, parseCli, trainConfig } from './args';
 
 const cliConfig = (args: string[]) => parseRunConfig(trainConfig(parseCli(['train', ...args]).values));
 
@@ -71,5 +71,14 @@ describe('flags from the settings table', () => {
   it('--model is required; an unknown one lists the choices', () => {
     expect(() => cliConfig([])).toThrow('--model is required');
     expect(() => cliConfig(['--model', 'resnet99'])).toThrow(/^unknown model 'resnet99' \(choose from resnet20, /);
+  });
+});
+
+describe('--max-seconds', () => {
+  it('takes a positive number of seconds; absent means no limit', () => {
+    expect(maxSecondsOption(undefined)).toBeNull();
+    expect(maxSecondsOption('90')).toBe(90);
+    expect(maxSecondsOption('0.5')).toBe(0.5);
+    for (const bad of ['0', '-3', 'x', '', 'Infinity']) expect(() => maxSecondsOption(bad)).toThrow(`--max-seconds must be a number of seconds > 0, got '${bad}'`);
   });
 });

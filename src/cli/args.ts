@@ -17,6 +17,7 @@ const RUNNER_OPTIONS = {
   log: { type: 'string' },
   save: { type: 'string' },
   quiet: { type: 'boolean' },
+  'max-seconds': { type: 'string' },
   'model-dir': { type: 'string' },
   warmup: { type: 'string' },
   iterations: { type: 'string' },
@@ -71,6 +72,8 @@ commands:
             --model M  [--prune P | --target-flops F | --target-params F] [--rank-floors] [--rank LAYER=R ...] [--json]
   train     train with LRPET and write the event log: --model M and any of the settings below, and
             [--data DIR] [--backend auto|webgpu|cpu] [--kernels fast|stock] [--log run.jsonl] [--save DIR] [--quiet]
+            [--max-seconds S]: stop after S seconds (as Ctrl-C or SIGTERM do: the step in flight ends, the
+            compact model is still built and the log is complete; a second signal quits at once)
   evaluate  load a saved model (model.json) with tf.loadGraphModel and report its test accuracy
             --model-dir DIR [--test-limit N] [--data DIR] [--backend auto|webgpu|cpu]
   bench-infer
@@ -154,6 +157,14 @@ export function backendOption(v: string | undefined): 'auto' | 'webgpu' | 'cpu' 
   const b = v ?? 'auto';
   if (b !== 'auto' && b !== 'webgpu' && b !== 'cpu') throw new UsageError(`--backend must be auto, webgpu or cpu, got '${b}'`);
   return b;
+}
+
+/** --max-seconds: a time limit in seconds (> 0), or null for none. */
+export function maxSecondsOption(v: string | undefined): number | null {
+  if (v === undefined) return null;
+  const x = Number(v);
+  if (v.trim() === '' || !Number.isFinite(x) || x <= 0) throw new UsageError(`--max-seconds must be a number of seconds > 0, got '${v}'`);
+  return x;
 }
 
 export function kernelsOption(v: string | undefined): 'fast' | 'stock' {

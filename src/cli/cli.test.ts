@@ -80,6 +80,33 @@ describe('lrpet train and evaluate on the CIFAR-10 copy', () => {
     expect(events.at(-1)).toMatchObject({ type: 'state', state: 'stopped', iteration: 1 });
   }, 120_000);
 
+  it('--max-seconds and SIGTERM stop a run after its step in flight, with the compact model built and the log complete', async () => {
+    const out = mkdtempSync(join(tmpdir(), 'lrpet-stop-'));
+    const args = ['train', '--model', 'resnet8-tiny', '--epochs', '400', '--batch', '8', '--train-limit', '64', '--test-limit', '16', '--backend', 'cpu'];
+    const limitedRun = lrpet([...args, '--max-seconds', '4', '--log', join(out, 'limited.jsonl')]);
+    const signalled = execFile(process.execPath, [BIN, ...args, '--log', join(out, 'signalled.jsonl')]);
+    const exited = new Promise<number | null>((done) => signalled.on('exit', (code) => done(code)));
+    let stderr = '';
+    signalled.stderr!.on('data', (d: Buffer) => {
+      stderr += d.toString();
+      // Once the first step is reported: the run is training.
+      if (/^\s*step 1 /m.test(stderr) && !signalled.killed) signalled.kill('SIGTERM');
+    });
+    const limited = await limitedRun;
+    expect(limited.code, limited.stderr).toBe(0);
+    expect(limited.stderr).toMatch(/--max-seconds 4: stopping after the current step/);
+    expect(await exited, stderr).toBe(0);
+    expect(stderr).toMatch(/SIGTERM: stopping after the current step/);
+    for (const name of ['limited', 'signalled']) {
+      const events = readFileSync(join(out, `${name}.jsonl`), 'utf8').trim().split('\n').map((l) => JSON.parse(l));
+      const steps = events.filter((e) => e.type === 'step');
+      expect(steps.length, name).toBeGreaterThan(0);
+      expect(steps.length, name).toBeLessThan(400 * 8);
+      expect(events.find((e) => e.type === 'compact'), name).toBeDefined();
+      expect(events.at(-1), name).toMatchObject({ type: 'state', state: 'stopped' });
+    }
+  }, 120_000);
+
   it('trains, logs every event as JSON lines, saves models that load and reproduce their accuracy', async () => {
     const out = mkdtempSync(join(tmpdir(), 'lrpet-run-'));
     mkdirSync(out, { recursive: true });

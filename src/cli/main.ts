@@ -12,7 +12,7 @@ import { createRun, type ExportedModel, type RunEnd } from '../engine/run';
 import { WeightsError } from '../engine/weights/pytorch-layout';
 import { findDatasetDir, loadDatasetDir } from '../node/dataset';
 import { loadTf } from '../node/webgpu-node';
-import { USAGE, UsageError, backendOption, kernelsOption, parseCli, settingFromFlags, trainConfig, type CliValues } from './args';
+import { USAGE, UsageError, backendOption, kernelsOption, maxSecondsOption, parseCli, settingFromFlags, trainConfig, type CliValues } from './args';
 import { formatEvent } from './progress';
 
 /** The --init file, for error messages. */
@@ -88,6 +88,7 @@ function writeModel(dir: string, model: ExportedModel): void {
 
 async function train(v: CliValues): Promise<number> {
   const config = trainConfig(v);
+  const maxSeconds = maxSecondsOption(v['max-seconds']);
   // Validate the plan (ranks, target) before loading anything heavy.
   planModel(config.model, config.lrpet);
   let initWeights: Uint8Array | undefined;
@@ -121,9 +122,26 @@ async function train(v: CliValues): Promise<number> {
       }
     },
   });
+  // A time limit or a signal ends the run as stop() does: after the step in flight, with the compact model
+  // built and the log complete. A second signal quits at once.
+  let stopping = false;
+  const stop = (why: string) => {
+    if (stopping) return;
+    stopping = true;
+    if (!quiet) process.stderr.write(`${why}: stopping after the current step\n`);
+    run.stop();
+  };
+  const onSignal = (signal: NodeJS.Signals) => {
+    if (stopping) process.exit(128 + (signal === 'SIGINT' ? 2 : 15));
+    stop(signal);
+  };
+  process.on('SIGINT', onSignal);
+  process.on('SIGTERM', onSignal);
+  const timer = maxSeconds === null ? null : setTimeout(() => stop(`--max-seconds ${maxSeconds}`), maxSeconds * 1000);
   let end: RunEnd;
   try {
     end = await run.start();
+    if (timer) clearTimeout(timer);
     if (v.save) {
       const dir = resolve(v.save);
       const { projected, compact } = await run.exportModels();
@@ -140,6 +158,9 @@ async function train(v: CliValues): Promise<number> {
       }
     }
   } finally {
+    if (timer) clearTimeout(timer);
+    process.off('SIGINT', onSignal);
+    process.off('SIGTERM', onSignal);
     run.dispose();
     if (log) await new Promise<void>((r) => log!.end(r));
   }

@@ -63,6 +63,18 @@ export const RunStartEventSchema = extensible({
 });
 export type RunStartEvent = z.output<typeof RunStartEventSchema>;
 
+/**
+ * tfjs's memory counters when the event was sent: bytes of the live tensors, and on a GPU backend the bytes
+ * of its buffers in use and allocated (tfjs keeps freed buffers in a pool: allocated ≥ in use); null
+ * where the backend does not say. Absent in logs from before it was recorded.
+ */
+export const MemorySchema = extensible({
+  numBytes: count,
+  gpuBytesInUse: count.nullable(),
+  gpuBytesAllocated: count.nullable(),
+});
+export type MemorySnapshot = z.output<typeof MemorySchema>;
+
 export const StepEventSchema = extensible({
   type: z.literal('step'),
   time,
@@ -75,6 +87,7 @@ export const StepEventSchema = extensible({
   imagesPerSec: real,
   stepMs: real,
   numTensors: count,
+  memory: MemorySchema.optional(),
 });
 export type StepEvent = z.output<typeof StepEventSchema>;
 
@@ -91,6 +104,7 @@ export const EpochEventSchema = extensible({
   afterProjection: z.boolean(),
   epochMs: real,
   numTensors: count,
+  memory: MemorySchema.optional(),
 });
 export type EpochEvent = z.output<typeof EpochEventSchema>;
 

@@ -14,6 +14,7 @@ import { emitter, type Emit } from './run/emit';
 import { Lifecycle, nextMacrotask } from './run/lifecycle';
 import { LiveUpdates } from './run/live-updates';
 import { MatrixImageStore } from './run/matrix-images';
+import { memorySnapshot } from './run/memory';
 import { runMode, type ModeHost, type Projection, type RunMode } from './run/modes';
 import { RunModels } from './run/models';
 import { RunProgress } from './run/progress';
@@ -179,6 +180,7 @@ class Trainer implements RunControls, ModeHost {
         afterProjection: endProjection !== null,
         epochMs: now() - t0,
         numTensors: this.tf.memory().numTensors,
+        memory: memorySnapshot(this.tf),
       });
       await this.mode.afterEpoch(this, endProjection !== null, test.accuracy);
       // The next epoch's order is drawn here, so a checkpoint at its first step holds it already.
@@ -231,7 +233,7 @@ class Trainer implements RunControls, ModeHost {
     // A single step (step()) is always reported: the page shows where it stopped.
     if (p.iteration % this.config.stepEventEvery === 0 || this.lifecycle.singleStep()) {
       const numTensors = this.tf.memory().numTensors;
-      this.emit('step', { iteration: p.iteration, epoch: p.epoch, loss: result.loss, accuracy: result.hits / n, lr, imagesPerSec: (n / stepMs) * 1000, stepMs, numTensors });
+      this.emit('step', { iteration: p.iteration, epoch: p.epoch, loss: result.loss, accuracy: result.hits / n, lr, imagesPerSec: (n / stepMs) * 1000, stepMs, numTensors, memory: memorySnapshot(this.tf) });
     }
     if (result.gradNorms) this.emit('gradNorms', { iteration: p.iteration, epoch: p.epoch, reasons, ...result.gradNorms });
     return true;

@@ -44,7 +44,7 @@ async function doInstall(): Promise<NodeWebGPUInfo> {
     return { available: false, reason: `Dawn's Node binding (npm 'webgpu') could not be loaded: ${String(e)}` };
   }
   Object.assign(globalThis, mod.globals);
-  const gpu = mod.create([]);
+  const gpu = mod.create(dawnFlags());
   const g = globalThis as unknown as { navigator?: { gpu?: GPU } };
   if (!g.navigator) {
     Object.defineProperty(globalThis, 'navigator', { value: { gpu }, configurable: true, writable: true });
@@ -70,6 +70,15 @@ async function doInstall(): Promise<NodeWebGPUInfo> {
       software: /llvmpipe|lavapipe|swiftshader|cpu/.test(text) || existsSync(LAVAPIPE_ICD) && process.env.VK_ICD_FILENAMES === LAVAPIPE_ICD,
     },
   };
+}
+
+/**
+ * Dawn's options from $LRPET_DAWN_FLAGS, separated by spaces: e.g.
+ * 'disable-dawn-features=timestamp_quantization' (exact GPU timestamps for profiling; Dawn rounds them
+ * by default) or 'enable-dawn-features=allow_unsafe_apis'.
+ */
+export function dawnFlags(env: string | undefined = process.env.LRPET_DAWN_FLAGS): string[] {
+  return (env ?? '').split(/\s+/).filter(Boolean);
 }
 
 function hasNvidia(): boolean {

@@ -37,7 +37,7 @@ export function sampleEvents(epochs = 3, stepsPerEpoch = 4, t0 = 1_700_000_000_0
     for (let s = 0; s < stepsPerEpoch; s++) {
       it++;
       t += 100;
-      out.push({ type: 'step', time: t, iteration: it, epoch: ep, loss: 2.3 / it, accuracy: Math.min(1, it / 20), lr: 0.1, imagesPerSec: 80, stepMs: 100, numTensors: 40 });
+      out.push({ type: 'step', time: t, iteration: it, epoch: ep, loss: 2.3 / it, accuracy: Math.min(1, it / 20), lr: 0.1, imagesPerSec: 80, stepMs: 100, numTensors: 40, memory: { numBytes: 4000, gpuBytesInUse: 4096, gpuBytesAllocated: 8192 } });
     }
     if (ep === 0) out.push({ type: 'activity', time: t, activity: 'evaluating', message: 'testing the projected model on 16 images…' });
     out.push({ type: 'gradNorms', time: t, iteration: it, epoch: ep, reasons: ['sample', 'beforeProjection'], grad: [0.52, 0.31], ratio: [0.12, 0.075] });
@@ -51,7 +51,7 @@ export function sampleEvents(epochs = 3, stepsPerEpoch = 4, t0 = 1_700_000_000_0
       projectionMs: 12.5,
       testAccuracy: 0.3 + ep * 0.1,
     });
-    out.push({ type: 'epoch', time: t + 50, epoch: ep, iteration: it, trainLoss: 1.5, trainAccuracy: 0.4, testLoss: 1.7, testAccuracy: 0.3 + ep * 0.1, afterProjection: true, epochMs: 450, numTensors: 40 });
+    out.push({ type: 'epoch', time: t + 50, epoch: ep, iteration: it, trainLoss: 1.5, trainAccuracy: 0.4, testLoss: 1.7, testAccuracy: 0.3 + ep * 0.1, afterProjection: true, epochMs: 450, numTensors: 40, memory: { numBytes: 4000, gpuBytesInUse: 4096, gpuBytesAllocated: 8192 } });
     t += 50;
     if (ep === 0) {
       layers[1] = layer('s1/conv2', 4);
