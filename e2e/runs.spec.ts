@@ -95,6 +95,8 @@ test('a reload at an arbitrary moment loses at most 30 s of training: the charts
 
   await expect(page.getByTestId('backend-name')).toHaveText('WebGPU', { timeout: 60_000 });
   await banner.getByRole('button', { name: 'Resume' }).click();
+  // The charts showed the stored log up to `reached` already: wait for the resumed run itself to train.
+  await expect(page.getByTestId('run-phase')).toHaveText('training', { timeout: 120_000 });
   await expect.poll(async () => Number(await page.getByTestId('iteration').textContent()), { timeout: 120_000 }).toBeGreaterThan(checkpoint + 1);
   await page.getByRole('button', { name: 'Stop' }).click();
   await expect(page.getByTestId('run-phase')).toHaveText('stopped', { timeout: 120_000 });
