@@ -5,58 +5,27 @@
  * http://127.0.0.1 (a secure context, so WebGPU is exposed) and launches Debian's Chromium itself.
  * Fails — never skips — when WebGPU is missing.
  */
-import { mkdtempSync, readFileSync, rmSync, copyFileSync } from 'node:fs';
-import { createServer, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
-import { tmpdir } from 'node:os';
-import { extname, join, normalize } from 'node:path';
 import { chromium, expect, test, type Browser } from '@playwright/test';
-import { build } from 'esbuild';
+import { serveHarnessPage } from './harness-page';
 import type { CheckResult } from '../src/webgpu-kernels/sweep';
 
 const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 const FLAGS = ['--no-sandbox', '--enable-unsafe-webgpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run'];
 const TOLERANCE = 1e-4;
 
-
-let dir = '';
-let server: Server;
+let harness: Awaited<ReturnType<typeof serveHarnessPage>> | null = null;
 let origin = '';
 let browser: Browser;
 
 test.beforeAll(async () => {
-  dir = mkdtempSync(join(tmpdir(), 'lrpet-kernels-page-'));
-  await build({
-    entryPoints: ['e2e/kernels-page/main.ts'],
-    bundle: true,
-    format: 'esm',
-    platform: 'browser',
-    target: 'es2022',
-    outfile: join(dir, 'main.js'),
-    define: { 'process.env.NODE_ENV': '"production"' },
-    logLevel: 'warning',
-  });
-  copyFileSync('e2e/kernels-page/index.html', join(dir, 'index.html'));
-  const types: Record<string, string> = { '.html': 'text/html', '.js': 'text/javascript' };
-  server = createServer((req, res) => {
-    const path = normalize(decodeURIComponent(new URL(req.url ?? '/', 'http://x').pathname)).replace(/^\/+/, '') || 'index.html';
-    try {
-      const body = readFileSync(join(dir, path.includes('..') ? 'index.html' : path));
-      res.writeHead(200, { 'content-type': types[extname(path)] ?? 'application/octet-stream' });
-      res.end(body);
-    } catch {
-      res.writeHead(404).end();
-    }
-  });
-  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
-  origin = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  harness = await serveHarnessPage('kernels-page', 'main.ts');
+  origin = harness.origin;
   browser = await chromium.launch({ executablePath: CHROMIUM, args: FLAGS });
 });
 
 test.afterAll(async () => {
   await browser?.close();
-  await new Promise<void>((r) => (server ? server.close(() => r()) : r()));
-  if (dir) rmSync(dir, { recursive: true, force: true });
+  await harness?.close();
 });
 
 test('fast webgpu kernels agree with stock and a float64 reference in Chromium', async () => {

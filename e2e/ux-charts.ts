@@ -1,45 +1,9 @@
-import { copyFileSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { createServer, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
-import { tmpdir } from 'node:os';
-import { extname, join, normalize } from 'node:path';
 import type { Locator } from '@playwright/test';
-import { build } from 'esbuild';
+import { serveHarnessPage } from './harness-page';
 
 /** Bundles e2e/charts-page (the page's charts on synthetic runs) and serves it; returns its origin and a closer. */
-export async function serveChartsPage(): Promise<{ origin: string; close: () => Promise<void> }> {
-  const dir = mkdtempSync(join(tmpdir(), 'lrpet-charts-page-'));
-  await build({
-    entryPoints: ['e2e/charts-page/main.tsx'],
-    bundle: true,
-    format: 'esm',
-    platform: 'browser',
-    target: 'es2022',
-    jsx: 'automatic',
-    outfile: join(dir, 'main.js'),
-    define: { 'process.env.NODE_ENV': '"production"' },
-    logLevel: 'warning',
-  });
-  copyFileSync('e2e/charts-page/index.html', join(dir, 'index.html'));
-  const types: Record<string, string> = { '.html': 'text/html', '.js': 'text/javascript', '.css': 'text/css' };
-  const server: Server = createServer((req, res) => {
-    const path = normalize(decodeURIComponent(new URL(req.url ?? '/', 'http://x').pathname)).replace(/^\/+/, '') || 'index.html';
-    try {
-      const body = readFileSync(join(dir, path.includes('..') ? 'index.html' : path));
-      res.writeHead(200, { 'content-type': types[extname(path)] ?? 'application/octet-stream' });
-      res.end(body);
-    } catch {
-      res.writeHead(404).end();
-    }
-  });
-  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
-  return {
-    origin: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
-    close: async () => {
-      await new Promise<void>((r) => server.close(() => r()));
-      rmSync(dir, { recursive: true, force: true });
-    },
-  };
+export function serveChartsPage(): Promise<{ origin: string; close: () => Promise<void> }> {
+  return serveHarnessPage('charts-page', 'main.tsx');
 }
 
 export interface Box {

@@ -7,6 +7,7 @@ import { fillBatch } from './data/batcher';
 import type { CompactEvent, EngineEvent, LogEvent, ProjectionEvent, RunStartEvent } from './events';
 import { createRun, type ExportedModel } from './run';
 import { syntheticDataset } from './testing/synthetic';
+import { maxRelDiff } from './testing/compare';
 
 // The authors' recipe as the engine runs it (WebGPU through Dawn, synthetic data): weight decay on every
 // parameter by default, old checkpoints keeping their scope, the hard cut after soft projections, and
@@ -107,15 +108,6 @@ async function logits(model: ExportedModel, data: ReturnType<typeof syntheticDat
   return values;
 }
 
-function maxRelDiff(a: Float32Array, b: Float32Array): number {
-  let d = 0;
-  let m = 0;
-  for (let i = 0; i < a.length; i++) {
-    d = Math.max(d, Math.abs(a[i] - b[i]));
-    m = Math.max(m, Math.abs(b[i]));
-  }
-  return d / m;
-}
 
 describe('the end of an LRPET run', () => {
   const data = syntheticDataset(16, 16);

@@ -9,6 +9,7 @@ import { Rng } from '../rng';
 import type { ModelName } from '../config';
 import { buildCompactModel } from './compact';
 import { projectModel } from './project';
+import { maxRelDiff } from '../testing/compare';
 
 beforeAll(async () => {
   await tf.setBackend('cpu');
@@ -31,15 +32,6 @@ function randomizeBn(params: ModelParams, rng: Rng) {
   }
 }
 
-function maxRelDiff(a: Float32Array, b: Float32Array): number {
-  let d = 0;
-  let m = 0;
-  for (let i = 0; i < a.length; i++) {
-    d = Math.max(d, Math.abs(a[i] - b[i]));
-    m = Math.max(m, Math.abs(b[i]));
-  }
-  return d / m;
-}
 
 describe.each([
   ['resnet8-tiny', false],
