@@ -26,11 +26,28 @@ const MAX_POINTS = 300;
 const MAX_MARKS = 40;
 const MAX_DOTS = 80;
 
+/**
+ * The log axis' range over every plotted value (all keys but x), with a margin: Recharts' 'auto' on a log
+ * scale can cut off the smallest points and draw them on the axis line.
+ */
+function plottedRange(data: readonly Record<string, unknown>[]): [number, number] {
+  let lo = Infinity;
+  let hi = -Infinity;
+  for (const row of data) {
+    for (const [k, v] of Object.entries(row)) {
+      if (k === 'x' || typeof v !== 'number' || !(v > 0) || !Number.isFinite(v)) continue;
+      lo = Math.min(lo, v);
+      hi = Math.max(hi, v);
+    }
+  }
+  return hi < lo ? [0.01, 1] : [lo / 1.2, hi * 1.2];
+}
+
 /** The frame of the gradient charts: grid, iterations across, a log scale up, the tooltip (elements: Recharts takes them as children). */
-export const gradFrame = (data: readonly Record<string, unknown>[], width: number, hasData = data.length > 0) => [
+export const gradFrame = (data: readonly Record<string, unknown>[], width: number) => [
   <CartesianGrid key="grid" stroke={COLORS.grid} />,
   <XAxis key="x" dataKey="x" {...wholeXAxis(xRange(data, 'x', 0, [0, 10]), width)} />,
-  <YAxis key="y" scale="log" domain={hasData ? ['auto', 'auto'] : [0.01, 1]} allowDataOverflow {...axisProps} width={48} tickFormatter={(v: number) => fmtNum(v, 2)} />,
+  <YAxis key="y" scale="log" domain={plottedRange(data)} allowDataOverflow {...axisProps} width={48} tickFormatter={(v: number) => fmtNum(v, 2)} />,
   <Tooltip key="tip" formatter={(v) => (typeof v === 'number' ? fmtNum(v, 4) : String(v))} labelFormatter={(l) => `iteration ${l}`} isAnimationActive={false} />,
 ];
 
