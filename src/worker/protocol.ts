@@ -99,7 +99,7 @@ export interface WorkerApi {
   /** Parses cifar-10-binary.tar.gz / .tar / .bin files in the worker; rejects with a clear message on bad files. */
   loadFiles(files: File[], onProgress: (p: Progress) => void): Promise<DataInfo>;
   /** Runs to the end; messages arrive batched (about every 150 ms). Resolves with why it ended. */
-  startRun(req: { config: RunConfigInput; data: DataChoice; /** An encoded checkpoint to continue from (its settings apply). */ resume?: Uint8Array; /** Changes applied at the first step (e.g. a lower lr after a NaN). */ updates?: LiveUpdate[]; /** A fresh run's initial weights (safetensors) when config.init names them. */ initWeights?: Uint8Array; /** Pause after the first step (the Step button before a run). */ firstStepOnly?: boolean }, onMessages: (batch: WorkerMessage[]) => void): Promise<WorkerRunEnd>;
+  startRun(req: { config: RunConfigInput; data: DataChoice; /** An encoded checkpoint to continue from (its settings apply). */ resume?: Uint8Array; /** Changes applied at the first step (e.g. a lower lr after a NaN). */ updates?: LiveUpdate[]; /** A fresh run's initial weights (safetensors) when config.init names them. */ initWeights?: Uint8Array; /** Pause after the first step (the Step button before a run). */ firstStepOnly?: boolean }, onMessages: (batch: WorkerMessage[]) => void | Promise<void>): Promise<WorkerRunEnd>;
   pause(): void;
   resume(): void;
   /** From a pause: one training step (and what is due after it), then paused again. */

@@ -27,6 +27,25 @@ describe('Batcher', () => {
     expect(sent).toHaveLength(2); // nothing pending: nothing sent
   });
 
+  it('drain() sends what is pending and waits until every batch sent was handled, failed ones too', async () => {
+    const handled: string[][] = [];
+    const answers: (() => void)[] = [];
+    const b = new Batcher<string>((x) => new Promise<void>((resolve, reject) => answers.push(() => (x[0] === 'bad' ? reject(new Error('gone')) : (handled.push(x), resolve())))), 1000);
+    b.push('bad');
+    b.flush();
+    b.push('a');
+    let drained = false;
+    const d = b.drain().then(() => (drained = true));
+    await new Promise((r) => setTimeout(r, 10));
+    expect([answers.length, drained]).toEqual([2, false]);
+    answers[1]();
+    await new Promise((r) => setTimeout(r, 10));
+    expect(drained).toBe(false); // the first batch is not handled yet
+    answers[0]();
+    await d;
+    expect(handled).toEqual([['a']]);
+  });
+
   it('a timer sends the tail when the producer goes quiet', async () => {
     const sent: string[][] = [];
     const b = new Batcher<string>((x) => sent.push(x), 20);

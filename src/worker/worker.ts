@@ -179,7 +179,7 @@ const api: WorkerApi = {
     pendingUpdates = [...(updates ?? [])];
     downloads = { compact: null, projected: null };
     torchFiles = { compact: null, projected: null };
-    const batcher = new Batcher<WorkerMessage>((batch) => void onMessages(Comlink.transfer(batch, checkpointBuffers(batch))), BATCH_MS);
+    const batcher = new Batcher<WorkerMessage>((batch) => onMessages(Comlink.transfer(batch, checkpointBuffers(batch))), BATCH_MS);
     const onEvent = (event: EngineEvent) => {
       if (event.type === 'error' && event.code === 'device') reportDeviceProblem(event.message);
       batcher.push({ kind: 'event', event });
@@ -232,7 +232,9 @@ const api: WorkerApi = {
       runBatcher = null;
       const mem = tf.memory();
       batcher.push({ kind: 'released', numTensors: mem.numTensors, numBytes: mem.numBytes });
-      batcher.flush();
+      // The page handles these last messages (exports, released) before it hears the answer, which arrives
+      // on another channel and would otherwise overtake them: the run would be over and they dropped.
+      await batcher.drain();
     }
   },
 
