@@ -15,7 +15,7 @@ import { pathToFileURL } from 'node:url';
 import { encodeCheckpoint } from '../src/engine/checkpoint';
 import type { ModelName } from '../src/engine/config';
 import type { StepEvent } from '../src/engine/events';
-import { createRun } from '../src/engine/run';
+import { createRun } from '../src/engine/run/run';
 import { SETTINGS } from '../src/engine/settings';
 import { syntheticDataset } from '../src/engine/testing/synthetic';
 import { loadTf } from '../src/node/webgpu-node';

@@ -18,7 +18,7 @@ import { parseArgs } from 'node:util';
 import type { ModelName } from '../src/engine/config';
 import type { CifarDataset } from '../src/engine/data/cifar';
 import type { EngineEvent } from '../src/engine/events';
-import { createRun } from '../src/engine/run';
+import { createRun } from '../src/engine/run/run';
 import { syntheticDataset } from '../src/engine/testing/synthetic';
 import { findDatasetDir, loadDatasetDir } from '../src/node/dataset';
 import { summariseProfile, type ProfiledKernel, type ProfileSummary } from '../src/node/gpu-report/profile';

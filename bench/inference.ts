@@ -25,7 +25,7 @@ import { disposeParams, initParams } from '../src/engine/models/params';
 import type { ModelGraph } from '../src/engine/models/graph';
 import { compactGraph, plannedCompactLayers, type CompactLayer } from '../src/engine/models/split';
 import { planModel } from '../src/engine/plan';
-import type { ExportedModel } from '../src/engine/run-api';
+import type { ExportedModel } from '../src/engine/run/api';
 import { loadTf } from '../src/node/webgpu-node';
 
 type Tf = typeof tfType;

@@ -3,7 +3,7 @@
  * (forward, backward, SGD update, BN statistics), on synthetic CIFAR-shaped data.
  */
 import type { StepEvent } from '../src/engine/events';
-import { createRun } from '../src/engine/run';
+import { createRun } from '../src/engine/run/run';
 import { syntheticDataset } from '../src/engine/testing/synthetic';
 import type { ModelName, RunConfigInput } from '../src/engine/config';
 import { loadTf } from '../src/node/webgpu-node';

@@ -3,6 +3,7 @@ import { parseArgs } from 'node:util';
 import { parseRunConfig, type RunConfig } from '../engine/config';
 import { boundsText, cliFlags, inBounds, setAt, SETTINGS, settingIds, spec, type Bounds, type CliFlag, type Setting, type SettingId } from '../engine/settings';
 import { scheduleOfKind, type LrScheduleKind } from '../engine/train/schedule';
+import { errorText } from '../engine/errors';
 
 export class UsageError extends Error {
   override name = 'UsageError';
@@ -149,7 +150,7 @@ export function parseCli(argv: string[]): { values: CliValues; positionals: stri
     const { values, positionals } = parseArgs({ args: argv, options: { ...SETTING_OPTIONS, ...RUNNER_OPTIONS }, allowPositionals: true, strict: true });
     return { values: values as CliValues, positionals };
   } catch (e) {
-    throw new UsageError((e as Error).message.split('\n')[0]);
+    throw new UsageError(errorText(e).split('\n')[0]);
   }
 }
 

@@ -2,18 +2,20 @@ import { createWriteStream, existsSync, mkdirSync, readFileSync, writeFileSync, 
 import { join, resolve } from 'node:path';
 import { ZodError } from 'zod';
 import { DataError, strideSubset } from '../engine/data/cifar';
-import { fillBatch } from '../engine/data/batcher';
+import type { Tensor } from '@tensorflow/tfjs';
+import { evaluateLogits } from '../engine/train/evaluate';
 import type { EngineEvent } from '../engine/events';
 import { benchInference, DEFAULT_BATCHES, loadExported, MAX_BATCH } from '../engine/infer/bench';
 import { ModelFileError } from '../engine/infer/model-costs';
 import { inferenceTable } from '../engine/infer/report';
 import { ConfigError, planModel } from '../engine/plan';
-import { createRun, type ExportedModel, type RunEnd } from '../engine/run';
+import { createRun, type ExportedModel, type RunEnd } from '../engine/run/run';
 import { WeightsError } from '../engine/weights/pytorch-layout';
 import { findDatasetDir, loadDatasetDir } from '../node/dataset';
 import { loadTf } from '../node/webgpu-node';
 import { USAGE, UsageError, backendOption, kernelsOption, maxSecondsOption, parseCli, settingFromFlags, trainConfig, type CliValues } from './args';
 import { formatEvent } from './progress';
+import { errorText } from '../engine/errors';
 
 /** The --init file, for error messages. */
 let v_init: string | null = null;
@@ -97,7 +99,7 @@ async function train(v: CliValues): Promise<number> {
     try {
       initWeights = readFileSync(v_init);
     } catch (e) {
-      throw new UsageError(`--init: cannot read ${v_init}: ${(e as Error).message}`);
+      throw new UsageError(`--init: cannot read ${v_init}: ${errorText(e)}`);
     }
   }
   const dataDir = findDatasetDir(v.data);
@@ -177,7 +179,7 @@ function readModelDir(dir: string): ExportedModel {
   try {
     json = JSON.parse(readFileSync(join(dir, 'model.json'), 'utf8'));
   } catch (e) {
-    throw new DataError(`cannot read ${join(dir, 'model.json')}: ${(e as Error).message}`);
+    throw new DataError(`cannot read ${join(dir, 'model.json')}: ${errorText(e)}`);
   }
   if (!json.modelTopology || !Array.isArray(json.weightsManifest)) throw new DataError(`${join(dir, 'model.json')} is not a TensorFlow.js graph model (no modelTopology or weightsManifest)`);
   const files = json.weightsManifest.flatMap((g) =>
@@ -185,7 +187,7 @@ function readModelDir(dir: string): ExportedModel {
       try {
         return readFileSync(join(dir, p));
       } catch (e) {
-        throw new DataError(`cannot read ${join(dir, p)}, a weights file model.json names: ${(e as Error).message}`);
+        throw new DataError(`cannot read ${join(dir, p)}, a weights file model.json names: ${errorText(e)}`);
       }
     }),
   );
@@ -200,19 +202,9 @@ async function evaluateSaved(v: CliValues): Promise<number> {
   const model = await loadExported(tf, saved);
   const testLimit = (settingFromFlags('testLimit', v) as number | undefined) ?? null;
   const test = strideSubset(loadDatasetDir(findDatasetDir(v.data)).test, testLimit);
-  const batch = 250;
-  const x = new Float32Array(batch * 3072);
-  let correct = 0;
-  for (let s = 0; s < test.count; s += batch) {
-    const n = Math.min(batch, test.count - s);
-    fillBatch(test, Array.from({ length: n }, (_, i) => s + i), x, null);
-    const pred = tf.tidy(() => tf.argMax(model.predict(tf.tensor4d(x.subarray(0, n * 3072), [n, 32, 32, 3])) as import('@tensorflow/tfjs').Tensor, 1));
-    const p = await pred.data();
-    pred.dispose();
-    for (let i = 0; i < n; i++) if (p[i] === test.labels[s + i]) correct++;
-  }
+  const { loss, accuracy } = await evaluateLogits(tf, (x) => model.predict(x) as Tensor, test);
   model.dispose();
-  const result = { modelDir: dir, testImages: test.count, testAccuracy: correct / test.count, backend: note };
+  const result = { modelDir: dir, testImages: test.count, testAccuracy: accuracy, testLoss: loss, backend: note };
   process.stdout.write(`${JSON.stringify(result)}\n`);
   return 0;
 }

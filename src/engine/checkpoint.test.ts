@@ -4,7 +4,7 @@ import { loadTf } from '../node/webgpu-node';
 import { checkCheckpointBytes, decodeCheckpoint, encodeCheckpoint, type Checkpoint } from './checkpoint';
 import { parseRunConfig } from './config';
 import type { EngineEvent, StepEvent } from './events';
-import { createRun } from './run';
+import { createRun } from './run/run';
 import { syntheticDataset } from './testing/synthetic';
 
 let tf: typeof tfType;

@@ -4,7 +4,7 @@ import { loadTf } from '../node/webgpu-node';
 import type { Checkpoint } from './checkpoint';
 import type { RunConfigInput } from './config';
 import type { EngineEvent, GradNormsEvent } from './events';
-import { createRun } from './run';
+import { createRun } from './run/run';
 import { syntheticDataset } from './testing/synthetic';
 import { gradNormReasons, normsFromSums } from './train/grad-norms';
 

@@ -4,7 +4,7 @@ import type { CostSummary, LayerInfo } from './events';
 import { buildModel } from './models/builders';
 import { bnAfter, weightNodes, type ModelGraph, type WeightNode } from './models/graph';
 import { rankForPrune, vggRankFloor } from './lrpet/rank';
-import { sumCosts, weightNodeCosts } from './models/cost';
+import { sumCosts, totalCosts, weightNodeCosts } from './models/cost';
 import { splitLayer } from './models/split';
 
 export { ConfigError } from './errors';
@@ -75,8 +75,7 @@ function planForPrune(graph: ModelGraph, p: number, opts: Omit<PlanOptions, 'pru
       ...costs,
     };
   });
-  const sum = (k: 'macsDense' | 'macsCompact' | 'paramsDense' | 'paramsCompact') => layers.reduce((s, l) => s + l[k], 0);
-  return { prune: p, layers, macsDense: sum('macsDense'), macsCompact: sum('macsCompact'), paramsDense: sum('paramsDense'), paramsCompact: sum('paramsCompact') };
+  return { prune: p, layers, ...totalCosts(layers) };
 }
 
 function reduction(plan: CostSummary, metric: 'macs' | 'params'): number {

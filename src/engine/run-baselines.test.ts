@@ -6,7 +6,7 @@ import type { RunConfigInput } from './config';
 import type { EngineEvent } from './events';
 import { plannedCompactLayers } from './models/split';
 import { ConfigError } from './plan';
-import { createRun, type RunControls } from './run';
+import { createRun, type RunControls } from './run/run';
 import { syntheticDataset } from './testing/synthetic';
 
 let tf: typeof tfType;

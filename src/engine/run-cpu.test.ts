@@ -2,7 +2,7 @@ import type * as tfType from '@tensorflow/tfjs';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { loadTf } from '../node/webgpu-node';
 import type { EngineEvent } from './events';
-import { createRun } from './run';
+import { createRun } from './run/run';
 import { syntheticDataset } from './testing/synthetic';
 
 // The tfjs CPU backend resolves its reads as microtasks: without a macrotask between steps, timers and

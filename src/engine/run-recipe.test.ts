@@ -5,7 +5,7 @@ import { decodeCheckpoint, encodeCheckpoint, type Checkpoint } from './checkpoin
 import type { RunConfigInput } from './config';
 import { fillBatch } from './data/batcher';
 import type { CompactEvent, EngineEvent, LogEvent, ProjectionEvent, RunStartEvent } from './events';
-import { createRun, type ExportedModel } from './run';
+import { createRun, type ExportedModel } from './run/run';
 import { syntheticDataset } from './testing/synthetic';
 import { maxRelDiff } from './testing/compare';
 

@@ -3,7 +3,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { loadTf } from '../node/webgpu-node';
 import type { EngineEvent } from './events';
 import { singularValues } from './linalg';
-import { createRun, type RunControls } from './run';
+import { createRun, type RunControls } from './run/run';
 import { syntheticDataset } from './testing/synthetic';
 
 let tf: typeof tfType;

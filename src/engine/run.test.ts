@@ -2,7 +2,7 @@ import type * as tfType from '@tensorflow/tfjs';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { loadTf } from '../node/webgpu-node';
 import type { CompactEvent, EngineEvent, EpochEvent, ProjectionEvent, StepEvent } from './events';
-import { createRun } from './run';
+import { createRun } from './run/run';
 import { syntheticDataset } from './testing/synthetic';
 
 // tfjs's CPU backend needs ~10 s for one training step of even the tiny ResNet here; WebGPU on lavapipe ~1 s.

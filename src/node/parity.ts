@@ -12,7 +12,7 @@ import type { EngineEvent, StepEvent } from '../engine/events';
 import { forward } from '../engine/models/forward';
 import type { ModelGraph } from '../engine/models/graph';
 import { disposeParams, initParams, type ModelParams } from '../engine/models/params';
-import { createRun, type SafetensorsExport } from '../engine/run';
+import { createRun, type SafetensorsExport } from '../engine/run/run';
 import { assignWeightValues } from '../engine/weights/model-weights';
 
 type Tf = typeof tfType;

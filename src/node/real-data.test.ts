@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { createRun } from '../engine/run';
+import { createRun } from '../engine/run/run';
 import type { EngineEvent, EpochEvent, StepEvent } from '../engine/events';
 import { findDatasetDir, loadDatasetDir } from './dataset';
 import { loadTf } from './webgpu-node';

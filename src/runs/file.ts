@@ -7,6 +7,7 @@ import { formatBytes } from './quota';
 import { RUN_SOURCES, RUN_STATUSES, type RunBatch, type RunRecord, type RunStatus } from './records';
 import type { RunStore } from './store';
 import { isZip, readZipEntry, readZipIndex, ZipError, type ZipEntry } from './zip-read';
+import { errorText } from '../engine/errors';
 
 export { RunFileError } from './jsonl';
 
@@ -95,7 +96,7 @@ export function unpackModel(zip: Uint8Array): { modelJson: Uint8Array; weights: 
     };
     return { modelJson: get('model.json'), weights: get('weights.bin') };
   } catch (e) {
-    throw new Error(`the stored compact model cannot be read: ${(e as Error).message}`, { cause: e });
+    throw new Error(`the stored compact model cannot be read: ${errorText(e)}`, { cause: e });
   }
 }
 
@@ -164,7 +165,7 @@ function parseRunJson(bytes: Uint8Array): z.infer<typeof RunJsonSchema> {
   try {
     value = JSON.parse(new TextDecoder('utf-8', { fatal: true }).decode(bytes));
   } catch (e) {
-    return fail(`run.json is not valid JSON (${(e as Error).message})`);
+    return fail(`run.json is not valid JSON (${errorText(e)})`);
   }
   if (typeof value !== 'object' || value === null || Array.isArray(value)) return fail('run.json is not a JSON object');
   const { format, version } = value as { format?: unknown; version?: unknown };
@@ -192,7 +193,7 @@ function readModel(byName: Map<string, ZipEntry>, read: (e: ZipEntry) => Uint8Ar
   try {
     manifest = (JSON.parse(new TextDecoder('utf-8', { fatal: true }).decode(modelJson)) as { weightsManifest?: unknown }).weightsManifest;
   } catch (e) {
-    return fail(`compact/model.json is not valid JSON (${(e as Error).message})`);
+    return fail(`compact/model.json is not valid JSON (${errorText(e)})`);
   }
   if (!Array.isArray(manifest)) fail('compact/model.json is not a TensorFlow.js model (it has no weightsManifest)');
   return zipSync({ 'model.json': modelJson, 'weights.bin': read(weights) }, { level: 0 });

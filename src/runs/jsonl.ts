@@ -1,6 +1,7 @@
 import type { RunConfig } from '../engine/config';
 import type { EngineEvent } from '../engine/events';
 import { checkEvent, withConfigFilledIn } from './event-schema';
+import { errorText } from '../engine/errors';
 
 const MAX_EVENTS = 5_000_000;
 const MAX_LINE_BYTES = 16 * 1024 * 1024;
@@ -112,8 +113,8 @@ export function parseEventLines(bytes: Uint8Array, o: ParseLinesOptions): Engine
     try {
       value = JSON.parse(text);
     } catch (e) {
-      if (!events.length) throw new RunFileError(`not an LRPET run file: ${o.label}line ${line} is not JSON (${(e as Error).message})`);
-      return fail(line, `not valid JSON (${(e as Error).message}; was the file cut short?)`);
+      if (!events.length) throw new RunFileError(`not an LRPET run file: ${o.label}line ${line} is not JSON (${errorText(e)})`);
+      return fail(line, `not valid JSON (${errorText(e)}; was the file cut short?)`);
     }
     const checked = checkEvent(withConfigFilledIn(value, config));
     if (!checked.ok) {

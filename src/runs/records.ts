@@ -23,7 +23,7 @@ export interface RunBatch {
   data?: string;
 }
 
-/** Why a checkpoint was taken (worker/protocol.ts); 'manual' only in tests and imports. */
+/** Why a checkpoint was taken: at the start, after enough training time or a projection, at a pause, at a stop, as the page went away; 'manual' only in tests and imports. */
 export type CheckpointReason = 'start' | 'interval' | 'projection' | 'pause' | 'stop' | 'pagehide' | 'manual';
 
 export interface CheckpointMeta {

@@ -1,4 +1,5 @@
-import type { CostSummary, EngineEvent, LayerInfo } from '../engine/events';
+import type { CostSummary, EngineEvent } from '../engine/events';
+import { totalCosts } from '../engine/models/cost';
 
 /** What the run list shows about a run, kept up to date as events are appended. */
 export interface RunSummary {
@@ -49,11 +50,6 @@ function costs(s: RunSummary, c: CostSummary): void {
   s.paramsCompact = c.paramsCompact;
 }
 
-const layerCosts = (layers: readonly LayerInfo[]): CostSummary => {
-  const sum = (k: keyof CostSummary) => layers.reduce((t, l) => t + l[k], 0);
-  return { macsDense: sum('macsDense'), macsCompact: sum('macsCompact'), paramsDense: sum('paramsDense'), paramsCompact: sum('paramsCompact') };
-};
-
 /** The summary after `events` (pure: `prev` is not changed). summarize(summarize(a, x), y) = summarize(a, x ++ y). */
 export function summarize(prev: RunSummary, events: readonly EngineEvent[]): RunSummary {
   const s = { ...prev };
@@ -68,7 +64,7 @@ export function summarize(prev: RunSummary, events: readonly EngineEvent[]): Run
         break;
       case 'configChange':
         // The run's totals are the sums over its layers (engine/plan.ts).
-        costs(s, layerCosts(e.layers));
+        costs(s, totalCosts(e.layers));
         break;
       case 'step':
         s.lastLoss = finiteOrNull(e.loss);

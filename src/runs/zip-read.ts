@@ -1,4 +1,5 @@
 import { Inflate } from 'fflate';
+import { errorText } from '../engine/errors';
 
 // A strict reader for the zips this project writes (fflate zipSync): every offset and size is checked
 // against the file before use, entry sizes are known before anything is inflated, inflation stops as
@@ -116,7 +117,7 @@ function inflateExactly(data: Uint8Array, size: number, name: string): Uint8Arra
     for (let i = 0; i < data.length; i += PUSH_BYTES) inflater.push(data.subarray(i, i + PUSH_BYTES), i + PUSH_BYTES >= data.length);
   } catch (e) {
     if (e instanceof ZipError) throw e;
-    throw new ZipError(`zip entry '${name}' cannot be inflated (${(e as Error).message}): the file is damaged`);
+    throw new ZipError(`zip entry '${name}' cannot be inflated (${errorText(e)}): the file is damaged`);
   }
   if (at !== size) throw new ZipError(`zip entry '${name}' inflates to ${at} bytes, not the ${size} it declares (damaged)`);
   return out;

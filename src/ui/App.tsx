@@ -30,10 +30,12 @@ import { saveBlob } from './download';
 import { itemLabel } from './session/batch';
 import { useCompare } from './useCompare';
 import { isActive, stepPoints } from './state/store';
+import { totalCosts } from '../engine/models/cost';
 import { useDataState, useRunSession, useRunState, useSessionState } from './useSession';
 import { useRuns } from './useRuns';
 import { useTitleProgress } from './useTitleProgress';
 import { useSpaceToPause } from './useKeyboard';
+import { errorText } from '../engine/errors';
 
 const params = new URLSearchParams(location.search);
 const initialPreference = ((): BackendPreference => {
@@ -132,7 +134,7 @@ export function App() {
     }
     file.arrayBuffer().then(
       (b) => setInitWeights({ name: file.name, bytes: new Uint8Array(b) }),
-      (e: unknown) => setInitReadError(`${file.name}: could not be read (${e instanceof Error ? e.message : String(e)})`),
+      (e: unknown) => setInitReadError(`${file.name}: could not be read (${errorText(e)})`),
     );
   }, []);
 
@@ -218,11 +220,7 @@ export function App() {
   const selected = layer && layerNames.includes(layer) ? layer : (layerNames[0] ?? null);
   const showRun = run.start !== null;
   const costLayers = showRun && run.layers.length ? run.layers : (plan.plan?.layers ?? []);
-  const runCosts = useMemo(() => {
-    if (!showRun || !run.layers.length) return null;
-    const sum = (k: 'macsDense' | 'macsCompact' | 'paramsDense' | 'paramsCompact') => run.layers.reduce((s, l) => s + l[k], 0);
-    return { macsDense: sum('macsDense'), macsCompact: sum('macsCompact'), paramsDense: sum('paramsDense'), paramsCompact: sum('paramsCompact') };
-  }, [showRun, run.layers]);
+  const runCosts = useMemo(() => (showRun && run.layers.length ? totalCosts(run.layers) : null), [showRun, run.layers]);
 
   const backendInfo = engine.backend.status === 'ready' ? engine.backend.info : null;
   const estimate = plan.plan ? estimateImagesPerSec(backendInfo, plan.plan.macsDense, form.batchSize) : null;

@@ -5,6 +5,7 @@ import { replayEvents } from './compare/replay';
 import type { CompareRun } from './compare/types';
 import { describeDifferences, type ComparedConfig } from './state/config-diff';
 import type { RunState } from './state/store';
+import { errorText } from '../engine/errors';
 
 /**
  * The runs picked for comparison as chart-ready states: stored runs replayed from their event logs,
@@ -30,7 +31,7 @@ export function useCompare(opts: { store: RunStore | null; ids: string[]; open: 
         setLoaded(next);
         setError(null);
       }
-    })().catch((e) => alive && setError(`could not load the runs: ${e instanceof Error ? e.message : String(e)}`));
+    })().catch((e) => alive && setError(`could not load the runs: ${errorText(e)}`));
     return () => {
       alive = false;
     };

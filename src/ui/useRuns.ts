@@ -5,8 +5,7 @@ import type { ImportWorkerApi } from '../worker/import-worker';
 import { RunStore, storageWarning, type RunRecord } from '../runs/store';
 import { saveBlob } from './download';
 import { RUN_LOCK_PREFIX } from './session/run-lock';
-
-const errorText = (e: unknown) => (e instanceof Error ? e.message : String(e));
+import { errorText } from '../engine/errors';
 
 export interface RunsState {
   store: RunStore | null;

@@ -1,3 +1,4 @@
+import { errorText } from '../engine/errors';
 /**
  * Picks tfjs's backend inside the worker: WebGPU when navigator.gpu exists and gives an adapter, else
  * WebGL, else the CPU backend, and says which and why. The probing is injected so the decision logic
@@ -57,8 +58,6 @@ function describeAdapter(a: AdapterDescription): string {
   const parts = [a.vendor, a.architecture, a.device, a.description].filter((s) => s && s.trim());
   return [...new Set(parts)].join(' · ') || 'unnamed adapter';
 }
-
-const errorText = (e: unknown) => (e instanceof Error ? e.message : String(e));
 
 export async function chooseBackend(probe: BackendProbe, preference: BackendPreference = 'auto'): Promise<BackendInfo> {
   const attempts: BackendInfo['attempts'] = [];

@@ -1,6 +1,7 @@
 import { DataError, parseBatchFile, parseCifarFiles, RECORD_BYTES, type CifarDataset, type NamedBytes } from '../engine/data/cifar';
 import type { DataInfo, Progress, ServerListing } from './protocol';
 import { TarFormatError, TarReader } from './tar';
+import { errorText } from '../engine/errors';
 
 const BIN = /(^|\/)(data_batch_\d+|test_batch)\.bin$/;
 const TRAIN = /^data_batch_(\d+)\.bin$/;
@@ -147,7 +148,7 @@ async function readArchive(file: File, onProgress: (p: Progress) => void): Promi
   } catch (e) {
     if (e instanceof TarFormatError) throw new DataError(`${file.name}: ${e.message}`);
     if (e instanceof DataError) throw e;
-    throw new DataError(`${file.name}: could not be unpacked (${e instanceof Error ? e.message : String(e)}) — the file is corrupt or not a .tar.gz`);
+    throw new DataError(`${file.name}: could not be unpacked (${errorText(e)}) — the file is corrupt or not a .tar.gz`);
   }
   if (!out.length) throw new DataError(`${file.name} contains no data_batch_*.bin or test_batch.bin — expected the official cifar-10-binary.tar.gz (the *binary* version)`);
   return out;

@@ -1,6 +1,8 @@
 import type { LiveUpdate, ModelName, RunConfigInput } from '../engine/config';
 import type { EngineEvent, InferenceEvent } from '../engine/events';
+import type { RunEnd } from '../engine/run/api';
 import type { LayerMatrixImages } from '../engine/run/matrix-images';
+import type { CheckpointReason } from '../runs/records';
 import type { BackendInfo, BackendPreference } from './backend';
 
 export type { BackendInfo, BackendPreference } from './backend';
@@ -54,13 +56,10 @@ export type WorkerMessage =
    */
   | { kind: 'checkpoint'; reason: CheckpointReason; iteration: number; epoch: number; time: number; bytes: Uint8Array; costMs: number };
 
-/** Why a checkpoint was taken: at the start, after enough training time or a projection, at a pause, at a stop, as the page went away. */
-export type CheckpointReason = 'start' | 'interval' | 'projection' | 'pause' | 'stop' | 'pagehide';
+export type { CheckpointReason };
 
 /** How a run ended; deviceProblem: it failed because the GPU device was lost (the worker must be replaced). */
-export interface WorkerRunEnd {
-  ended: 'finished' | 'stopped' | 'error';
-  message?: string;
+export interface WorkerRunEnd extends RunEnd {
   deviceProblem?: string;
 }
 

@@ -13,14 +13,15 @@ import type { CifarDataset } from '../engine/data/cifar';
 import type { EngineEvent } from '../engine/events';
 import { decodeCheckpoint, encodeCheckpoint } from '../engine/checkpoint';
 import { benchInference, denseArchitectureModel, inferenceEvent } from '../engine/infer/bench';
-import { createRun } from '../engine/run';
+import { createRun } from '../engine/run/run';
 import { useKernels } from '../webgpu-kernels';
-import type { ExportedModel, RunControls } from '../engine/run-api';
+import type { ExportedModel, RunControls } from '../engine/run/api';
 import type { MatrixImageStore } from '../engine/run/matrix-images';
 import { chooseBackend, type AdapterDescription, type BackendInfo, type BackendName, type BackendPreference } from './backend';
 import { Batcher } from './batcher';
 import { dataInfo, parseUserFiles, ServerData } from './data';
 import type { CheckpointReason, DataInfo, ModelDownload, ModelFiles, Progress, WorkerApi, WorkerMessage } from './protocol';
+import { errorText } from '../engine/errors';
 
 const BATCH_MS = 150;
 
@@ -223,7 +224,7 @@ const api: WorkerApi = {
         torchFiles = await controls.exportSafetensors();
         batcher.push({ kind: 'exports', compact: downloads.compact !== null, projected: true, pytorch: { compact: torchFiles.compact !== null, projected: torchFiles.projected !== null } });
       } catch (e) {
-        onEvent({ type: 'log', time: Date.now(), level: 'warn', message: `export failed: ${e instanceof Error ? e.message : String(e)}` });
+        onEvent({ type: 'log', time: Date.now(), level: 'warn', message: `export failed: ${errorText(e)}` });
       }
       return end;
     } finally {

@@ -1,6 +1,6 @@
 import type { ModelGraph } from '../models/graph';
 import type { ModelParams } from '../models/params';
-import type { ExportedModel } from '../run-api';
+import type { ExportedModel } from '../run/api';
 
 /**
  * Writes a graph as a TensorFlow.js graph model (a TF GraphDef in JSON plus one weights file),
@@ -8,11 +8,22 @@ import type { ExportedModel } from '../run-api';
  * Input: 'input' [-1, 32, 32, 3] float32, normalised like the training data; output: 'logits' [-1, 10].
  */
 
-interface TfNode {
+/** One attribute value of a node in a TensorFlow.js graph model's topology (the GraphDef JSON). */
+export interface TfAttr {
+  s?: string;
+  b?: boolean;
+  type?: string;
+  list?: { i?: (string | number)[] };
+  shape?: { dim?: { size: string | number }[] };
+  tensor?: { dtype: string; tensorShape: { dim: { size: string }[] } };
+}
+
+/** A node of a TensorFlow.js graph model's topology (written here, read by infer/model-costs.ts). */
+export interface TfNode {
   name: string;
   op: string;
   input?: string[];
-  attr?: Record<string, unknown>;
+  attr?: Record<string, TfAttr>;
 }
 interface WeightSpec {
   name: string;
@@ -37,7 +48,7 @@ export async function exportGraphModel(graph: ModelGraph, params: ModelParams): 
     chunks.push(data);
     return name;
   };
-  const op = (name: string, type: string, input: string[], attr: Record<string, unknown> = {}): string => {
+  const op = (name: string, type: string, input: string[], attr: Record<string, TfAttr> = {}): string => {
     nodes.push({ name, op: type, input, attr: { T: FLOAT, ...attr } });
     return name;
   };
@@ -51,7 +62,7 @@ export async function exportGraphModel(graph: ModelGraph, params: ModelParams): 
       case 'conv': {
         const w = params.weights.get(node.name)!;
         const kernel = constant(`${node.name}/kernel`, w.kernel.shape, (await w.kernel.data()) as Float32Array);
-        const padAttr =
+        const padAttr: Record<string, TfAttr> =
           node.pad === 0 ? { padding: str('VALID') } : { padding: str('EXPLICIT'), explicit_paddings: ints([0, 0, node.pad, node.pad, node.pad, node.pad, 0, 0]) };
         const convName = w.bias ? `${node.name}/conv2d` : node.name;
         op(convName, 'Conv2D', [src(node.input), kernel], { strides: ints([1, node.stride, node.stride, 1]), dilations: ints([1, 1, 1, 1]), data_format: str('NHWC'), ...padAttr });

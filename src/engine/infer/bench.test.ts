@@ -7,7 +7,7 @@ import { graphCosts } from '../models/cost';
 import { disposeParams, initParams } from '../models/params';
 import { compactGraph, plannedCompactLayers } from '../models/split';
 import { planModel } from '../plan';
-import type { ExportedModel } from '../run-api';
+import type { ExportedModel } from '../run/api';
 import { BenchCancelled, benchInference, denseArchitectureModel, inferenceEvent, type InferenceModels } from './bench';
 import { graphModelCosts, ModelFileError, splitRanks } from './model-costs';
 

@@ -4,7 +4,7 @@ import type { InferenceEvent, InferenceTiming } from '../events';
 import { exportGraphModel } from '../export/graph-model';
 import { buildModel } from '../models/builders';
 import { disposeParams, initParams } from '../models/params';
-import type { ExportedModel, Tf } from '../run-api';
+import type { ExportedModel, Tf } from '../run/api';
 import { nextMacrotask } from '../run/lifecycle';
 import { graphModelCosts, splitRanks } from './model-costs';
 import { timingStats } from './stats';

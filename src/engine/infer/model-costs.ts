@@ -1,3 +1,4 @@
+import type { TfNode } from '../export/graph-model';
 import type { Costs } from '../models/cost';
 
 /**
@@ -7,13 +8,6 @@ import type { Costs } from '../models/cost';
  * straight after them (BN's scale and shift are not counted). Lets a saved model's cost be known without
  * its run's events.
  */
-
-interface TfNode {
-  name: string;
-  op: string;
-  input?: string[];
-  attr?: Record<string, { s?: string; list?: { i?: (string | number)[] }; shape?: { dim?: { size: string | number }[] } }>;
-}
 
 export class ModelFileError extends Error {
   override name = 'ModelFileError';

@@ -39,3 +39,15 @@ export function costSummary(dense: ModelGraph, compact: ModelGraph): CostSummary
   const c = graphCosts(compact);
   return { macsDense: d.macs, paramsDense: d.params, macsCompact: c.macs, paramsCompact: c.params };
 }
+
+/** The model's MACs and parameters, dense and compact: the sum over its layers. */
+export function totalCosts(layers: readonly CostSummary[]): CostSummary {
+  const t: CostSummary = { macsDense: 0, macsCompact: 0, paramsDense: 0, paramsCompact: 0 };
+  for (const l of layers) {
+    t.macsDense += l.macsDense;
+    t.macsCompact += l.macsCompact;
+    t.paramsDense += l.paramsDense;
+    t.paramsCompact += l.paramsCompact;
+  }
+  return t;
+}

@@ -3,7 +3,7 @@ import type { RunConfig } from '../config';
 import type { EpochOrder } from '../data/batcher';
 import { ConfigError } from '../plan';
 import type { Rng } from '../rng';
-import type { Tf } from '../run-api';
+import type { Tf } from './api';
 import { checkpointVariables, type TrainedModel } from '../train/trained-model';
 import type { RunProgress } from './progress';
 

@@ -1,4 +1,4 @@
-export type Phase = 'idle' | 'running' | 'paused' | 'stopping' | 'finished';
+export type LoopPhase = 'idle' | 'running' | 'paused' | 'stopping' | 'finished';
 
 /**
  * Resolves in a later task, so messages (pause, stop, updates) get in between two steps — also on
@@ -25,12 +25,12 @@ export const nextMacrotask = (): Promise<void> =>
  * again (singleStepDone), which then pauses.
  */
 export class Lifecycle {
-  private current: Phase = 'idle';
+  private current: LoopPhase = 'idle';
   private wake: (() => void) | null = null;
   private single: 'asked' | 'taken' | null = null;
 
   /** A method, not a getter: the phase changes while the loop awaits, and a method keeps the compiler from narrowing it. */
-  phase(): Phase {
+  phase(): LoopPhase {
     return this.current;
   }
 

@@ -3,6 +3,7 @@ import type { ModelGraph } from '../models/graph';
 import { planModel, type ModelPlan } from '../plan';
 import type { Emit } from './emit';
 import type { RunProgress } from './progress';
+import { errorText } from '../errors';
 
 /** The part of a run a live change replaces (settings and ranks) and what it needs to do so. */
 export interface Updatable {
@@ -42,7 +43,7 @@ export class LiveUpdates {
       try {
         if (rankChange) plan = planModel(run.denseGraph, { ...config.lrpet });
       } catch (e) {
-        refuse((e as Error).message);
+        refuse(errorText(e));
         continue;
       }
       run.config = config;

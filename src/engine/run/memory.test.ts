@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { loadTf } from '../../node/webgpu-node';
-import type { Tf } from '../run-api';
+import type { Tf } from './api';
 import { memorySnapshot } from './memory';
 
 const fakeTf = (info: object) => ({ memory: () => info }) as unknown as Tf;

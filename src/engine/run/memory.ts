@@ -1,5 +1,5 @@
 import type { MemorySnapshot } from '../events';
-import type { Tf } from '../run-api';
+import type { Tf } from './api';
 
 /** What tf.memory() adds on the GPU backends (webgpu: in use / allocated; webgl names the pool's bytes differently). */
 interface GpuMemoryInfo {

@@ -6,7 +6,7 @@ import { projectModel, type MatrixImageSink, type ProjectionSettings } from '../
 import type { ModelGraph } from '../models/graph';
 import { disposeParams, initParams } from '../models/params';
 import { compactGraph, type CompactLayer } from '../models/split';
-import type { ExportedModel, SafetensorsExport, Tf } from '../run-api';
+import type { ExportedModel, SafetensorsExport, Tf } from './api';
 import { assignWeightValues, exportSafetensors } from '../weights/model-weights';
 import { recalibrateForRun, type BnRecalibration } from '../train/bn-recalibration';
 import { evaluate, type EvalResult } from '../train/evaluate';

@@ -3,7 +3,7 @@ import { EpochOrder, fillBatch } from '../data/batcher';
 import type { CifarSplit } from '../data/cifar';
 import { forward, type BatchStats } from '../models/forward';
 import { deriveSeed, Rng } from '../rng';
-import type { Tf } from '../run-api';
+import type { Tf } from '../run/api';
 import type { TrainedModel } from './trained-model';
 
 export interface BnRecalibration {

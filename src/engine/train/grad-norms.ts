@@ -2,7 +2,7 @@ import type * as tfType from '@tensorflow/tfjs';
 import type { GradNormReason } from '../events';
 import type { ModelParams } from '../models/params';
 import { basisName } from '../models/split';
-import type { Tf } from '../run-api';
+import type { Tf } from '../run/api';
 
 /** Per layer: ‖∇W‖ and ‖∇W‖/‖W‖. */
 export interface GradNorms {

@@ -3,7 +3,7 @@ import { fillBatch } from '../data/batcher';
 import type { CifarSplit } from '../data/cifar';
 import { forward, type BatchStats } from '../models/forward';
 import type { Rng } from '../rng';
-import type { Tf } from '../run-api';
+import type { Tf } from '../run/api';
 import { normsFromSums, sumsOfSquares, type GradNorms } from './grad-norms';
 import type { TrainedModel } from './trained-model';
 

@@ -2,7 +2,7 @@ import type * as tfType from '@tensorflow/tfjs';
 import type { BatchNormNode, ModelGraph } from '../models/graph';
 import { disposeParams, trainableVariables, type ModelParams } from '../models/params';
 import type { CompactLayer } from '../models/split';
-import type { Tf } from '../run-api';
+import type { Tf } from '../run/api';
 import type { SettingValue } from '../settings';
 import { SgdMomentum } from './sgd';
 

@@ -1,3 +1,4 @@
+import { errorText } from '../errors';
 /**
  * The safetensors file format: an 8-byte little-endian header length N, N bytes of UTF-8 JSON
  * ({ name: { dtype, shape, data_offsets: [begin, end] }, "__metadata__"?: { string: string } }),
@@ -82,7 +83,7 @@ export function decodeSafetensors(bytes: Uint8Array): SafetensorsFile {
   try {
     header = JSON.parse(text);
   } catch (e) {
-    return fail(`the header is not valid JSON (${(e as Error).message})`);
+    return fail(`the header is not valid JSON (${errorText(e)})`);
   }
   if (typeof header !== 'object' || header === null || Array.isArray(header)) return fail('the header is not a JSON object');
   const dataStart = 8 + n;

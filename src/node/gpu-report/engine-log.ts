@@ -1,5 +1,6 @@
 import type { EngineEvent, EpochEvent, MemorySnapshot, StepEvent } from '../../engine/events';
 import { checkEvent } from '../../runs/event-schema';
+import { errorText } from '../../engine/errors';
 
 // Turns the event log of one `lrpet train --log` run into the numbers the GPU report needs: images/s of
 // the steps, the time of a projection, of a test evaluation and of building the compact model, and the
@@ -28,7 +29,7 @@ export function parseEngineLog(text: string): ParsedLog {
         truncatedLines = 1;
         return;
       }
-      throw new Error(`line ${i + 1}: not JSON (${(e as Error).message})`, { cause: e });
+      throw new Error(`line ${i + 1}: not JSON (${errorText(e)})`, { cause: e });
     }
     const checked = checkEvent(value);
     if (!checked.ok) throw new Error(`line ${i + 1}: ${checked.message}`);

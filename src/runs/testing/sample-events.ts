@@ -1,5 +1,6 @@
 import { applyLiveUpdate, parseRunConfig } from '../../engine/config';
 import type { EngineEvent, LayerInfo } from '../../engine/events';
+import { totalCosts } from '../../engine/models/cost';
 
 const layer = (name: string, rank: number): LayerInfo => ({
   name,
@@ -25,12 +26,10 @@ const layer = (name: string, rank: number): LayerInfo => ({
 export function sampleEvents(epochs = 3, stepsPerEpoch = 4, t0 = 1_700_000_000_000): EngineEvent[] {
   const config = parseRunConfig({ model: 'resnet8-tiny', epochs, batchSize: 8, lrpet: { prune: 0.5, interval: stepsPerEpoch } });
   const layers = [layer('s1/conv1', 8), layer('s1/conv2', 8)];
-  const sum = (k: 'macsDense' | 'macsCompact' | 'paramsDense' | 'paramsCompact', ls: LayerInfo[]) => ls.reduce((s, l) => s + l[k], 0);
-  const costs = (ls: LayerInfo[]) => ({ macsDense: sum('macsDense', ls), macsCompact: sum('macsCompact', ls), paramsDense: sum('paramsDense', ls), paramsCompact: sum('paramsCompact', ls) });
   let t = t0;
   let it = 0;
   const out: EngineEvent[] = [
-    { type: 'runStart', time: t, resumedFrom: null, config, prune: 0.5, backend: 'webgpu', trainSize: 32, testSize: 16, stepsPerEpoch, layers, ...costs(layers) },
+    { type: 'runStart', time: t, resumedFrom: null, config, prune: 0.5, backend: 'webgpu', trainSize: 32, testSize: 16, stepsPerEpoch, layers, ...totalCosts(layers) },
     { type: 'state', time: t, state: 'running', iteration: 0, epoch: 0 },
   ];
   for (let ep = 0; ep < epochs; ep++) {
@@ -59,11 +58,11 @@ export function sampleEvents(epochs = 3, stepsPerEpoch = 4, t0 = 1_700_000_000_0
       out.push({ type: 'log', time: t, level: 'info', message: 'ranks changed' });
     }
   }
-  out.push({ type: 'compact', time: t + 10, testAccuracy: 0.55, testLoss: 1.2, denseTestAccuracy: 0.55, layers: layers.map((l) => ({ name: l.name, rank: l.rank, split: true, zero: false })), ...costs(layers) });
+  out.push({ type: 'compact', time: t + 10, testAccuracy: 0.55, testLoss: 1.2, denseTestAccuracy: 0.55, layers: layers.map((l) => ({ name: l.name, rank: l.rank, split: true, zero: false })), ...totalCosts(layers) });
   out.push({ type: 'state', time: t + 10, state: 'finished', iteration: it, epoch: epochs });
   // Measured after the run: the dense and the compact model's inference speed.
   const timing = (medianMs: number, batch: number) => ({ samples: 3, medianMs, minMs: medianMs * 0.9, maxMs: medianMs * 1.3, q1Ms: medianMs * 0.95, q3Ms: medianMs * 1.1, imagesPerSec: (batch / medianMs) * 1000 });
-  const c = costs(layers);
+  const c = totalCosts(layers);
   out.push({
     type: 'inference',
     time: t + 20,

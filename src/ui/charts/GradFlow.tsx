@@ -4,7 +4,7 @@ import type { GradNormsEvent } from '../../engine/events';
 import { fmtNum } from '../state/format';
 import { gradValue, jumpFactor, jumpText, logRange, METRIC_OPTIONS, projectionJumps, type GradMetric } from '../state/gradients';
 import type { ProjectionSummary } from '../state/store';
-import { decimate } from '../compare/runs';
+import { decimate } from '../state/series';
 import { staggered } from '../stagger';
 import { axisProps, ChartCard, COLORS, Empty, HtmlLegend, LayerSelect, Segmented, Sized, wholeXAxis, xRange } from './common';
 import { HeatRows, type HeatRow } from './HeatRows';

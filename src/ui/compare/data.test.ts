@@ -6,7 +6,8 @@ import { commonGradLayers, gradSeries, MAX_GRAD_POINTS, runJumps } from './gradD
 import { accuracySeries, compactKey, lossSeries } from './lossData';
 import { palette } from './palette';
 import { replayEvents } from './replay';
-import { commonLayers, decimate, lastIteration } from './runs';
+import { decimate } from '../state/series';
+import { commonLayers, lastIteration } from './runs';
 import { commonProjectionIndices, spectrumAt } from './spectrumData';
 import { summaryRows } from './summary';
 import { projectedLayers, syntheticRun, type SyntheticRun } from './test-events';

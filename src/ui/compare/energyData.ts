@@ -1,6 +1,7 @@
 import { mergeByX } from '../charts/merge';
 import type { ProjectionSummary } from '../state/store';
-import { decimate, finiteOrNull } from './runs';
+import { decimate } from '../state/series';
+import { finiteOrNull } from './runs';
 import { runKey, type ChartRow, type CompareRun } from './types';
 
 /** Points per run drawn in the energy chart (a run keeps up to 2000 projections). */

@@ -1,6 +1,7 @@
 import { mergeByX } from '../charts/merge';
 import { gradValue, jumpFactor, projectionJumps, type GradMetric } from '../state/gradients';
-import { decimate, sharedNames } from './runs';
+import { decimate } from '../state/series';
+import { sharedNames } from './runs';
 import { runKey, type ChartRow, type CompareRun } from './types';
 
 /** Points per run drawn in the gradient chart (a run keeps up to 1500 records). */

@@ -21,13 +21,4 @@ export function sharedNames(runs: readonly CompareRun[], names: (r: CompareRun) 
 /** Layer names every projecting run reports, in the first such run's order. */
 export const commonLayers = (runs: readonly CompareRun[]): string[] => sharedNames(projectedRuns(runs), (r) => r.state.layerNames);
 
-/** At most `max` items, evenly spaced, always keeping the first and the last. */
-export function decimate<T>(items: readonly T[], max: number): T[] {
-  if (items.length <= max) return items.slice();
-  if (max < 2) return items.slice(-max);
-  const out: T[] = [];
-  for (let k = 0; k < max; k++) out.push(items[Math.round((k * (items.length - 1)) / (max - 1))]);
-  return out;
-}
-
 export const finiteOrNull = (x: number | null | undefined): number | null => (x !== null && x !== undefined && Number.isFinite(x) ? x : null);

@@ -1,3 +1,4 @@
+import type { RunEnding } from '../../engine/run/api';
 import type { RunBatch } from '../../runs/records';
 import type { AblationRun } from '../state/ablations';
 import type { FormState } from '../state/form';
@@ -29,7 +30,7 @@ export interface BatchState {
 
 export interface RunEnded {
   id: string;
-  ended: 'finished' | 'stopped' | 'error';
+  ended: RunEnding;
   batch: BatchRef | null;
 }
 

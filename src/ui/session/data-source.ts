@@ -1,5 +1,6 @@
 import type { DataChoice, DataInfo, Progress, ServerListing } from '../../worker/protocol';
 import { Observable } from './observable';
+import { errorText } from '../../engine/errors';
 
 export interface ServerDataState {
   status: 'checking' | 'ready' | 'none' | 'error';
@@ -32,8 +33,6 @@ export interface DataSourceOptions {
   /** Between two looks at a server download's progress. */
   sleep?: (ms: number) => Promise<void>;
 }
-
-const errorText = (e: unknown) => (e instanceof Error ? e.message : String(e));
 
 const effectiveOf = (s: Omit<DataState, 'effective'>): DataChoice | null =>
   s.choice ?? (s.user.status === 'ready' ? 'files' : s.server.status === 'ready' ? 'server' : null);

@@ -3,6 +3,7 @@ import type { CheckpointReason, WorkerMessage } from '../../worker/protocol';
 import type { CheckpointMeta, RunStore } from '../../runs/store';
 import { CheckpointPolicy } from './checkpoint-policy';
 import { holdRunLock } from './run-lock';
+import { errorText } from '../../engine/errors';
 
 export interface RecorderOptions {
   store: RunStore;
@@ -161,7 +162,7 @@ export class RunRecorder {
       },
       (err: unknown) => {
         this.policy.settled(null);
-        this.o.onStoreError(`checkpoint failed: ${err instanceof Error ? err.message : String(err)}`);
+        this.o.onStoreError(`checkpoint failed: ${errorText(err)}`);
       },
     );
   }
@@ -169,7 +170,7 @@ export class RunRecorder {
   private enqueue(work: () => Promise<unknown>): void {
     this.queue = this.queue.then(work).then(
       () => undefined,
-      (err: unknown) => this.o.onStoreError(err instanceof Error ? err.message : String(err)),
+      (err: unknown) => this.o.onStoreError(errorText(err)),
     );
   }
 

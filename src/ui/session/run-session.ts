@@ -16,6 +16,8 @@ import { configFromEvents, ReportedConfig } from './live-config';
 import { Observable } from './observable';
 import { RunRecorder } from './recorder';
 import { runName } from './run-name';
+import { errorText } from '../../engine/errors';
+import type { RunEnding } from '../../engine/run/api';
 
 export type BackendState =
   | { status: 'starting' }
@@ -100,8 +102,6 @@ interface Current {
 export const MAX_RESTARTS = 3;
 /** Live changes are sent after this much quiet (a slider being dragged sends once). */
 const LIVE_DELAY_MS = 250;
-
-const errorText = (e: unknown) => (e instanceof Error ? e.message : String(e));
 
 const defaultTimers: Timers = {
   setTimeout: (fn, ms) => setTimeout(fn, ms),
@@ -529,7 +529,7 @@ export class RunSession {
     }
   }
 
-  private async finishRecording(current: Current, ended: 'finished' | 'stopped' | 'error', message?: string): Promise<void> {
+  private async finishRecording(current: Current, ended: RunEnding, message?: string): Promise<void> {
     current.recorder.close();
     await current.recorder.flush();
     const st = this.store;

@@ -1,4 +1,5 @@
 import type { EngineEvent } from '../../engine/events';
+import { errorText } from '../../engine/errors';
 
 /** One JSON object per line. */
 export function toJsonLines(events: readonly EngineEvent[]): string {
@@ -15,7 +16,7 @@ export function parseJsonLines(text: string): EngineEvent[] {
     try {
       out.push(JSON.parse(line) as EngineEvent);
     } catch (e) {
-      throw new Error(`line ${i + 1}: ${(e as Error).message}`, { cause: e });
+      throw new Error(`line ${i + 1}: ${errorText(e)}`, { cause: e });
     }
   });
   return out;

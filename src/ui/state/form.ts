@@ -2,6 +2,7 @@ import { liveValue, parseRunConfig, type LiveUpdate, type LrpetConfig, type RunC
 import { planModel, type ModelPlan } from '../../engine/plan';
 import { formIds, getAt, isLive, liveIds, setAt, spec, type FormId, type SettingValue } from '../../engine/settings';
 import { scheduleOfKind } from '../../engine/train/schedule';
+import { errorText } from '../../engine/errors';
 
 /**
  * Everything the controls edit: the settings that have a URL key in the settings table (src/engine/settings.ts),
@@ -88,7 +89,7 @@ export function planFor(f: Pick<FormState, 'model' | 'lrpet' | 'compression' | '
     const { graph: _graph, ...rest } = plan;
     return { plan: rest, error: null };
   } catch (e) {
-    return { plan: null, error: e instanceof Error ? e.message : String(e) };
+    return { plan: null, error: errorText(e) };
   }
 }
 

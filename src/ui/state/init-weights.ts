@@ -1,6 +1,7 @@
 import type { ModelName } from '../../engine/config';
 import { buildModel } from '../../engine/models/builders';
 import { decodeModelWeights } from '../../engine/weights/model-weights';
+import { errorText } from '../../engine/errors';
 
 /** Larger than any model here as float64 (VGG-16: 60 MB as float32); anything bigger is not a weights file of these models. */
 export const MAX_WEIGHTS_BYTES = 256 << 20;
@@ -21,6 +22,6 @@ export function initWeightsProblem(w: InitWeights, model: ModelName): string | n
     decodeModelWeights(w.bytes, buildModel(model), model);
     return null;
   } catch (e) {
-    return `${w.name}: ${e instanceof Error ? e.message : String(e)}`;
+    return `${w.name}: ${errorText(e)}`;
   }
 }

@@ -53,15 +53,20 @@ export function seriesPoints<P>(s: Bucketed<P>): P[] {
 /** Weighted mean helper for merges. */
 export const wmean = (a: number, wa: number, b: number, wb: number) => (a * wa + b * wb) / (wa + wb);
 
-/** Keeps at most `max` items of a list, thinning the older part evenly and keeping the newest `keepRecent`. */
+/** At most `max` items, evenly spaced, always keeping the first and the last. */
+export function decimate<T>(items: readonly T[], max: number): T[] {
+  if (items.length <= max) return items.slice();
+  if (max < 2) return items.slice(items.length - max);
+  const out: T[] = [];
+  for (let k = 0; k < max; k++) out.push(items[Math.round((k * (items.length - 1)) / (max - 1))]);
+  return out;
+}
+
+/** Keeps at most `max` items of a list: the newest `keepRecent` as they are, the older part decimated. */
 export function thin<T>(items: T[], max: number, keepRecent = Math.floor(max / 2)): T[] {
   if (items.length <= max) return items;
-  const recent = items.slice(items.length - keepRecent);
-  const old = items.slice(0, items.length - keepRecent);
-  const room = max - keepRecent;
-  const out: T[] = [];
-  for (let i = 0; i < room; i++) out.push(old[Math.floor((i * old.length) / room)]);
-  return [...out, ...recent];
+  const split = items.length - keepRecent;
+  return [...decimate(items.slice(0, split), max - keepRecent), ...items.slice(split)];
 }
 
 /** Bias-corrected exponential moving average state (the first values are not pulled towards 0). */

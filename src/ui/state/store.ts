@@ -13,6 +13,7 @@ import type {
   ProjectionEvent,
   RunStartEvent,
 } from '../../engine/events';
+import type { RunEnd } from '../../engine/run/api';
 import type { Progress, WorkerMessage } from '../../worker/protocol';
 import { addPoints, EMA0, emaAdd, emaValue, emptySeries, seriesPoints, thin, wmean, type Bucketed, type Ema } from './series';
 
@@ -135,7 +136,7 @@ export type RunAction =
   | { type: 'restarting'; message: string }
   /** The page is busy before the worker streams (e.g. reading a stored run to resume it). */
   | { type: 'progress'; progress: Progress }
-  | { type: 'ended'; ended: 'finished' | 'stopped' | 'error'; message?: string };
+  | ({ type: 'ended' } & RunEnd);
 
 const mergeStep = (a: StepPoint, wa: number, b: StepPoint, wb: number): StepPoint => ({
   iteration: b.iteration,

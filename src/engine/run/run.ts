@@ -1,29 +1,30 @@
-import { checkRunModes, parseRunConfig, parseStoredRunConfig, type LiveUpdate, type RunConfig } from './config';
-import { limitSplit, strideSubset, type CifarSplit } from './data/cifar';
-import { EpochOrder, stepsPerEpoch } from './data/batcher';
-import type { Checkpoint } from './checkpoint';
-import type { ProjectionSettings } from './lrpet/project';
-import type { MatrixImage } from './lrpet/matrix-image';
-import type { ModelGraph } from './models/graph';
-import { ConfigError, planModel, type ModelPlan } from './plan';
-import { Rng, deriveSeed } from './rng';
-import type { ExportedModel, RunControls, RunEnd, RunOptions, SafetensorsExport, Tf } from './run-api';
-import { decodeModelWeights } from './weights/model-weights';
-import { CheckpointRequests, checkResumable, restore, snapshot, type CheckpointedState } from './run/checkpointing';
-import { emitter, type Emit } from './run/emit';
-import { Lifecycle, nextMacrotask } from './run/lifecycle';
-import { LiveUpdates } from './run/live-updates';
-import { MatrixImageStore } from './run/matrix-images';
-import { memorySnapshot } from './run/memory';
-import { runMode, type ModeHost, type Projection, type RunMode } from './run/modes';
-import { RunModels } from './run/models';
-import { RunProgress } from './run/progress';
-import { gradNormReasons, layerKernels } from './train/grad-norms';
-import { learningRate } from './train/schedule';
-import { trainStep } from './train/step';
+import { checkRunModes, parseRunConfig, parseStoredRunConfig, type LiveUpdate, type RunConfig } from '../config';
+import { limitSplit, strideSubset, type CifarSplit } from '../data/cifar';
+import { EpochOrder, stepsPerEpoch } from '../data/batcher';
+import type { Checkpoint } from '../checkpoint';
+import type { ProjectionSettings } from '../lrpet/project';
+import type { MatrixImage } from '../lrpet/matrix-image';
+import type { ModelGraph } from '../models/graph';
+import { ConfigError, planModel, type ModelPlan } from '../plan';
+import { Rng, deriveSeed } from '../rng';
+import type { ExportedModel, RunControls, RunEnd, RunOptions, SafetensorsExport, Tf } from './api';
+import { decodeModelWeights } from '../weights/model-weights';
+import { CheckpointRequests, checkResumable, restore, snapshot, type CheckpointedState } from './checkpointing';
+import { emitter, type Emit } from './emit';
+import { Lifecycle, nextMacrotask } from './lifecycle';
+import { LiveUpdates } from './live-updates';
+import { MatrixImageStore } from './matrix-images';
+import { memorySnapshot } from './memory';
+import { runMode, type ModeHost, type Projection, type RunMode } from './modes';
+import { RunModels } from './models';
+import { RunProgress } from './progress';
+import { gradNormReasons, layerKernels } from '../train/grad-norms';
+import { learningRate } from '../train/schedule';
+import { trainStep } from '../train/step';
+import { errorText } from '../errors';
 
-export type { RunControls, RunEnd, RunOptions, ExportedModel, SafetensorsExport } from './run-api';
-export type { EvalResult } from './train/evaluate';
+export type { RunControls, RunEnd, RunOptions, ExportedModel, SafetensorsExport } from './api';
+export type { EvalResult } from '../train/evaluate';
 
 const now = () => (typeof performance !== 'undefined' ? performance.now() : Date.now());
 
@@ -137,7 +138,7 @@ class Trainer implements RunControls, ModeHost {
     } catch (e) {
       this.lifecycle.finish();
       await this.serveCheckpoints().catch(() => undefined);
-      const message = e instanceof Error ? e.message : String(e);
+      const message = errorText(e);
       const device = /device (was )?lost|GPUDevice|out of memory/i.test(message);
       this.emit('error', { code: device ? 'device' : 'internal', message, iteration: this.progress.iteration, epoch: this.progress.epoch });
       this.setState('stopped');

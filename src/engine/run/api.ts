@@ -1,9 +1,9 @@
 import type * as tfType from '@tensorflow/tfjs';
-import type { LiveUpdate, RunConfigInput } from './config';
-import type { Checkpoint } from './checkpoint';
-import type { CifarDataset } from './data/cifar';
-import type { EngineEvent } from './events';
-import type { MatrixImageStore } from './run/matrix-images';
+import type { LiveUpdate, RunConfigInput } from '../config';
+import type { Checkpoint } from '../checkpoint';
+import type { CifarDataset } from '../data/cifar';
+import type { EngineEvent } from '../events';
+import type { MatrixImageStore } from './matrix-images';
 
 export type Tf = typeof tfType;
 
@@ -43,8 +43,10 @@ export interface ExportedModel {
  * NaN or exploding loss paused it; `message` is then that error's). 'error': an error ended it (a lost
  * device, an internal error); `message` says what.
  */
+export type RunEnding = 'finished' | 'stopped' | 'error';
+
 export interface RunEnd {
-  ended: 'finished' | 'stopped' | 'error';
+  ended: RunEnding;
   message?: string;
 }
 

@@ -1,10 +1,10 @@
 import type * as tfType from '@tensorflow/tfjs';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { loadTf } from '../node/webgpu-node';
-import { applyLiveUpdate, type RunConfigInput } from './config';
-import type { ConfigChangeEvent, EngineEvent, RunStartEvent } from './events';
+import { loadTf } from '../../node/webgpu-node';
+import { applyLiveUpdate, type RunConfigInput } from '../config';
+import type { ConfigChangeEvent, EngineEvent, RunStartEvent } from '../events';
 import { createRun, type RunControls } from './run';
-import { syntheticDataset } from './testing/synthetic';
+import { syntheticDataset } from '../testing/synthetic';
 
 let tf: typeof tfType;
 beforeAll(async () => {
