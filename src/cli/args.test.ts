@@ -7,7 +7,7 @@ const cliConfig = (args: string[]) => parseRunConfig(trainConfig(parseCli(['trai
 
 describe('trainConfig', () => {
   it.each([1, 2, 3, 4, 6, 400])('a step schedule of %i epochs has the same milestones as the page', (epochs) => {
-    const page = parseRunConfig(toRunConfig({ ...presetById('paper').form, epochs, schedule: 'step' }));
+    const page = parseRunConfig(toRunConfig({ ...presetById('paper').form, epochs, scheduleKind: 'step' }));
     const cli = cliConfig(['--model', 'resnet20', '--epochs', String(epochs), '--schedule', 'step']);
     expect(cli.schedule).toEqual(page.schedule);
   });

@@ -27,7 +27,7 @@ const RUNNER_OPTIONS = {
 
 type Option = { type: 'string' | 'boolean'; multiple?: boolean };
 const optionOf = (f: CliFlag): Option => ('sets' in f ? { type: 'boolean' } : f.multiple ? { type: 'string', multiple: true } : { type: 'string' });
-const SETTING_OPTIONS: Record<string, Option> = Object.fromEntries(settingIds.flatMap((id) => cliFlags(spec(id)).map((f) => [f.flag, optionOf(f)])));
+const SETTING_OPTIONS: Record<string, Option> = Object.fromEntries(settingIds.flatMap((id) => cliFlags(id).map((f) => [f.flag, optionOf(f)])));
 
 /** The parsed flags: the runner's own typed, the settings' by flag name. */
 export type CliValues = { [K in keyof typeof RUNNER_OPTIONS]?: (typeof RUNNER_OPTIONS)[K]['type'] extends 'boolean' ? boolean : string } & {
@@ -35,20 +35,33 @@ export type CliValues = { [K in keyof typeof RUNNER_OPTIONS]?: (typeof RUNNER_OP
 };
 
 const usageOf = (f: CliFlag) => ('sets' in f ? `--${f.flag}` : `--${f.flag} ${f.arg}${f.multiple ? ' ...' : ''}`);
+
+/**
+ * A setting's flags in the help: a switch on one line (`--energy-transfer / --no-energy-transfer`, aliases
+ * after), a value flag with its aliases (`--batch-size B, --batch B`); a setting read from several flags
+ * (a target) one line each.
+ */
+function flagGroups(id: SettingId): CliFlag[][] {
+  const flags = cliFlags(id);
+  if (!flags.length) return [];
+  return Array.isArray(spec(id).cli) ? flags.map((f) => [f]) : [[...flags]];
+}
 const shownDefault = (s: Setting) =>
   s.kind === 'boolean' ? (s.default ? 'on' : 'off') : s.default === null ? (s.kind === 'number' ? s.nullLabel : 'none') : typeof s.default === 'object' ? '' : String(s.default);
 
-/** One line per flag of the settings table: what it sets, its bounds or choices, its default. */
-function settingLine(s: Setting, f: CliFlag): string {
+/** One line per flag group of the settings table: what it sets, its bounds or choices, its default. */
+function settingLine(s: Setting, group: CliFlag[]): string {
+  const f = group[0];
   let what: string;
   if (!('sets' in f) && f.help) what = f.help;
-  else if ('sets' in f) what = `${s.name ?? s.label} ${f.sets ? 'on' : 'off'}`;
+  else if ('sets' in f) what = `${s.name ?? s.label} on / off`;
   else if (s.kind === 'number') what = `${s.label}, ${s.bounds.int ? 'an integer ' : ''}${boundsText(s.bounds)}`;
   else if (s.kind === 'choice') what = `${s.label}: ${s.values.join(', ')}`;
   else what = `${s.label}${s.help ? `: ${s.help}` : ''}`;
   const required = !('sets' in f) && f.required;
   const dflt = shownDefault(s);
-  return wrap(`  ${usageOf(f).padEnd(26)} ${what}${required ? ' (required)' : dflt ? `  [${dflt}]` : ''}`, 100, 29);
+  const usage = group.map(usageOf).join('sets' in f ? ' / ' : ', ');
+  return wrap(`  ${usage.padEnd(26)} ${what}${required ? ' (required)' : dflt ? `  [${dflt}]` : ''}`, 100, 29);
 }
 
 /** Breaks a line at spaces before `width` columns, indenting the rest by `indent`. */
@@ -64,7 +77,7 @@ function wrap(line: string, width: number, indent: number): string {
   return [...out, rest].join('\n');
 }
 
-const settingLines = settingIds.flatMap((id) => cliFlags(spec(id)).map((f) => settingLine(spec(id), f))).join('\n');
+const settingLines = settingIds.flatMap((id) => flagGroups(id).map((g) => settingLine(spec(id), g))).join('\n');
 
 export const USAGE = `usage: lrpet <command> [options]
 
@@ -117,7 +130,7 @@ const text = (v: CliValues, flag: string) => v[flag] as string | undefined;
 
 /** Settings whose flags need more than one value read: by setting. */
 const CUSTOM_READERS: Partial<Record<SettingId, (v: CliValues) => unknown>> = {
-  rankOverrides: (v) => parseRanks(v.rank as string[] | undefined),
+  rankOverrides: (v) => parseRanks([...((v['rank-overrides'] as string[] | undefined) ?? []), ...((v.rank as string[] | undefined) ?? [])]),
   target: (v) => parseTarget(text(v, 'target-flops'), text(v, 'target-params')),
   // The file is read by the train command; the config names it.
   init: (v) => (text(v, 'init') === undefined ? undefined : { name: basename(text(v, 'init')!) }),
@@ -128,8 +141,13 @@ export function settingFromFlags(id: SettingId, v: CliValues): unknown {
   const custom = CUSTOM_READERS[id];
   if (custom) return custom(v);
   const s = spec(id);
-  const [f] = cliFlags(s);
-  if ('sets' in f) return v[f.flag] ? f.sets : undefined;
+  const flags = cliFlags(id);
+  const given = flags.filter((g) => v[g.flag] !== undefined && v[g.flag] !== false);
+  if (given.length > 1 && ('sets' in given[0] ? new Set(given.map((g) => 'sets' in g && g.sets)).size > 1 : true)) {
+    throw new UsageError(`${given.map((g) => `--${g.flag}`).join(' and ')} set the same setting: give one`);
+  }
+  const f = given[0] ?? flags[0];
+  if ('sets' in f) return given.length ? f.sets : undefined;
   const raw = text(v, f.flag);
   if (raw === undefined) {
     if (f.required) throw new UsageError(`--${f.flag} is required`);
@@ -180,13 +198,13 @@ export function kernelsOption(v: string | undefined): 'fast' | 'stock' {
  */
 export function trainConfig(v: CliValues): RunConfig {
   const input: Record<string, unknown> = {};
-  let schedule: LrScheduleKind = SETTINGS.schedule.default;
+  let schedule: LrScheduleKind = SETTINGS.scheduleKind.default;
   for (const id of settingIds) {
     if (spec(id).cli === undefined) continue;
     const value = settingFromFlags(id, v);
     if (value === undefined) continue;
     const path = spec(id).path;
-    if (id === 'schedule') schedule = value as LrScheduleKind;
+    if (id === 'scheduleKind') schedule = value as LrScheduleKind;
     else if (path !== null) setAt(input, path, value);
     else throw new Error(`setting ${id} has a command-line flag but no place in the config`);
   }

@@ -1,7 +1,7 @@
 import { describe, expect, expectTypeOf, it } from 'vitest';
 import { z } from 'zod';
 import { describeChanges, LiveUpdateSchema, LrpetConfigSchema, parseRunConfig, parseStoredRunConfig, RunConfigSchema, type LiveUpdate, type RunConfig, type RunConfigInput } from './config';
-import { boundsText, valueText, formIds, liveIds, MODEL_NAMES, pageRange, SETTINGS, settingIds, spec, LrScheduleSchema, cliFlags } from './settings';
+import { boundsText, valueText, formIds, liveIds, MODEL_NAMES, pageRange, SETTINGS, settingIds, spec, LrScheduleSchema, cliFlags, urlKeys } from './settings';
 
 /**
  * The schemas as they were written by hand before they were derived from the table (a fixed reference:
@@ -144,17 +144,33 @@ describe('the settings table', () => {
     }
   });
 
-  it('keys are unique: URL keys and command-line flags', () => {
-    const urls = formIds.map((id) => spec(id).url);
+  it('keys are unique: URL keys and command-line flags, aliases included', () => {
+    const urls = formIds.flatMap((id) => urlKeys(id));
     expect(new Set(urls).size).toBe(urls.length);
-    const flags = settingIds.flatMap((id) => cliFlags(spec(id)).map((f) => f.flag));
+    const flags = settingIds.flatMap((id) => cliFlags(id).map((f) => f.flag));
     expect(new Set(flags).size).toBe(flags.length);
   });
 
-  it('a switch flag sets the value away from its default', () => {
+  it("a setting's URL key is its id and its flag the id in kebab case; every older spelling is an alias", () => {
+    for (const id of formIds) expect(urlKeys(id)[0]).toBe(id);
+    expect(cliFlags('weightDecayScope').map((f) => f.flag)).toEqual(['weight-decay-scope', 'wd-scope']);
+    expect(cliFlags('energyTransfer')).toEqual([
+      { flag: 'energy-transfer', sets: true },
+      { flag: 'no-energy-transfer', sets: false },
+    ]);
+    // The keys and flags that existed before the ids became the names (links and scripts must not break).
+    const oldUrl = ['model', 'lrpet', 'comp', 'p', 'flops', 'floors', 'ranks', 'interval', 'start', 'end', 'et', 'beta', 'bn', 'bnrecal', 'lr', 'wdscope', 'sched', 'batch', 'epochs', 'seed', 'train', 'test', 'aug', 'ckpt', 'grads'];
+    const urls = new Set(formIds.flatMap((id) => urlKeys(id)));
+    for (const k of oldUrl) expect(urls.has(k), k).toBe(true);
+    const oldFlags = ['model', 'no-lrpet', 'prune', 'target-flops', 'target-params', 'rank-floors', 'rank', 'interval', 'start-epoch', 'end-epoch', 'no-energy-transfer', 'beta', 'no-bn-rect', 'bn-recal', 'lr', 'momentum', 'weight-decay', 'wd-scope', 'schedule', 'batch', 'epochs', 'seed', 'train-limit', 'test-limit', 'no-augment', 'grad-norm-every', 'init'];
+    const flags = new Set(settingIds.flatMap((id) => cliFlags(id).map((f) => f.flag)));
+    for (const f of oldFlags) expect(flags.has(f), f).toBe(true);
+  });
+
+  it('a switch alias sets the value away from its default', () => {
     for (const id of settingIds) {
       const s = spec(id);
-      for (const f of cliFlags(s)) if ('sets' in f) expect(f.sets, id).toBe(!s.default);
+      for (const f of cliFlags(id).slice(2)) if ('sets' in f) expect(f.sets, id).toBe(!s.default);
     }
   });
 

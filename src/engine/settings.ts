@@ -42,13 +42,31 @@ export interface Bounds {
 /** On the command line: a flag with a value (`--prune P`), or a switch that sets the value (`--no-energy-transfer`). */
 export type CliFlag = { flag: string; arg: string; required?: boolean; multiple?: boolean; help?: string } | { flag: string; sets: boolean };
 
+/**
+ * How a setting is given on the command line. Its flag is its id in kebab case (`weightDecayScope` →
+ * `--weight-decay-scope`); a switch has two, `--x` (on) and `--no-x` (off). Older or shorter spellings
+ * keep working as aliases (`--wd-scope`, `--batch`, `--no-bn-rect`).
+ */
+export interface CliSpec {
+  /** The value's name in the help ('P'); a switch has none. */
+  arg?: string;
+  required?: true;
+  multiple?: true;
+  help?: string;
+  aliases?: readonly (string | { flag: string; sets: boolean })[];
+}
+
+/** A setting with a URL key is a field of the page's form; the key is its id, older keys (`p`, `wdscope`) still read. */
+export type UrlSpec = true | { aliases: readonly string[] };
+
 interface Common {
   /**
    * Where the value lives in RunConfig ('lr', 'lrpet.prune'). null: a page or command-line value that
-   * the form / CLI turns into the config field named by `feeds` (a FLOPs target into lrpet.target).
+   * the form / CLI turns into a config field (a FLOPs target into lrpet.target, a schedule kind into schedule).
    */
   path: string | null;
-  feeds?: string;
+  /** Feeds the rank plan (ranks, MACs, parameters): a change re-plans, and mid-run changes the ranks. */
+  plan?: true;
   /** The control's label. */
   label: string;
   /** A few letters for change markers and run comparisons ('p', 'β', 'ET'). */
@@ -61,9 +79,9 @@ interface Common {
   live?: true;
   /** Not worth a mention in a comparison's subtitle while at its default (β 0, no rank overrides). */
   minor?: true;
-  cli?: CliFlag | readonly CliFlag[];
-  /** The query key on the page; a setting with one is a field of the page's form. */
-  url?: string;
+  /** On the command line: a CliSpec, or the flags themselves where one setting is read from several (a target). */
+  cli?: CliSpec | readonly CliFlag[];
+  url?: UrlSpec;
   /**
    * What a config stored before this setting existed meant (checkpoints, run logs, run files have no
    * such field): the old behaviour, where it differs from the default a new run gets. See parseStoredRunConfig.
@@ -127,31 +145,31 @@ const TargetSchema = z.object({ metric: z.enum(['macs', 'params']), reduction: n
  */
 export const SETTINGS = {
   model: choice({
-    path: 'model', values: MODEL_NAMES, default: 'resnet20', cli: { flag: 'model', arg: 'M', required: true }, url: 'model',
+    path: 'model', values: MODEL_NAMES, default: 'resnet20', plan: true, cli: { arg: 'M', required: true }, url: true,
     label: 'Model', short: 'model',
     optionLabels: {
       resnet20: 'ResNet-20', resnet32: 'ResNet-32', resnet44: 'ResNet-44', resnet56: 'ResNet-56', resnet110: 'ResNet-110', vgg16: 'VGG-16-BN',
       'resnet8-tiny': 'ResNet-8 tiny (8/16/32 ch)', 'resnet14-narrow': 'ResNet-14 narrow (8/16/32 ch)', 'vgg-tiny': 'VGG tiny (16-32-64)',
     },
   }),
-  lrpet: boolean({
-    path: 'lrpet.enabled', default: true, cli: { flag: 'no-lrpet', sets: false }, url: 'lrpet',
+  lrpetEnabled: boolean({
+    path: 'lrpet.enabled', default: true, plan: true, cli: { aliases: [{ flag: 'no-lrpet', sets: false }] }, url: { aliases: ['lrpet'] },
     label: 'LRPET (low-rank projection)', short: 'LRPET', help: 'off: a dense baseline, no projections',
   }),
   compression: choice({
-    path: null, feeds: 'lrpet.target', values: ['prune', 'flops'], default: 'prune', live: true, url: 'comp',
+    path: null, values: ['prune', 'flops'], default: 'prune', live: true, plan: true, url: { aliases: ['comp'] },
     label: 'Compression given as', short: 'compression', optionLabels: { prune: 'Prune ratio', flops: 'FLOPs target' },
   }),
   prune: number({
-    path: 'lrpet.prune', bounds: { min: 0, lt: 1 }, page: { max: 0.99 }, default: 0.57, live: true, cli: { flag: 'prune', arg: 'P' }, url: 'p',
+    path: 'lrpet.prune', bounds: { min: 0, lt: 1 }, page: { max: 0.99 }, default: 0.57, live: true, plan: true, cli: { arg: 'P' }, url: { aliases: ['p'] },
     label: 'Prune ratio (p)', short: 'p', help: "fraction of each layer's singular values removed: r = ⌊n − n·p⌋",
   }),
   flopsTarget: number({
-    path: null, feeds: 'lrpet.target', bounds: openFraction, page: { min: 0.01, max: 0.99 }, default: 0.55, live: true, url: 'flops',
+    path: null, bounds: openFraction, page: { min: 0.01, max: 0.99 }, default: 0.55, live: true, plan: true, url: { aliases: ['flops'] },
     label: 'FLOPs reduction target', short: 'FLOPs', help: 'p is solved to remove this share of MACs',
   }),
   target: custom({
-    path: 'lrpet.target', type: TargetSchema, default: null,
+    path: 'lrpet.target', type: TargetSchema, default: null, plan: true,
     label: 'Reduction target', short: 'target', help: 'solve p so that this share of MACs (FLOPs) or parameters is removed; p is ignored then',
     cli: [
       { flag: 'target-flops', arg: 'F', help: 'solve p to remove this share of MACs (FLOPs), in (0, 1)' },
@@ -159,107 +177,108 @@ export const SETTINGS = {
     ],
   }),
   rankFloors: boolean({
-    path: 'lrpet.rankFloors', default: false, minor: true, cli: { flag: 'rank-floors', sets: true }, url: 'floors',
+    path: 'lrpet.rankFloors', default: false, minor: true, plan: true, cli: {}, url: { aliases: ['floors'] },
     label: 'Official VGG rank floors (18, then 43)', short: 'floors', name: 'VGG rank floors',
   }),
   rankOverrides: custom({
-    path: 'lrpet.rankOverrides', type: z.record(z.string(), z.number().int().min(1)), default: {}, live: true, minor: true, cli: { flag: 'rank', arg: 'LAYER=R', multiple: true }, url: 'ranks',
+    path: 'lrpet.rankOverrides', type: z.record(z.string(), z.number().int().min(1)), default: {}, live: true, minor: true, plan: true, cli: { arg: 'LAYER=R', multiple: true, aliases: ['rank'] }, url: { aliases: ['ranks'] },
     label: 'Rank overrides', short: 'ranks', help: 'per-layer ranks, by conv layer name',
   }),
   interval: numberOrNull({
-    path: 'lrpet.interval', bounds: { int: true, min: 1 }, page: { max: 1_000_000 }, default: null, live: true, cli: { flag: 'interval', arg: 'I' }, url: 'interval',
+    path: 'lrpet.interval', bounds: { int: true, min: 1 }, page: { max: 1_000_000 }, default: null, live: true, cli: { arg: 'I' }, url: true,
     nullWord: 'epoch', nullLabel: 'one epoch',
     label: 'Projection interval (iterations)', short: 'interval', unit: 'iterations', help: 'empty = once per epoch (the paper)',
   }),
   startEpoch: number({
-    path: 'lrpet.startEpoch', bounds: { int: true, min: 0 }, page: { max: 9999 }, default: 0, live: true, cli: { flag: 'start-epoch', arg: 'S' }, url: 'start',
+    path: 'lrpet.startEpoch', bounds: { int: true, min: 0 }, page: { max: 9999 }, default: 0, live: true, cli: { arg: 'S' }, url: { aliases: ['start'] },
     label: 'Start epoch', short: 'start',
   }),
   endEpoch: numberOrNull({
-    path: 'lrpet.endEpoch', bounds: { int: true, min: 0 }, page: { max: 9999 }, default: null, nullWord: 'last', nullLabel: 'last', live: true, cli: { flag: 'end-epoch', arg: 'S' }, url: 'end',
+    path: 'lrpet.endEpoch', bounds: { int: true, min: 0 }, page: { max: 9999 }, default: null, nullWord: 'last', nullLabel: 'last', live: true, cli: { arg: 'S' }, url: { aliases: ['end'] },
     label: 'End epoch', short: 'end',
   }),
   energyTransfer: boolean({
-    path: 'lrpet.energyTransfer', default: true, live: true, cli: { flag: 'no-energy-transfer', sets: false }, url: 'et',
+    path: 'lrpet.energyTransfer', default: true, live: true, cli: {}, url: { aliases: ['et'] },
     label: 'Energy transfer', short: 'ET', name: 'energy transfer', help: 'put the removed energy back on the kept singular values',
   }),
   beta: number({
-    path: 'lrpet.beta', bounds: { min: 0, lt: 1 }, page: { max: 0.99 }, default: 0, live: true, minor: true, cli: { flag: 'beta', arg: 'X' }, url: 'beta',
+    path: 'lrpet.beta', bounds: { min: 0, lt: 1 }, page: { max: 0.99 }, default: 0, live: true, minor: true, cli: { arg: 'X' }, url: true,
     label: 'β (soft factor)', short: 'β', help: 'cut values are scaled by β instead of set to 0',
   }),
   bnRectification: boolean({
-    path: 'lrpet.bnRectification', default: true, live: true, cli: { flag: 'no-bn-rect', sets: false }, url: 'bn',
+    path: 'lrpet.bnRectification', default: true, live: true, cli: { aliases: [{ flag: 'no-bn-rect', sets: false }] }, url: { aliases: ['bn'] },
     label: 'BN rectification', short: 'BN rect', name: 'BN rectification', help: 'project diag(γ/σ)·W, the conv as BN scales it',
   }),
   projectDense: boolean({
-    path: 'lrpet.projectDense', default: false, minor: true,
+    path: 'lrpet.projectDense', default: false, minor: true, plan: true,
     label: 'Project dense layers', short: 'project dense', name: 'dense layers projected', help: 'also project the fully connected layers (off in the paper)',
   }),
   bnRecalibrationBatches: number({
-    path: 'lrpet.bnRecalibrationBatches', bounds: { int: true, min: 0 }, page: { max: 10000 }, default: 0, minor: true, cli: { flag: 'bn-recal', arg: 'N' }, url: 'bnrecal',
+    path: 'lrpet.bnRecalibrationBatches', bounds: { int: true, min: 0 }, page: { max: 10000 }, default: 0, minor: true, cli: { arg: 'N', aliases: ['bn-recal'] }, url: { aliases: ['bnrecal'] },
     label: 'BN recalibration (batches)', short: 'BN recal', unit: 'batches',
     help: 'after the final projection, recompute every BN running mean and variance as the average over N training batches (0: off)',
   }),
   lr: number({
-    path: 'lr', bounds: { gt: 0 }, page: { min: 1e-6, max: 10 }, default: 0.1, live: true, cli: { flag: 'lr', arg: 'L' }, url: 'lr',
+    path: 'lr', bounds: { gt: 0 }, page: { min: 1e-6, max: 10 }, default: 0.1, live: true, cli: { arg: 'L' }, url: true,
     label: 'Learning rate', short: 'lr',
   }),
-  momentum: number({ path: 'momentum', bounds: { min: 0, lt: 1 }, default: 0.9, label: 'Momentum', short: 'momentum', cli: { flag: 'momentum', arg: 'M' } }),
-  weightDecay: number({ path: 'weightDecay', bounds: { min: 0 }, default: 1e-4, label: 'Weight decay', short: 'weight decay', cli: { flag: 'weight-decay', arg: 'W' } }),
+  momentum: number({ path: 'momentum', bounds: { min: 0, lt: 1 }, default: 0.9, label: 'Momentum', short: 'momentum', cli: { arg: 'M' } }),
+  weightDecay: number({ path: 'weightDecay', bounds: { min: 0 }, default: 1e-4, label: 'Weight decay', short: 'weight decay', cli: { arg: 'W' } }),
   weightDecayScope: choice({
-    path: 'weightDecayScope', values: ['all', 'kernels'], default: 'all', legacy: 'kernels', cli: { flag: 'wd-scope', arg: 'SCOPE', help: 'weight decay on: all (every parameter: conv/dense kernels, biases, BN γ and β, as the official code) or kernels' }, url: 'wdscope',
+    path: 'weightDecayScope', values: ['all', 'kernels'], default: 'all', legacy: 'kernels', url: { aliases: ['wdscope'] },
+    cli: { arg: 'SCOPE', aliases: ['wd-scope'], help: 'weight decay on: all (every parameter: conv/dense kernels, biases, BN γ and β, as the official code) or kernels' },
     label: 'Weight decay on', short: 'wd scope', help: 'the official code decays every parameter, BN γ and β and biases included',
     optionLabels: { all: 'All parameters (official code)', kernels: 'Conv and dense kernels only' },
   }),
-  schedule: choice({
-    path: null, feeds: 'schedule', values: ['step', 'cosine', 'constant'], default: 'step', url: 'sched',
-    cli: { flag: 'schedule', arg: 'KIND', help: "LR schedule: step (×0.1 at ½ and ¾ of the run, the paper's), cosine or constant" },
+  scheduleKind: choice({
+    path: null, values: ['step', 'cosine', 'constant'], default: 'step', url: { aliases: ['sched'] },
+    cli: { arg: 'KIND', aliases: ['schedule'], help: "LR schedule: step (×0.1 at ½ and ¾ of the run, the paper's), cosine or constant" },
     label: 'LR schedule', short: 'schedule', optionLabels: { step: '×0.1 at ½ and ¾ of the run (paper)', cosine: 'Cosine', constant: 'Constant' },
   }),
   /** Without a schedule the engine takes the paper's step schedule scaled to the run's epochs (parseRunConfig); this default is that for the default epochs. */
   lrSchedule: custom({ path: 'schedule', type: LrScheduleSchema, default: scheduleOfKind('step', PAPER_EPOCHS), label: 'LR schedule', short: 'schedule' }),
   batchSize: number({
-    path: 'batchSize', bounds: { int: true, min: 1, max: 4096 }, default: 128, cli: { flag: 'batch', arg: 'B' }, url: 'batch',
+    path: 'batchSize', bounds: { int: true, min: 1, max: 4096 }, default: 128, cli: { arg: 'B', aliases: ['batch'] }, url: { aliases: ['batch'] },
     label: 'Batch size', short: 'batch',
   }),
   epochs: number({
-    path: 'epochs', bounds: { int: true, min: 1 }, page: { max: 10000 }, default: PAPER_EPOCHS, cli: { flag: 'epochs', arg: 'E' }, url: 'epochs',
+    path: 'epochs', bounds: { int: true, min: 1 }, page: { max: 10000 }, default: PAPER_EPOCHS, cli: { arg: 'E' }, url: true,
     label: 'Epochs', short: 'epochs',
   }),
   seed: number({
-    path: 'seed', bounds: { int: true, min: 0 }, page: { max: 2 ** 31 - 1 }, default: 1, cli: { flag: 'seed', arg: 'S' }, url: 'seed',
+    path: 'seed', bounds: { int: true, min: 0 }, page: { max: 2 ** 31 - 1 }, default: 1, cli: { arg: 'S' }, url: true,
     label: 'Seed', short: 'seed',
   }),
   trainLimit: numberOrNull({
-    path: 'trainLimit', bounds: { int: true, min: 1 }, page: { max: 50000 }, default: null, nullWord: 'all', nullLabel: 'all 50 000', cli: { flag: 'train-limit', arg: 'N' }, url: 'train',
+    path: 'trainLimit', bounds: { int: true, min: 1 }, page: { max: 50000 }, default: null, nullWord: 'all', nullLabel: 'all 50 000', cli: { arg: 'N' }, url: { aliases: ['train'] },
     label: 'Training images', short: 'train', unit: 'images',
   }),
   testLimit: numberOrNull({
-    path: 'testLimit', bounds: { int: true, min: 1 }, page: { max: 10000 }, default: null, nullWord: 'all', nullLabel: 'all 10 000', cli: { flag: 'test-limit', arg: 'N' }, url: 'test',
+    path: 'testLimit', bounds: { int: true, min: 1 }, page: { max: 10000 }, default: null, nullWord: 'all', nullLabel: 'all 10 000', cli: { arg: 'N' }, url: { aliases: ['test'] },
     label: 'Test images', short: 'test', unit: 'images',
   }),
   augment: boolean({
-    path: 'augment', default: true, cli: { flag: 'no-augment', sets: false }, url: 'aug',
+    path: 'augment', default: true, cli: {}, url: { aliases: ['aug'] },
     label: 'Augment (crop + flip)', short: 'augment', name: 'augmentation',
   }),
   checkpointMinutes: number({
-    path: null, bounds: { gt: 0 }, page: { min: 0.05, max: 120 }, default: 0.5, url: 'ckpt',
+    path: null, bounds: { gt: 0 }, page: { min: 0.05, max: 120 }, default: 0.5, url: { aliases: ['ckpt'] },
     label: 'Checkpoint every (minutes of training)', short: 'checkpoint', unit: 'minutes',
     help: 'at most this much training is lost to a reload, a crash or a lost GPU; also after projections, at every pause and stop, and when the page is closed — but never so often that checkpoints take more than 2% of the training time',
   }),
   buildCompact: boolean({
-    path: 'buildCompact', default: true,
-    label: 'Build the compact model', short: 'compact', help: 'build and evaluate the compact model at the end of an LRPET run (the two baselines always report theirs)',
+    path: 'buildCompact', default: true, minor: true,
+    label: 'Build the compact model', short: 'compact', name: 'compact model built', help: 'build and evaluate the compact model at the end of an LRPET run (the two baselines always report theirs)',
   }),
-  stepEventEvery: number({ path: 'stepEventEvery', bounds: { int: true, min: 1 }, default: 1, label: 'Step event every (iterations)', short: 'step events' }),
+  stepEventEvery: number({ path: 'stepEventEvery', bounds: { int: true, min: 1 }, default: 1, minor: true, label: 'Step event every (iterations)', short: 'step events' }),
   gradNormEvery: number({
-    path: 'gradNormEvery', bounds: { int: true, min: 0 }, page: { max: 100_000 }, default: 10, minor: true, cli: { flag: 'grad-norm-every', arg: 'K' }, url: 'grads',
+    path: 'gradNormEvery', bounds: { int: true, min: 0 }, page: { max: 100_000 }, default: 10, minor: true, cli: { arg: 'K' }, url: { aliases: ['grads'] },
     label: 'Gradient norms every (iterations)', short: 'grad norms', unit: 'iterations',
     help: 'per-layer ‖∇W‖ and ‖∇W‖/‖W‖ every K steps and on the steps right before and after each projection; 0: off',
   }),
   init: custom({
     path: 'init', type: z.object({ name: z.string().min(1).max(300) }).nullable(), default: null,
-    cli: { flag: 'init', arg: 'FILE', help: "start from these weights: a .safetensors file of the model's dense weights with the official PyTorch names (e.g. an earlier run's projected.safetensors)" },
+    cli: { arg: 'FILE', help: "start from these weights: a .safetensors file of the model's dense weights with the official PyTorch names (e.g. an earlier run's projected.safetensors)" },
     label: 'Initial weights', short: 'init', help: 'null: initialised from the seed; else the name of the weights file the run started from (the weights are given with the run)',
   }),
   posthoc: custom({
@@ -288,7 +307,7 @@ export type NumberSetting = Setting & { kind: 'number' };
 /** The config settings that may change mid-run: the engine's LiveUpdate. */
 export type LiveId = { [K in SettingId]: Table[K] extends { live: true; path: string } ? K : never }[SettingId];
 /** The settings that are fields of the page's form (those with a URL key). */
-export type FormId = { [K in SettingId]: Table[K] extends { url: string } ? K : never }[SettingId];
+export type FormId = { [K in SettingId]: Table[K] extends { url: UrlSpec } ? K : never }[SettingId];
 
 export const settingIds: readonly SettingId[] = Object.keys(SETTINGS) as SettingId[];
 export const spec = (id: SettingId): Setting => SETTINGS[id] as Setting;
@@ -296,7 +315,33 @@ export const spec = (id: SettingId): Setting => SETTINGS[id] as Setting;
 export const isLive = (id: string): boolean => id in SETTINGS && spec(id as SettingId).live === true;
 export const liveIds: readonly LiveId[] = settingIds.filter((id): id is LiveId => isLive(id) && spec(id).path !== null);
 export const formIds: readonly FormId[] = settingIds.filter((id): id is FormId => spec(id).url !== undefined);
-export const cliFlags = (s: Setting): readonly CliFlag[] => (s.cli === undefined ? [] : Array.isArray(s.cli) ? s.cli : [s.cli as CliFlag]);
+/** The settings that feed the rank plan. */
+export const planIds: readonly SettingId[] = settingIds.filter((id) => spec(id).plan === true);
+/** `weightDecayScope` → `weight-decay-scope`. */
+export const kebab = (id: string): string => id.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`);
+
+/**
+ * A setting's command-line flags, the one named after it first, then its aliases: `--x V` (and aliases with
+ * a value); for a switch `--x` and `--no-x`, and the aliases that set it.
+ */
+export function cliFlags(id: SettingId): readonly CliFlag[] {
+  const s = spec(id);
+  if (s.cli === undefined) return [];
+  if (Array.isArray(s.cli)) return s.cli as readonly CliFlag[];
+  const c = s.cli as CliSpec;
+  const flag = kebab(id);
+  const withValue = (f: string): CliFlag => ({ flag: f, arg: c.arg ?? 'V', ...(c.required && { required: true }), ...(c.multiple && { multiple: true }), ...(c.help && { help: c.help }) });
+  const own: CliFlag[] = s.kind === 'boolean' ? [{ flag, sets: true }, { flag: `no-${flag}`, sets: false }] : [withValue(flag)];
+  const aliases = (c.aliases ?? []).map((a): CliFlag => (typeof a === 'string' ? withValue(a) : a));
+  return [...own, ...aliases];
+}
+
+/** A form setting's URL keys: its id (what links are written with), then the older keys links may still hold. */
+export function urlKeys(id: SettingId): readonly string[] {
+  const u = spec(id).url;
+  if (u === undefined) return [];
+  return u === true ? [id] : [id, ...u.aliases];
+}
 
 /**
  * A setting's value in a few words: "lr 0.01", "ET off", "end last", "ranks". `long` names switches in full

@@ -116,11 +116,8 @@ export function App() {
   // Data: the local folder unless the user loaded files (then theirs).
   const effectiveChoice = data.effective;
 
-  const plan = useMemo(
-    () => planFor(form),
-    // eslint-disable-next-line react-hooks/exhaustive-deps
-    [form.model, form.lrpet, form.compression, form.prune, form.flopsTarget, form.rankFloors, form.rankOverrides],
-  );
+  // The same object while the plan's fields stay the same (planFor keeps recent plans).
+  const plan = planFor(form);
 
   const [initWeights, setInitWeights] = useState<InitWeights | null>(null);
   const [initReadError, setInitReadError] = useState<string | null>(null);

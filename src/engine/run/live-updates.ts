@@ -1,6 +1,7 @@
 import { LiveUpdateSchema, applyLiveUpdate, type LiveUpdate, type RunConfig } from '../config';
 import type { ModelGraph } from '../models/graph';
 import { planModel, type ModelPlan } from '../plan';
+import { planIds } from '../settings';
 import type { Emit } from './emit';
 import type { RunProgress } from './progress';
 import { errorText } from '../errors';
@@ -32,7 +33,7 @@ export class LiveUpdates {
     const refuse = (why: string) => run.emit('error', { code: 'config', message: `change not applied: ${why}`, ...at });
     while (this.queue.length) {
       const changes = this.queue.shift()!;
-      const rankChange = changes.prune !== undefined || changes.rankOverrides !== undefined;
+      const rankChange = planIds.some((id) => (changes as Record<string, unknown>)[id] !== undefined);
       const refusal = rankChange ? rankChangeRefusal() : null;
       if (refusal) {
         refuse(`the ranks cannot change, ${refusal}`);

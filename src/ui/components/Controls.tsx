@@ -21,8 +21,8 @@ function limited(id: RangeId) {
 
 const options = <V extends string>(s: { values: readonly V[]; optionLabels: Record<V, string> }) => s.values.map((value) => ({ value, label: s.optionLabels[value] }));
 
-/** An LRPET setting (under lrpet.*, or a page field that becomes one): nothing to set while LRPET is off. */
-const lrpetOnly = (id: FormId) => id !== 'lrpet' && (spec(id).path ?? spec(id).feeds ?? '').startsWith('lrpet.');
+/** An LRPET setting (under lrpet.*, or a page field of the rank plan): nothing to set while LRPET is off. */
+const lrpetOnly = (id: FormId) => id !== 'lrpetEnabled' && ((spec(id).path ?? '').startsWith('lrpet.') || (spec(id).path === null && spec(id).plan === true));
 
 export interface ControlsProps {
   form: FormState;
@@ -40,7 +40,7 @@ export interface ControlsProps {
 export const Controls = memo(function Controls({ form, set, applyPreset, plan, runLayers, running, stepsPerEpoch, children }: ControlsProps) {
   const fixed = running; // settings a run cannot change
   /** Settings a run cannot change are fixed while it goes; LRPET's own are off without LRPET. */
-  const off = (id: FormId) => (!isLive(id) && running) || (lrpetOnly(id) && !form.lrpet);
+  const off = (id: FormId) => (!isLive(id) && running) || (lrpetOnly(id) && !form.lrpetEnabled);
   /** A whole-number box; an empty box means null where the setting allows it, else keeps the value. */
   const count = (id: 'interval' | 'startEpoch' | 'endEpoch' | 'bnRecalibrationBatches' | 'batchSize' | 'epochs' | 'trainLimit' | 'testLimit' | 'seed' | 'gradNormEvery') => ({
     ...limited(id),
@@ -77,7 +77,7 @@ export const Controls = memo(function Controls({ form, set, applyPreset, plan, r
 
       <Section title="Model & compression">
         <Select {...described('model')} value={form.model} disabled={off('model')} options={options(SETTINGS.model)} onChange={(m) => set('model', m)} />
-        <Toggle {...described('lrpet')} checked={form.lrpet} disabled={off('lrpet')} onChange={(v) => set('lrpet', v)} hint={form.lrpet ? null : SETTINGS.lrpet.help} />
+        <Toggle {...described('lrpetEnabled')} checked={form.lrpetEnabled} disabled={off('lrpetEnabled')} onChange={(v) => set('lrpetEnabled', v)} hint={form.lrpetEnabled ? null : SETTINGS.lrpetEnabled.help} />
         <div className="segmented" role="radiogroup" aria-label={SETTINGS.compression.label}>
           {options(SETTINGS.compression).map((o) => (
             <label key={o.value}>
@@ -149,7 +149,7 @@ export const Controls = memo(function Controls({ form, set, applyPreset, plan, r
           options={options(SETTINGS.weightDecayScope)}
           onChange={(v) => set('weightDecayScope', v)}
         />
-        <Select {...described('schedule')} value={form.schedule} disabled={off('schedule')} options={options(SETTINGS.schedule)} onChange={(v) => set('schedule', v)} />
+        <Select {...described('scheduleKind')} value={form.scheduleKind} disabled={off('scheduleKind')} options={options(SETTINGS.scheduleKind)} onChange={(v) => set('scheduleKind', v)} />
         <div className="two">
           <NumberField id="batch" {...count('batchSize')} />
           <NumberField id="epochs" {...count('epochs')} />

@@ -12,7 +12,7 @@ const parsed = (c: AblationConfigInput): ComparedConfig => RunConfigSchema.parse
 
 describe('ablationBatch', () => {
   it('all seven, in order, each a valid engine config with the same data, seed, epochs, batch and schedule', () => {
-    const form: FormState = { ...quick, seed: 42, schedule: 'step' };
+    const form: FormState = { ...quick, seed: 42, scheduleKind: 'step' };
     const batch = ablationBatch(form);
     expect(batch.map((a) => a.id)).toEqual(['lrpet', 'no-et', 'no-bn', 'dense', 'pretrained', 'posthoc', 'scratch']);
     expect(new Set(batch.map((a) => a.label)).size).toBe(7);
@@ -26,10 +26,10 @@ describe('ablationBatch', () => {
   });
 
   it('the LRPET run is the form as configured with LRPET on', () => {
-    const form: FormState = { ...quick, lrpet: false, beta: 0.2 };
+    const form: FormState = { ...quick, lrpetEnabled: false, beta: 0.2 };
     const [lrpet] = ablationBatch(form, ['lrpet']);
-    expect(lrpet.form).toEqual({ ...form, lrpet: true });
-    expect(lrpet.config).toEqual(toRunConfig({ ...form, lrpet: true }));
+    expect(lrpet.form).toEqual({ ...form, lrpetEnabled: true });
+    expect(lrpet.config).toEqual(toRunConfig({ ...form, lrpetEnabled: true }));
   });
 
   it('each ablation differs from LRPET in its one switch only', () => {

@@ -46,28 +46,28 @@ const SPECS: Record<AblationId, AblationSpec> = {
     label: 'LRPET',
     describe: () => 'The settings as configured, with low-rank projection and energy transfer on: the method itself.',
     skip: never,
-    form: (f) => ({ ...f, lrpet: true }),
+    form: (f) => ({ ...f, lrpetEnabled: true }),
     extra: none,
   },
   'no-et': {
     label: 'No energy transfer',
     describe: () => 'LRPET without energy transfer: each projection drops the cut energy instead of putting it back on the kept singular values.',
     skip: never,
-    form: (f) => ({ ...f, lrpet: true, energyTransfer: false }),
+    form: (f) => ({ ...f, lrpetEnabled: true, energyTransfer: false }),
     extra: none,
   },
   'no-bn': {
     label: 'No BN rectification',
     describe: () => 'LRPET projecting the raw conv weights instead of the weights as scaled by the following BatchNorm.',
     skip: never,
-    form: (f) => ({ ...f, lrpet: true, bnRectification: false }),
+    form: (f) => ({ ...f, lrpetEnabled: true, bnRectification: false }),
     extra: none,
   },
   dense: {
     label: 'Dense baseline',
     describe: () => 'Plain SGD without projections: the uncompressed network, the accuracy to compare against.',
     skip: never,
-    form: (f) => ({ ...f, lrpet: false }),
+    form: (f) => ({ ...f, lrpetEnabled: false }),
     extra: none,
   },
   pretrained: {
@@ -75,7 +75,7 @@ const SPECS: Record<AblationId, AblationSpec> = {
     describe: () =>
       "LRPET started from the dense baseline's final weights instead of a random initialisation, with the same epochs and schedule as LRPET from scratch: the paper's first claim is that a well pre-trained model is not a good initialisation for the low-rank model.",
     skip: (_f, batch) => (batch.includes('dense') ? null : 'LRPET from the dense baseline needs the dense baseline in the same batch (it starts from its final weights).'),
-    form: (f) => ({ ...f, lrpet: true }),
+    form: (f) => ({ ...f, lrpetEnabled: true }),
     extra: () => ({ init: { name: DENSE_BASELINE_WEIGHTS } }),
     initFrom: 'dense',
   },
@@ -89,14 +89,14 @@ const SPECS: Record<AblationId, AblationSpec> = {
       f.epochs < 2
         ? `Post-hoc SVD needs at least 2 epochs (dense training, then at least one epoch of fine-tuning the compact model); this run has ${f.epochs}.`
         : null,
-    form: (f) => ({ ...f, lrpet: true, energyTransfer: false, bnRectification: false }),
+    form: (f) => ({ ...f, lrpetEnabled: true, energyTransfer: false, bnRectification: false }),
     extra: (f) => ({ posthoc: { fineTuneEpochs: fineTuneEpochs(f.epochs) } }),
   },
   scratch: {
     label: 'Compact from scratch',
     describe: () => 'The compact architecture (the same ranks) trained from random initialisation, without ever being dense.',
     skip: never,
-    form: (f) => ({ ...f, lrpet: true }),
+    form: (f) => ({ ...f, lrpetEnabled: true }),
     extra: () => ({ compactFromScratch: true }),
   },
 };

@@ -12,7 +12,7 @@ describe('describeDifferences', () => {
   it('labels the seven ablations by what sets each apart', () => {
     const { common, perRun } = describeDifferences(ablationBatch(quick).map((a) => parsed(a.config)));
     expect(perRun).toEqual([
-      ['LRPET', 'init: from the seed', 'energy transfer: on', 'BN rectification: on'],
+      ['LRPET', 'energy transfer: on', 'BN rectification: on', 'init: from the seed'],
       ['energy transfer: off'],
       ['BN rectification: off'],
       ['dense (no LRPET)'],
@@ -22,19 +22,19 @@ describe('describeDifferences', () => {
     ]);
     expect(common).toEqual([
       'resnet8-tiny',
-      '6 epochs',
-      'batch 32',
+      'p 0.5',
+      'projection every 4 iterations',
       'lr 0.05',
-      'constant lr',
       'momentum 0.9',
       'weight decay 0.0001',
       'wd scope all',
+      'constant lr',
+      'batch 32',
+      '6 epochs',
       'seed 1',
       'train 512 images',
       'test 500 images',
       'augmentation: on',
-      'p 0.5',
-      'projection every 4 iterations',
     ]);
   });
 
@@ -50,8 +50,8 @@ describe('describeDifferences', () => {
   it('two runs: each labelled by its own values of what differs', () => {
     const { common, perRun } = describeDifferences([cfg({ prune: 0.5, lr: 0.1 }), cfg({ prune: 0.7, lr: 0.05 })]);
     expect(perRun).toEqual([
-      ['lr 0.1', 'p 0.5'],
-      ['lr 0.05', 'p 0.7'],
+      ['p 0.5', 'lr 0.1'],
+      ['p 0.7', 'lr 0.05'],
     ]);
     expect(common).not.toContain('p 0.5');
     expect(common).toContain('seed 1');
@@ -59,16 +59,16 @@ describe('describeDifferences', () => {
 
   it('where most runs agree, the others are labelled by their departure only', () => {
     expect(describeDifferences([cfg({ prune: 0.5 }), cfg({ prune: 0.5, seed: 2 }), cfg({ prune: 0.7 })]).perRun).toEqual([
-      ['seed 1', 'p 0.5'],
+      ['p 0.5', 'seed 1'],
       ['seed 2'],
       ['p 0.7'],
     ]);
   });
 
   it('ignores the LRPET switches of a dense run', () => {
-    const dense = cfg({ lrpet: false, energyTransfer: false, bnRectification: false, beta: 0.5, interval: null, prune: 0.9 });
+    const dense = cfg({ lrpetEnabled: false, energyTransfer: false, bnRectification: false, beta: 0.5, interval: null, prune: 0.9 });
     expect(describeDifferences([cfg({}), dense]).perRun).toEqual([['LRPET'], ['dense (no LRPET)']]);
-    expect(describeDifferences([dense, cfg({ lrpet: false })]).perRun).toEqual([[], []]);
+    expect(describeDifferences([dense, cfg({ lrpetEnabled: false })]).perRun).toEqual([[], []]);
   });
 
   it('quiet defaults are left out of the subtitle but shown when they differ', () => {
@@ -88,13 +88,21 @@ describe('describeDifferences', () => {
     expect(describeDifferences([cfg({}), parseStoredRunConfig(old)]).perRun).toEqual([['wd scope all'], ['wd scope kernels']]);
   });
 
+  it('every setting of the table shows where runs differ in it (gradient-norm sampling, the compact model switch too)', () => {
+    const labels = (a: Partial<ComparedConfig>) => describeDifferences([cfg({}), { ...cfg({}), ...a }]).perRun;
+    expect(labels({ gradNormEvery: 0 })).toEqual([['grad norms 10'], ['grad norms 0']]);
+    expect(labels({ buildCompact: false })).toEqual([['compact model built: on'], ['compact model built: off']]);
+    expect(labels({ stepEventEvery: 5 })).toEqual([['step events 1'], ['step events 5']]);
+    expect(describeDifferences([cfg({}), cfg({})]).common.join()).not.toMatch(/grad norms|compact|step events/);
+  });
+
   it('spells out targets, schedules, data limits and post-hoc variants', () => {
     const labels = (a: Partial<FormState>, b: Partial<FormState>) => describeDifferences([cfg(a), cfg(b)]).perRun;
     expect(labels({ compression: 'flops', flopsTarget: 0.55 }, { prune: 0.57 })).toEqual([['FLOPs −55%'], ['p 0.57']]);
-    expect(labels({ schedule: 'step', epochs: 400 }, { schedule: 'cosine', epochs: 400 })).toEqual([['lr ×0.1 at epochs 200, 300'], ['cosine lr']]);
+    expect(labels({ scheduleKind: 'step', epochs: 400 }, { scheduleKind: 'cosine', epochs: 400 })).toEqual([['lr ×0.1 at epochs 200, 300'], ['cosine lr']]);
     expect(labels({ trainLimit: null, interval: null }, {})).toEqual([
-      ['all training images', 'projection every epoch'],
-      ['train 512 images', 'projection every 4 iterations'],
+      ['projection every epoch', 'all training images'],
+      ['projection every 4 iterations', 'train 512 images'],
     ]);
     const posthoc = (lrpet: RunConfigInput['lrpet']) => parsed({ ...toRunConfig(quick), lrpet, posthoc: { fineTuneEpochs: 2 } });
     expect(

@@ -1,5 +1,5 @@
 import type { LrSchedule, RunConfig } from '../../engine/config';
-import { getAt, SETTINGS, spec, valueText, type SettingId } from '../../engine/settings';
+import { getAt, SETTINGS, settingIds, spec, valueText, type SettingId } from '../../engine/settings';
 export type ComparedConfig = RunConfig;
 
 /** One readable setting: `dim` says what it is about, `text` is what a reader sees. */
@@ -30,56 +30,61 @@ function methodText(c: ComparedConfig): string {
 function setting(c: ComparedConfig, id: SettingId): Setting {
   const s = spec(id);
   const value = getAt(c, s.path!);
-  return { dim: id, text: valueText(id, value, 'long'), quiet: s.minor && value === s.default };
+  return { dim: id, text: valueText(id, value, 'long'), quiet: s.minor && sameValue(value, s.default) };
 }
 
-const imagesText = (c: ComparedConfig, id: 'trainLimit' | 'testLimit', all: string) => {
+const sameValue = (a: unknown, b: unknown) => JSON.stringify(a) === JSON.stringify(b);
+
+const imagesText = (c: ComparedConfig, id: 'trainLimit' | 'testLimit', all: string): Setting => {
   const n = c[id];
   return { dim: id, text: n === null ? `all ${all} images` : `${spec(id).short} ${n} ${spec(id).unit}` };
 };
 
+/** Settings worded by more than valueText, or together with another (null: said by another's words). */
+const WORDED: Partial<Record<SettingId, ((c: ComparedConfig) => Setting) | null>> = {
+  model: (c) => ({ dim: 'model', text: c.model }),
+  epochs: (c) => ({ dim: 'epochs', text: `${c.epochs} epochs` }),
+  lrSchedule: (c) => ({ dim: 'schedule', text: scheduleText(c.schedule) }),
+  trainLimit: (c) => imagesText(c, 'trainLimit', 'training'),
+  testLimit: (c) => imagesText(c, 'testLimit', 'test'),
+  init: (c) => ({ dim: 'init', text: `init: ${c.init ? c.init.name : 'from the seed'}`, quiet: !c.init }),
+  // The method: LRPET, dense, or one of the baselines (methodText).
+  lrpetEnabled: null,
+  posthoc: null,
+  compactFromScratch: null,
+  prune: (c) =>
+    c.lrpet.target ? { dim: 'prune', text: `${c.lrpet.target.metric === 'macs' ? 'FLOPs' : 'parameters'} −${Math.round(c.lrpet.target.reduction * 1000) / 10}%` } : setting(c, 'prune'),
+  target: null,
+  rankOverrides: (c) => {
+    const overrides = Object.entries(c.lrpet.rankOverrides);
+    return { dim: 'ranks', text: overrides.length ? `ranks ${overrides.map(([n, r]) => `${n}:${r}`).join(', ')}` : 'no rank overrides', quiet: !overrides.length };
+  },
+  interval: (c) => ({ dim: 'interval', text: c.lrpet.interval === null ? 'projection every epoch' : `projection every ${c.lrpet.interval} ${spec('interval').unit}` }),
+  startEpoch: (c) => {
+    const { startEpoch, endEpoch } = c.lrpet;
+    const all = startEpoch === 0 && endEpoch === null;
+    return { dim: 'window', text: all ? 'projections in every epoch' : `projections in epochs ${startEpoch}–${endEpoch ?? 'last'}`, quiet: all };
+  },
+  endEpoch: null,
+};
+
 /**
- * The settings of one run as readable pairs. Only settings that matter for the run's method are listed:
- * a dense run has no ranks or projection switches, a post-hoc or from-scratch run no projection schedule.
+ * The settings of one run as readable pairs, in the settings table's order. Only settings that matter for
+ * the run's method are listed: LRPET's (lrpet.*) only where something is compressed, and of those the ones
+ * that act during training (not the rank plan's) only for LRPET itself, not for post-hoc or from scratch.
  */
 function settingsOf(c: ComparedConfig): Setting[] {
-  const out: Setting[] = [
-    { dim: 'method', text: methodText(c) },
-    { dim: 'model', text: c.model },
-    { dim: 'epochs', text: `${c.epochs} epochs` },
-    setting(c, 'batchSize'),
-    setting(c, 'lr'),
-    { dim: 'schedule', text: scheduleText(c.schedule) },
-    setting(c, 'momentum'),
-    setting(c, 'weightDecay'),
-    setting(c, 'weightDecayScope'),
-    setting(c, 'seed'),
-    imagesText(c, 'trainLimit', 'training'),
-    imagesText(c, 'testLimit', 'test'),
-    setting(c, 'augment'),
-    { dim: 'init', text: `init: ${c.init ? c.init.name : 'from the seed'}`, quiet: !c.init },
-  ];
   const compressed = c.lrpet.enabled || !!c.posthoc || !!c.compactFromScratch;
-  if (!compressed) return out;
-  const l = c.lrpet;
-  const overrides = Object.entries(l.rankOverrides);
-  out.push(
-    l.target ? { dim: 'prune', text: `${l.target.metric === 'macs' ? 'FLOPs' : 'parameters'} −${Math.round(l.target.reduction * 1000) / 10}%` } : setting(c, 'prune'),
-    { dim: 'ranks', text: overrides.length ? `ranks ${overrides.map(([n, r]) => `${n}:${r}`).join(', ')}` : 'no rank overrides', quiet: !overrides.length },
-    setting(c, 'rankFloors'),
-    setting(c, 'projectDense'),
-  );
-  // From here on: settings of projection during training, which only LRPET itself does.
-  if (c.posthoc || c.compactFromScratch) return out;
-  const window = l.startEpoch === 0 && l.endEpoch === null ? 'projections in every epoch' : `projections in epochs ${l.startEpoch}–${l.endEpoch ?? 'last'}`;
-  out.push(
-    { dim: 'interval', text: l.interval === null ? 'projection every epoch' : `projection every ${l.interval} ${spec('interval').unit}` },
-    { dim: 'window', text: window, quiet: l.startEpoch === 0 && l.endEpoch === null },
-    setting(c, 'energyTransfer'),
-    setting(c, 'beta'),
-    setting(c, 'bnRectification'),
-    setting(c, 'bnRecalibrationBatches'),
-  );
+  const projecting = compressed && !c.posthoc && !c.compactFromScratch;
+  const out: Setting[] = [{ dim: 'method', text: methodText(c) }];
+  for (const id of settingIds) {
+    const s = spec(id);
+    if (s.path === null) continue;
+    if (s.path.startsWith('lrpet.') && !(s.plan ? compressed : projecting)) continue;
+    const worded = WORDED[id];
+    if (worded === null) continue;
+    out.push(worded ? worded(c) : setting(c, id));
+  }
   return out;
 }
 

@@ -115,7 +115,7 @@ describe('live changes against the config the run reported', () => {
 describe('formFromConfig', () => {
   it('gives back the form a config came from (page-only settings from the base)', () => {
     const base = { ...defaultForm(), checkpointMinutes: 7, flopsTarget: 0.3 };
-    for (const form of [...PRESETS.map((p) => p.form), { ...presetById('quick').form, compression: 'flops' as const, flopsTarget: 0.6, rankOverrides: { 'stem/conv': 2 }, schedule: 'cosine' as const }]) {
+    for (const form of [...PRESETS.map((p) => p.form), { ...presetById('quick').form, compression: 'flops' as const, flopsTarget: 0.6, rankOverrides: { 'stem/conv': 2 }, scheduleKind: 'cosine' as const }]) {
       const back = formFromConfig(parseRunConfig(toRunConfig(form)), base);
       expect(back).toEqual({ ...form, checkpointMinutes: 7, flopsTarget: form.compression === 'flops' ? form.flopsTarget : 0.3 });
     }

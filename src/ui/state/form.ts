@@ -1,17 +1,17 @@
-import { liveValue, parseRunConfig, type LiveUpdate, type LrpetConfig, type RunConfig, type RunConfigInput } from '../../engine/config';
+import { liveValue, LrpetConfigSchema, parseRunConfig, type LiveUpdate, type LrpetConfig, type RunConfig, type RunConfigInput } from '../../engine/config';
 import { planModel, type ModelPlan } from '../../engine/plan';
-import { formIds, getAt, isLive, liveIds, setAt, spec, type FormId, type SettingValue } from '../../engine/settings';
+import { formIds, getAt, isLive, liveIds, planIds, setAt, spec, type FormId, type SettingValue } from '../../engine/settings';
 import { scheduleOfKind } from '../../engine/train/schedule';
 import { errorText } from '../../engine/errors';
 
 /**
  * Everything the controls edit: the settings that have a URL key in the settings table (src/engine/settings.ts),
  * in its order. Plain data: presets and the URL are just values of this. Page fields (`compression`,
- * `flopsTarget`, `schedule` as a kind, `checkpointMinutes`) are turned into the engine's config by `toRunConfig`.
+ * `flopsTarget`, `scheduleKind`, `checkpointMinutes`) are turned into the engine's config by `toRunConfig`.
  */
 export type FormState = { [K in FormId]: SettingValue<K> };
 export type Compression = FormState['compression'];
-export type LrScheduleKind = FormState['schedule'];
+export type LrScheduleKind = FormState['scheduleKind'];
 
 export interface Preset {
   id: 'quick' | 'paper';
@@ -32,13 +32,13 @@ export const PRESETS: Preset[] = [
     id: 'quick',
     name: 'Quick look',
     description: 'A tiny ResNet on 512 images, a projection every 4 steps: the spectra start moving within seconds on a GPU (a few minutes on a software renderer).',
-    form: { ...base, model: 'resnet8-tiny', prune: 0.5, interval: 4, lr: 0.05, schedule: 'constant', batchSize: 32, epochs: 6, trainLimit: 512, testLimit: 500 },
+    form: { ...base, model: 'resnet8-tiny', prune: 0.5, interval: 4, lr: 0.05, scheduleKind: 'constant', batchSize: 32, epochs: 6, trainLimit: 512, testLimit: 500 },
   },
   {
     id: 'paper',
     name: 'Paper recipe',
     description: 'ResNet-56, p = 0.57 (ranks 6/13/27), 400 epochs, lr 0.1 ×0.1 at epochs 200 and 300, batch 128, one projection per epoch — the authors\' CIFAR-10 setup (days in a browser).',
-    form: { ...base, model: 'resnet56', prune: 0.57, epochs: 400, schedule: 'step' },
+    form: { ...base, model: 'resnet56', prune: 0.57, epochs: 400, scheduleKind: 'step' },
   },
 ];
 
@@ -56,7 +56,7 @@ export function toRunConfig(f: FormState): RunConfigInput {
     if (path !== null) setAt(c, path, structuredClone(f[id]));
   }
   setAt(c, 'lrpet.target', targetOf(f));
-  c.schedule = scheduleOfKind(f.schedule, f.epochs);
+  c.schedule = scheduleOfKind(f.scheduleKind, f.epochs);
   return c;
 }
 
@@ -73,7 +73,7 @@ export function formFromConfig(config: RunConfig, base: FormState): FormState {
   const target = config.lrpet.target;
   f.compression = target?.metric === 'macs' ? 'flops' : 'prune';
   if (target?.metric === 'macs') f.flopsTarget = target.reduction;
-  f.schedule = config.schedule.kind;
+  f.scheduleKind = config.schedule.kind;
   return f as FormState;
 }
 
@@ -82,15 +82,38 @@ export interface PlanResult {
   error: string | null;
 }
 
-/** Ranks, MACs and parameters for the form, computed on the spot (pure, fast). */
-export function planFor(f: Pick<FormState, 'model' | 'lrpet' | 'compression' | 'prune' | 'flopsTarget' | 'rankFloors' | 'rankOverrides'>): PlanResult {
+/** The form fields the rank plan depends on (the settings marked `plan`). */
+export const planFormIds: readonly FormId[] = formIds.filter((id) => planIds.includes(id));
+
+/** The form's plan fields as a key: two forms with the same key have the same plan. */
+const planKey = (f: FormState): string => JSON.stringify(planFormIds.map((id) => f[id]));
+
+const recentPlans = new Map<string, PlanResult>();
+
+/**
+ * Ranks, MACs and parameters for the form, computed on the spot (pure, fast). The same result object while
+ * the plan fields stay the same, so a render may call it every time and memoised views still see no change.
+ */
+export function planFor(f: FormState): PlanResult {
+  const key = planKey(f);
+  const known = recentPlans.get(key);
+  if (known) return known;
+  let result: PlanResult;
   try {
-    const plan = planModel(f.model, { enabled: f.lrpet, prune: f.prune, target: targetOf(f), rankOverrides: f.rankOverrides, rankFloors: f.rankFloors, projectDense: false });
-    const { graph: _graph, ...rest } = plan;
-    return { plan: rest, error: null };
+    const input: RunConfigInput = {};
+    for (const id of planFormIds) {
+      const path = spec(id).path;
+      if (path?.startsWith('lrpet.')) setAt(input, path, structuredClone(f[id]));
+    }
+    const lrpet = { ...LrpetConfigSchema.parse(input.lrpet ?? {}), target: targetOf(f), projectDense: false };
+    const { graph: _graph, ...rest } = planModel(f.model, lrpet);
+    result = { plan: rest, error: null };
   } catch (e) {
-    return { plan: null, error: errorText(e) };
+    result = { plan: null, error: errorText(e) };
   }
+  if (recentPlans.size >= 16) recentPlans.delete(recentPlans.keys().next().value!);
+  recentPlans.set(key, result);
+  return result;
 }
 
 /** Whether a form field may change during a run (the engine's LiveUpdate, or a page field the page turns into one). */
@@ -115,7 +138,7 @@ export function liveDiff(reported: RunConfig, next: FormState): LiveResult;
 /** The same from the form a run was last given (until the page keeps the reported config). */
 export function liveDiff(applied: FormState, next: FormState): LiveResult;
 export function liveDiff(from: RunConfig | FormState, next: FormState): LiveResult {
-  const reported = typeof from.lrpet === 'boolean' ? parseRunConfig(toRunConfig(from as FormState)) : (from as RunConfig);
+  const reported = 'lrpetEnabled' in from ? parseRunConfig(toRunConfig(from as FormState)) : (from as RunConfig);
   const u: Record<string, unknown> = {};
   for (const id of liveIds) {
     const want = (next as Record<string, unknown>)[id];

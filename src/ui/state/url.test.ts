@@ -27,7 +27,7 @@ function randomForm(rng: Rng): FormState {
   const startEpoch = rng.int(epochs);
   return {
     model,
-    lrpet: rng.next() < 0.5,
+    lrpetEnabled: rng.next() < 0.5,
     compression: pick(['prune', 'flops'] as const),
     prune: inRange(RANGES.prune),
     flopsTarget: inRange(RANGES.flopsTarget),
@@ -42,7 +42,7 @@ function randomForm(rng: Rng): FormState {
     bnRecalibrationBatches: rng.next() < 0.5 ? 0 : inRange(RANGES.bnRecalibrationBatches),
     lr: inRange(RANGES.lr),
     weightDecayScope: pick(['all', 'kernels'] as const),
-    schedule: pick(['step', 'cosine', 'constant'] as const),
+    scheduleKind: pick(['step', 'cosine', 'constant'] as const),
     batchSize: inRange(RANGES.batchSize),
     epochs,
     seed: inRange(RANGES.seed),
@@ -54,7 +54,10 @@ function randomForm(rng: Rng): FormState {
   };
 }
 
-const KEY_ORDER = ['model', 'lrpet', 'comp', 'p', 'flops', 'floors', 'ranks', 'interval', 'start', 'end', 'et', 'beta', 'bn', 'bnrecal', 'lr', 'wdscope', 'sched', 'batch', 'epochs', 'seed', 'train', 'test', 'aug', 'ckpt', 'grads'];
+/** The keys links are written with: the settings' ids, in the table's order. */
+const KEY_ORDER = ['model', 'lrpetEnabled', 'compression', 'prune', 'flopsTarget', 'rankFloors', 'rankOverrides', 'interval', 'startEpoch', 'endEpoch', 'energyTransfer', 'beta', 'bnRectification', 'bnRecalibrationBatches', 'lr', 'weightDecayScope', 'scheduleKind', 'batchSize', 'epochs', 'seed', 'trainLimit', 'testLimit', 'augment', 'checkpointMinutes', 'gradNormEvery'];
+/** The keys of links written before the keys were the ids: they keep working. */
+const OLD_KEYS = ['model', 'lrpet', 'comp', 'p', 'flops', 'floors', 'ranks', 'interval', 'start', 'end', 'et', 'beta', 'bn', 'bnrecal', 'lr', 'wdscope', 'sched', 'batch', 'epochs', 'seed', 'train', 'test', 'aug', 'ckpt', 'grads'];
 const keysOf = (search: string) => [...new URLSearchParams(search).keys()];
 
 describe('formToSearch / formFromSearch round trip', () => {
@@ -76,15 +79,15 @@ describe('formToSearch / formFromSearch round trip', () => {
     }
   });
 
-  it('writes every field under a short key, in a fixed order, readable', () => {
+  it('writes every field under its id, in a fixed order, readable', () => {
     const search = formToSearch({ ...quick, rankOverrides: { 'stem/conv': 6, 'stage1/block1/conv1': 3 }, endEpoch: 4, trainLimit: null });
     expect(keysOf(search)).toEqual(KEY_ORDER);
-    expect(search).toContain('ranks=stem/conv:6,stage1/block1/conv1:3');
-    expect(search).toContain('model=resnet8-tiny&lrpet=1&comp=prune&p=0.5&');
-    expect(search).toContain('interval=4&start=0&end=4&et=1');
-    expect(search).toContain('train=all&test=500');
-    expect(search).toContain('ckpt=0.5');
-    expect(formToSearch(paper)).toContain('interval=epoch&start=0&end=last');
+    expect(search).toContain('rankOverrides=stem/conv:6,stage1/block1/conv1:3');
+    expect(search).toContain('model=resnet8-tiny&lrpetEnabled=1&compression=prune&prune=0.5&');
+    expect(search).toContain('interval=4&startEpoch=0&endEpoch=4&energyTransfer=1');
+    expect(search).toContain('trainLimit=all&testLimit=500');
+    expect(search).toContain('checkpointMinutes=0.5');
+    expect(formToSearch(paper)).toContain('interval=epoch&startEpoch=0&endEpoch=last');
   });
 
   it('presets are links to their whole form', () => {
@@ -108,8 +111,8 @@ describe('formFromSearch: the old links keep working', () => {
   it('weight decay scope and BN recalibration: their own keys, both ways', () => {
     const f = { ...quick, weightDecayScope: 'kernels' as const, bnRecalibrationBatches: 20 };
     const search = formToSearch(f);
-    expect(search).toContain('bnrecal=20');
-    expect(search).toContain('wdscope=kernels');
+    expect(search).toContain('bnRecalibrationBatches=20');
+    expect(search).toContain('weightDecayScope=kernels');
     expect(read(search, paper)).toEqual({ form: f, notes: [] });
     expect(read('preset=quick&wdscope=all&bnrecal=5').form).toEqual({ ...quick, weightDecayScope: 'all', bnRecalibrationBatches: 5 });
     // A link without them (written before they existed) gets the fallback's: the official scope, no recalibration.
@@ -196,12 +199,23 @@ describe('formFromSearch: bad input', () => {
     });
   });
 
+  it('links with the older short keys still read, to the same form; a setting given under both keys: the id wins, reported', () => {
+    for (const p of PRESETS) {
+      const search = new URLSearchParams(formToSearch(p.form));
+      const old = new URLSearchParams();
+      for (const [k, v] of search) old.set(OLD_KEYS[KEY_ORDER.indexOf(k)], v);
+      expect(formFromSearch(old.toString(), p.id === 'quick' ? paper : quick)).toEqual({ form: p.form, notes: [] });
+    }
+    expect(read('preset=quick&p=0.3&prune=0.6')).toEqual({ form: { ...quick, prune: 0.6 }, notes: ['prune and p both set prune: using prune'] });
+    expect(read('preset=quick&p=2').notes).toEqual(['p 2 is above the maximum 0.99: using 0.99']);
+  });
+
   it('a key given twice: the last wins, reported', () => {
     expect(read('preset=quick&epochs=3&epochs=4')).toEqual({ form: { ...quick, epochs: 4 }, notes: ['epochs is given 2 times: using the last (4)'] });
   });
 
   it('switches read 1/0, on/off, true/false, yes/no', () => {
-    expect(read('preset=quick&et=0&bn=off&aug=false&floors=yes&lrpet=no').form).toEqual({ ...quick, energyTransfer: false, bnRectification: false, augment: false, rankFloors: true, lrpet: false });
+    expect(read('preset=quick&et=0&bn=off&aug=false&floors=yes&lrpet=no').form).toEqual({ ...quick, energyTransfer: false, bnRectification: false, augment: false, rankFloors: true, lrpetEnabled: false });
     expect(read('preset=quick&et=ON').form.energyTransfer).toBe(true);
   });
 
@@ -210,7 +224,7 @@ describe('formFromSearch: bad input', () => {
     const junk = ['', ' ', '-1', '0', '1', '0.5', '1e9', '-0', 'abc', '2.5', 'epoch', 'last', 'all', 'flops', 'cosine', 'vgg16', 'stem/conv:0', 'conv1:4,x', '1e-9', '%', '∞'];
     for (let i = 0; i < 300; i++) {
       const parts = ['preset=quick'];
-      for (const key of KEY_ORDER) if (rng.next() < 0.4) parts.push(`${key}=${encodeURIComponent(junk[rng.int(junk.length)])}`);
+      for (const key of [...KEY_ORDER, ...OLD_KEYS]) if (rng.next() < 0.3) parts.push(`${key}=${encodeURIComponent(junk[rng.int(junk.length)])}`);
       const { form } = read(parts.join('&'));
       const checked = FormStateSchema.safeParse(form);
       expect(checked.success, `${parts.join('&')}: ${checked.error?.message}`).toBe(true);

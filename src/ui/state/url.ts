@@ -1,12 +1,13 @@
 import { z } from 'zod';
 import type { ModelName } from '../../engine/config';
 import { planModel } from '../../engine/plan';
-import { formIds, pageRange, spec, type FormId, type NumberSetting, type SETTINGS } from '../../engine/settings';
+import { formIds, pageRange, spec, urlKeys, type FormId, type NumberSetting, type SETTINGS } from '../../engine/settings';
 import { presetById, type FormState, type Preset } from './form';
 
 /**
- * The playground's whole configuration as a query string: every FormState field under a short key,
- * in a fixed order, so a link reproduces the form exactly (and reads like the settings it holds).
+ * The playground's whole configuration as a query string: every FormState field under its setting's id,
+ * in a fixed order, so a link reproduces the form exactly (and reads like the settings it holds). Older
+ * links used short keys (`p`, `et`, `wdscope`): they still read (settings.ts urlKeys).
  */
 
 export interface Range {
@@ -49,13 +50,15 @@ const switchText = z.enum(['1', '0', 'on', 'off', 'true', 'false', 'yes', 'no'])
 
 type Notes = string[];
 
-/** One URL key ↔ one FormState field. `read` returns undefined (with a note) when the text is unusable. */
-interface Codec {
-  key: string;
+/** One FormState field ↔ its URL value. `read` returns undefined (with a note naming `key`) when the text is unusable. */
+interface FieldCodec {
   field: FormId;
   write: (f: FormState) => string;
-  read: (raw: string, f: FormState, notes: Notes) => Partial<FormState> | undefined;
+  read: (raw: string, f: FormState, notes: Notes, key: string) => Partial<FormState> | undefined;
 }
+
+/** A field's codec under its URL keys (the id first: what links are written with). */
+type Codec = FieldCodec & { keys: readonly string[] };
 
 /** Rounds (when an integer is needed) and clamps, reporting each change. */
 function fitRange(key: string, x: number, r: Range, notes: Notes): number {
@@ -78,13 +81,12 @@ const shown = (v: unknown) => (v === null ? 'none' : typeof v === 'boolean' ? (v
 
 const valueOf = (f: FormState, field: FormId): unknown => (f as Record<FormId, unknown>)[field];
 
-function numberCodec(key: string, field: NumberFormId, nullWord?: string): Codec {
+function numberCodec(field: NumberFormId, nullWord?: string): FieldCodec {
   const range: Range = RANGES[field];
   return {
-    key,
     field,
     write: (f) => (valueOf(f, field) === null ? nullWord! : String(valueOf(f, field))),
-    read: (raw, f, notes) => {
+    read: (raw, f, notes, key) => {
       if (nullWord !== undefined && raw.trim() === nullWord) return { [field]: null };
       const parsed = numberText.safeParse(raw);
       if (!parsed.success) {
@@ -97,12 +99,11 @@ function numberCodec(key: string, field: NumberFormId, nullWord?: string): Codec
   };
 }
 
-function switchCodec(key: string, field: FormId): Codec {
+function switchCodec(field: FormId): FieldCodec {
   return {
-    key,
     field,
     write: (f) => (valueOf(f, field) ? '1' : '0'),
-    read: (raw, f, notes) => {
+    read: (raw, f, notes, key) => {
       const parsed = switchText.safeParse(raw.trim().toLowerCase());
       if (!parsed.success) {
         notes.push(`${key}: "${raw}" is not 1 or 0, kept ${shown(valueOf(f, field))}`);
@@ -113,13 +114,12 @@ function switchCodec(key: string, field: FormId): Codec {
   };
 }
 
-function choiceCodec(key: string, field: FormId, values: readonly string[]): Codec {
+function choiceCodec(field: FormId, values: readonly string[]): FieldCodec {
   const schema = z.enum(values as [string, ...string[]]);
   return {
-    key,
     field,
     write: (f) => String(valueOf(f, field)),
-    read: (raw, f, notes) => {
+    read: (raw, f, notes, key) => {
       const parsed = schema.safeParse(raw.trim());
       if (!parsed.success) {
         notes.push(`${key}: "${raw}" is not one of ${values.join(', ')}, kept ${String(valueOf(f, field))}`);
@@ -144,14 +144,13 @@ export function rankableLayers(model: ModelName): Map<string, number> {
 
 const rankEntry = z.tuple([z.string().trim().min(1), numberText]);
 
-const ranksCodec: Codec = {
-  key: 'ranks',
+const ranksCodec: FieldCodec = {
   field: 'rankOverrides',
   write: (f) =>
     Object.entries(f.rankOverrides)
       .map(([name, r]) => `${name}:${r}`)
       .join(','),
-  read: (raw, f, notes) => {
+  read: (raw, f, notes, key) => {
     const layers = rankableLayers(f.model);
     const ranks: Record<string, number> = {};
     for (const item of raw.split(',')) {
@@ -159,13 +158,13 @@ const ranksCodec: Codec = {
       const colon = item.lastIndexOf(':');
       const parsed = rankEntry.safeParse(colon < 0 ? [item] : [item.slice(0, colon), item.slice(colon + 1)]);
       if (!parsed.success) {
-        notes.push(`ranks: "${item}" is not layer:rank, dropped`);
+        notes.push(`${key}: "${item}" is not layer:rank, dropped`);
         continue;
       }
       const [name, rank] = parsed.data;
       const n = layers.get(name);
       if (n === undefined) {
-        notes.push(`ranks: ${f.model} has no projected layer "${name}", dropped`);
+        notes.push(`${key}: ${f.model} has no projected layer "${name}", dropped`);
         continue;
       }
       ranks[name] = fitRange(`rank of ${name}`, rank, { min: 1, max: n, int: true }, notes);
@@ -175,18 +174,17 @@ const ranksCodec: Codec = {
 };
 
 /** Codecs for the form settings of kind 'custom' (values with their own shape), by setting. */
-const CUSTOM_CODECS: Partial<Record<FormId, Codec>> = { rankOverrides: ranksCodec };
+const CUSTOM_CODECS: Partial<Record<FormId, FieldCodec>> = { rankOverrides: ranksCodec };
 
-function codecOf(id: FormId): Codec {
+function fieldCodec(id: FormId): FieldCodec {
   const s = spec(id);
-  const key = s.url!;
   switch (s.kind) {
     case 'number':
-      return numberCodec(key, id as NumberFormId, s.nullable ? s.nullWord : undefined);
+      return numberCodec(id as NumberFormId, s.nullable ? s.nullWord : undefined);
     case 'boolean':
-      return switchCodec(key, id);
+      return switchCodec(id);
     case 'choice':
-      return choiceCodec(key, id, s.values);
+      return choiceCodec(id, s.values);
     case 'custom': {
       const codec = CUSTOM_CODECS[id];
       if (!codec) throw new Error(`setting ${id} has a URL key but no codec`);
@@ -194,6 +192,8 @@ function codecOf(id: FormId): Codec {
     }
   }
 }
+
+const codecOf = (id: FormId): Codec => ({ ...fieldCodec(id), keys: urlKeys(id) });
 
 /** The URL keys, in the order `formToSearch` writes them (the settings table's order). */
 const CODECS: Codec[] = formIds.map(codecOf);
@@ -203,7 +203,7 @@ const encodeValue = (v: string) => encodeURIComponent(v).replace(/%2F/gi, '/').r
 
 /** Every form field as a query string (no leading '?'), keys always in the same order. */
 export function formToSearch(form: FormState): string {
-  return CODECS.map((c) => `${c.key}=${encodeValue(c.write(form))}`).join('&');
+  return CODECS.map((c) => `${c.keys[0]}=${encodeValue(c.write(form))}`).join('&');
 }
 
 /** A preset as a link: the whole form spelled out, so the link keeps working if the preset changes. */
@@ -249,20 +249,23 @@ export function formFromSearch(search: string, fallback: FormState): { form: For
   if (preset === 'quick' || preset === 'paper') f = structuredClone(presetById(preset).form);
   else if (preset !== null) notes.push(`preset: "${preset}" is not quick or paper, ignored`);
 
-  const known = new Set<string>(['preset', ...PAGE_KEYS, ...CODECS.map((c) => c.key)]);
+  const known = new Set<string>(['preset', ...PAGE_KEYS, ...CODECS.flatMap((c) => c.keys)]);
   for (const key of new Set(params.keys())) {
     if (!known.has(key)) notes.push(`unknown setting "${key}" ignored`);
   }
 
   const modelBefore = f.model;
   for (const codec of CODECS) {
-    const raw = last(codec.key);
-    if (codec === ranksCodec && raw === null && f.model !== modelBefore && Object.keys(f.rankOverrides).length) {
+    const given = codec.keys.filter((k) => params.has(k));
+    if (given.length > 1) notes.push(`${given.join(' and ')} both set ${codec.keys[0]}: using ${given[0]}`);
+    const key = given[0] ?? codec.keys[0];
+    const raw = last(key);
+    if (codec.field === 'rankOverrides' && raw === null && f.model !== modelBefore && Object.keys(f.rankOverrides).length) {
       notes.push(`rank overrides are for ${modelBefore}, not ${f.model}: cleared`);
       f = { ...f, rankOverrides: {} };
     }
     if (raw === null) continue;
-    const change = codec.read(raw, f, notes);
+    const change = codec.read(raw, f, notes, key);
     if (change) f = { ...f, ...change };
   }
   return { form: fitEpochWindow(f, notes), notes };
