@@ -1,6 +1,6 @@
 /**
  * What one checkpoint costs, next to a training step of the same model on the same backend, and how
- * often the page's checkpoint policy (src/ui/session/checkpoint-policy.ts) takes one at that cost:
+ * often the worker's checkpoint policy (src/runs/checkpoint-policy.ts) takes one at that cost:
  *  - snapshot: clone and read back every variable (weights, BN statistics, momentum) — holds up training;
  *  - encode: one binary blob (src/engine/checkpoint.ts) — holds up training (in the worker);
  *  - write: RunStore.putCheckpoint into IndexedDB. In Node that is fake-indexeddb: it structured-clones
@@ -20,7 +20,7 @@ import { SETTINGS } from '../src/engine/settings';
 import { syntheticDataset } from '../src/engine/testing/synthetic';
 import { loadTf } from '../src/node/webgpu-node';
 import { RunStore } from '../src/runs/store';
-import { MAX_CHECKPOINT_SHARE } from '../src/ui/session/checkpoint-policy';
+import { MAX_CHECKPOINT_SHARE } from '../src/runs/checkpoint-policy';
 
 export interface CheckpointTiming {
   model: ModelName;

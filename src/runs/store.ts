@@ -274,6 +274,32 @@ export class RunStore {
     });
   }
 
+  /**
+   * Where a stored run continues from: its latest checkpoint that can be used (`unusable` says why one
+   * cannot; such a latest checkpoint is dropped and the one before takes its place, and `fellBack` says
+   * so), with the run's log cut where that checkpoint was taken and read back. A `problem` when the run
+   * cannot continue.
+   */
+  async loadResumePoint(
+    id: string,
+    unusable: (bytes: Uint8Array) => string | null,
+  ): Promise<{ record: RunRecord; checkpoint: StoredRunCheckpoint; events: EngineEvent[]; fellBack: string | null } | { problem: string; none?: true }> {
+    const [record, first] = await Promise.all([this.getRun(id), this.getCheckpoint(id)]);
+    if (!record) return { problem: 'that run is no longer stored' };
+    if (!record.config || !first) return { problem: `“${record.name}” has no checkpoint to continue from`, none: true };
+    let ck: StoredRunCheckpoint | null = first;
+    let fellBack: string | null = null;
+    for (let why = unusable(ck.bytes); ck && why !== null; why = ck ? unusable(ck.bytes) : null) {
+      fellBack = `its checkpoint at iteration ${ck.meta.iteration} could not be read (${why})`;
+      await this.dropLatestCheckpoint(id);
+      ck = await this.getCheckpoint(id);
+    }
+    if (!ck) return { problem: `“${record.name}” cannot continue: ${fellBack} and there is no checkpoint before it` };
+    await this.truncateEvents(id, ck.meta.eventCount);
+    const events = await this.getEvents(id, ck.meta.eventCount);
+    return { record, checkpoint: ck, events, fellBack };
+  }
+
   /** Stores the compact model (a zip of model.json + weights.bin). */
   putModel(id: string, zip: Uint8Array): Promise<RunRecord> {
     return this.write(['runs', 'models'], 'save the compact model', async (tx) => {

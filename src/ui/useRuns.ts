@@ -4,7 +4,7 @@ import { exportRun } from '../runs/file';
 import type { ImportWorkerApi } from '../worker/import-worker';
 import { RunStore, storageWarning, type RunRecord } from '../runs/store';
 import { saveBlob } from './download';
-import { RUN_LOCK_PREFIX } from './session/run-lock';
+import { RUN_LOCK_PREFIX } from '../runs/run-lock';
 import { errorText } from '../engine/errors';
 
 export interface RunsState {

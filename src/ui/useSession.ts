@@ -28,7 +28,7 @@ export function useRunSession(preference: BackendPreference, kernels: 'fast' | '
       simulateNaN: () => session.simulateNaN(),
       simulateDeviceLoss: () => session.simulateDeviceLoss(),
     };
-    // The page is being hidden or unloaded: a checkpoint at once, best effort (RunRecorder.pageHidden says what it cannot do).
+    // The page is being hidden or unloaded: the worker stores a checkpoint at once, best effort (RunRecorder.pageHidden says what it cannot do).
     const hidden = () => session.pageHidden();
     const visibility = () => document.visibilityState === 'hidden' && hidden();
     window.addEventListener('pagehide', hidden);
@@ -55,6 +55,6 @@ export const useDataState = (session: RunSession): DataState => useSyncExternalS
  */
 export function useRunState(session: RunSession): RunState {
   const [run, dispatch] = useReducer(runReducer, undefined, initialRunState);
-  useEffect(() => session.subscribeRun((a) => (a.type === 'messages' ? startTransition(() => dispatch(a)) : dispatch(a))), [session]);
+  useEffect(() => session.subscribeRun((a) => (a.type === 'batch' ? startTransition(() => dispatch(a)) : dispatch(a))), [session]);
   return run;
 }

@@ -3,6 +3,7 @@ import type { EngineEvent, InferenceEvent } from '../engine/events';
 import type { RunEnd } from '../engine/run/api';
 import type { LayerMatrixImages } from '../engine/run/matrix-images';
 import type { CheckpointReason } from '../runs/records';
+import type { StoredCheckpoint } from '../runs/recorder';
 import type { BackendInfo, BackendPreference } from './backend';
 
 export type { BackendInfo, BackendPreference } from './backend';
@@ -50,11 +51,19 @@ export type WorkerMessage =
   | { kind: 'released'; numTensors: number; numBytes: number }
   /** Which models can be downloaded: TensorFlow.js graph models, and safetensors for PyTorch (`pytorch`). */
   | { kind: 'exports'; compact: boolean; projected: boolean; pytorch: { compact: boolean; projected: boolean } }
-  /**
-   * A checkpoint, in stream order: every event before it in the stream happened before it was taken.
-   * costMs: how long taking and encoding it held up training.
-   */
-  | { kind: 'checkpoint'; reason: CheckpointReason; iteration: number; epoch: number; time: number; bytes: Uint8Array; costMs: number };
+  /** The worker stored a checkpoint of the run in the browser (in stream order: every event before it happened before it was taken). */
+  | { kind: 'checkpoint'; meta: StoredCheckpoint }
+  /** Writing the run to the browser's storage failed (e.g. it is full): the run goes on. */
+  | { kind: 'storeError'; message: string };
+
+/** Where the worker records a run it trains: the run's record in the browser's storage, and the checkpoint cadence. */
+export interface RecordRequest {
+  runId: string;
+  /** Events of the run already stored (a resumed run continues after them). */
+  recordedEvents: number;
+  /** Most training time between two checkpoints (the page's "Checkpoint every"). */
+  checkpointMinutes: number;
+}
 
 export type { CheckpointReason };
 
@@ -98,7 +107,7 @@ export interface WorkerApi {
   /** Parses cifar-10-binary.tar.gz / .tar / .bin files in the worker; rejects with a clear message on bad files. */
   loadFiles(files: File[], onProgress: (p: Progress) => void): Promise<DataInfo>;
   /** Runs to the end; messages arrive batched (about every 150 ms). Resolves with why it ended. */
-  startRun(req: { config: RunConfigInput; data: DataChoice; /** An encoded checkpoint to continue from (its settings apply). */ resume?: Uint8Array; /** Changes applied at the first step (e.g. a lower lr after a NaN). */ updates?: LiveUpdate[]; /** A fresh run's initial weights (safetensors) when config.init names them. */ initWeights?: Uint8Array; /** Pause after the first step (the Step button before a run). */ firstStepOnly?: boolean }, onMessages: (batch: WorkerMessage[]) => void | Promise<void>): Promise<WorkerRunEnd>;
+  startRun(req: { config: RunConfigInput; data: DataChoice; /** The run's record: the worker stores its events, checkpoints and result. */ record: RecordRequest; /** An encoded checkpoint to continue from (its settings apply). */ resume?: Uint8Array; /** Changes applied at the first step (e.g. a lower lr after a NaN). */ updates?: LiveUpdate[]; /** A fresh run's initial weights (safetensors) when config.init names them. */ initWeights?: Uint8Array; /** Pause after the first step (the Step button before a run). */ firstStepOnly?: boolean }, onMessages: (batch: WorkerMessage[]) => void | Promise<void>): Promise<WorkerRunEnd>;
   pause(): void;
   resume(): void;
   /** From a pause: one training step (and what is due after it), then paused again. */
@@ -107,7 +116,7 @@ export interface WorkerApi {
   matrixImages(layer: string, projection: number | null): Promise<LayerMatrixImages | null>;
   /** Ends the run after the current step; a 'stop' checkpoint (taken before the final projection) comes first in the stream. */
   stop(): void;
-  /** Takes a checkpoint between two steps and sends it in the message stream; false when no run is going. */
+  /** Takes a checkpoint after the step in flight and stores it (the page is going away); false when none was stored. */
   checkpoint(reason: CheckpointReason): Promise<boolean>;
   update(changes: LiveUpdate): void;
   download(which: 'compact' | 'projected'): Promise<ModelDownload | null>;

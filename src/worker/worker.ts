@@ -11,7 +11,7 @@ import { strToU8, zipSync } from 'fflate';
 import type { LiveUpdate } from '../engine/config';
 import type { CifarDataset } from '../engine/data/cifar';
 import type { EngineEvent } from '../engine/events';
-import { decodeCheckpoint, encodeCheckpoint } from '../engine/checkpoint';
+import { decodeCheckpoint } from '../engine/checkpoint';
 import { benchInference, denseArchitectureModel, inferenceEvent } from '../engine/infer/bench';
 import { createRun } from '../engine/run/run';
 import { useKernels } from '../webgpu-kernels';
@@ -20,7 +20,8 @@ import type { MatrixImageStore } from '../engine/run/matrix-images';
 import { chooseBackend, type AdapterDescription, type BackendInfo, type BackendName, type BackendPreference } from './backend';
 import { Batcher } from './batcher';
 import { dataInfo, parseUserFiles, ServerData } from './data';
-import type { CheckpointReason, DataInfo, ModelDownload, ModelFiles, Progress, WorkerApi, WorkerMessage } from './protocol';
+import type { DataInfo, ModelDownload, ModelFiles, Progress, WorkerApi, WorkerMessage, WorkerRunEnd } from './protocol';
+import { Recording, takeCheckpoint } from './recording';
 import { errorText } from '../engine/errors';
 
 const BATCH_MS = 150;
@@ -33,7 +34,8 @@ let backendInfo: BackendInfo | null = null;
 const serverData = new ServerData();
 let userData: CifarDataset | null = null;
 let run: RunControls | null = null;
-let runBatcher: Batcher<WorkerMessage> | null = null;
+/** The run's record in the browser's storage, which this worker writes. */
+let recording: Recording | null = null;
 let stopRequested = false;
 let pendingUpdates: LiveUpdate[] = [];
 /** The matrix images of the current run's, or else the last run's, latest projections. */
@@ -99,24 +101,6 @@ function watchDevice(onProblem: (message: string) => void): void {
   });
 }
 
-async function takeCheckpoint(reason: CheckpointReason): Promise<boolean> {
-  const controls = run;
-  const batcher = runBatcher;
-  if (!controls || !batcher) return false;
-  const c = await controls.checkpoint();
-  // Encoded and pushed straight after the checkpoint resolves, before the training loop goes on (this
-  // holds it up: part of the cost), and sent at once: its bytes are transferred, not copied.
-  const t0 = performance.now();
-  const bytes = encodeCheckpoint(c);
-  batcher.push({ kind: 'checkpoint', reason, iteration: c.iteration, epoch: c.epoch, time: c.time, bytes, costMs: c.snapshotMs + (performance.now() - t0) });
-  batcher.flush();
-  return true;
-}
-
-/** The encoded checkpoints' buffers (each its own, made by encodeCheckpoint): moved to the page, not copied. */
-function checkpointBuffers(batch: WorkerMessage[]): Transferable[] {
-  return batch.flatMap((m) => (m.kind === 'checkpoint' ? [m.bytes.buffer as ArrayBuffer] : []));
-}
 
 function fromFiles(f: ModelFiles): ExportedModel {
   return { modelJson: JSON.parse(f.modelJson) as Record<string, unknown>, weights: f.weights };
@@ -171,7 +155,7 @@ const api: WorkerApi = {
     return dataInfo('files', data);
   },
 
-  async startRun({ config, data, resume, updates, initWeights, firstStepOnly }, onMessages) {
+  async startRun({ config, data, record, resume, updates, initWeights, firstStepOnly }, onMessages) {
     if (run) throw new Error('a run is already going');
     if (benchmark) throw new Error('an inference measurement is going');
     if (!backendInfo) throw new Error('the worker has not picked a backend yet');
@@ -180,42 +164,51 @@ const api: WorkerApi = {
     pendingUpdates = [...(updates ?? [])];
     downloads = { compact: null, projected: null };
     torchFiles = { compact: null, projected: null };
-    const batcher = new Batcher<WorkerMessage>((batch) => onMessages(Comlink.transfer(batch, checkpointBuffers(batch))), BATCH_MS);
+    const batcher = new Batcher<WorkerMessage>((batch) => onMessages(batch), BATCH_MS);
+    const rec = await Recording.open(record, {
+      take: async () => (run ? takeCheckpoint(run) : null),
+      onCheckpoint: (meta) => batcher.push({ kind: 'checkpoint', meta }),
+      onStoreError: (message) => batcher.push({ kind: 'storeError', message }),
+    });
+    recording = rec;
     const onEvent = (event: EngineEvent) => {
       if (event.type === 'error' && event.code === 'device') reportDeviceProblem(event.message);
       batcher.push({ kind: 'event', event });
+      rec.recorder.event(event);
     };
-    let dataset: CifarDataset;
+    let controls: RunControls | null = null;
+    let end: WorkerRunEnd = { ended: 'stopped' };
     try {
-      dataset =
-        data === 'files'
-          ? (userData ?? (() => { throw new Error('no files were loaded'); })())
-          : await serverData.load(config.trainLimit ?? null, (progress) => batcher.push({ kind: 'progress', progress }));
-    } finally {
-      batcher.flush();
-    }
-    if (stopRequested) return { ended: 'stopped' as const };
-    const progress = (label: string) => {
-      batcher.push({ kind: 'progress', progress: { label, loaded: 0, total: null } });
-      batcher.flush();
-    };
-    progress(resume ? `restoring the checkpoint (${(resume.byteLength / 1e6).toFixed(1)} MB)` : `building ${config.model ?? 'the model'}`);
-    const controls = createRun({ tf, config, data: dataset, onEvent, resume: resume ? decodeCheckpoint(resume) : undefined, initWeights: resume ? undefined : initWeights });
-    run = controls;
-    runBatcher = batcher;
-    matrixImages = controls.matrixImages;
-    for (const u of pendingUpdates) controls.update(u);
-    pendingUpdates = [];
-    if (firstStepOnly) controls.step();
-    try {
-      const end = await controls.start();
+      let dataset: CifarDataset;
+      try {
+        dataset =
+          data === 'files'
+            ? (userData ?? (() => { throw new Error('no files were loaded'); })())
+            : await serverData.load(config.trainLimit ?? null, (progress) => batcher.push({ kind: 'progress', progress }));
+      } finally {
+        batcher.flush();
+      }
+      if (stopRequested) return end;
+      const progress = (label: string) => {
+        batcher.push({ kind: 'progress', progress: { label, loaded: 0, total: null } });
+        batcher.flush();
+      };
+      progress(resume ? `restoring the checkpoint (${(resume.byteLength / 1e6).toFixed(1)} MB)` : `building ${config.model ?? 'the model'}`);
+      controls = createRun({ tf, config, data: dataset, onEvent, resume: resume ? decodeCheckpoint(resume) : undefined, initWeights: resume ? undefined : initWeights });
+      run = controls;
+      matrixImages = controls.matrixImages;
+      for (const u of pendingUpdates) controls.update(u);
+      pendingUpdates = [];
+      if (firstStepOnly) controls.step();
+      end = await controls.start();
       // A lost device fails whatever GPU call comes next, often with a message that does not say so; the
       // device's own promise says it, soon after. Reported in the answer, so the page cannot see the run
       // end before it hears of the loss.
       const lost = end.ended === 'error' ? await deviceLostSoon() : null;
       if (lost) {
         reportDeviceProblem(lost);
-        return { ...end, deviceProblem: lost };
+        end = { ...end, deviceProblem: lost };
+        return end;
       }
       progress('preparing the downloads (exporting the models)');
       try {
@@ -227,10 +220,15 @@ const api: WorkerApi = {
         onEvent({ type: 'log', time: Date.now(), level: 'warn', message: `export failed: ${errorText(e)}` });
       }
       return end;
+    } catch (e) {
+      end = { ended: 'error', message: errorText(e) };
+      throw e;
     } finally {
-      controls.dispose();
+      controls?.dispose();
       run = null;
-      runBatcher = null;
+      recording = null;
+      const problem = await rec.finish(end, downloads.compact?.zip ?? null);
+      if (problem) batcher.push({ kind: 'storeError', message: problem });
       const mem = tf.memory();
       batcher.push({ kind: 'released', numTensors: mem.numTensors, numBytes: mem.numBytes });
       // The page handles these last messages (exports, released) before it hears the answer, which arrives
@@ -252,10 +250,12 @@ const api: WorkerApi = {
     stopRequested = true;
     if (!run) return;
     // The checkpoint request is queued before the stop, so it is served at the same step, before the final projection.
-    void takeCheckpoint('stop').catch(() => undefined);
+    void recording?.checkpoint('stop');
     run.stop();
   },
-  checkpoint: takeCheckpoint,
+  async checkpoint(reason) {
+    return (await recording?.checkpoint(reason)) ?? false;
+  },
   update(changes: LiveUpdate) {
     if (run) run.update(changes);
     else pendingUpdates.push(changes);

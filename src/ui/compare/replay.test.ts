@@ -1,3 +1,4 @@
+import { eventParts } from '../state/worker-batch';
 import { describe, expect, it } from 'vitest';
 import type { EngineEvent } from '../../engine/events';
 import { initialRunState, MAX_STEP_POINTS, runReducer, stepPoints, type RunState } from '../state/store';
@@ -11,7 +12,7 @@ function live(events: EngineEvent[], sizes: number[]): RunState {
   for (let k = 0; i < events.length; k++) {
     const batch = events.slice(i, i + sizes[k % sizes.length]);
     i += batch.length;
-    s = runReducer(s, { type: 'messages', messages: batch.map((event) => ({ kind: 'event', event })), at: 0 });
+    s = runReducer(s, { type: 'batch', parts: eventParts(batch), at: 0 });
   }
   return s;
 }

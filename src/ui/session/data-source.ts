@@ -61,6 +61,14 @@ export class DataSource {
   readonly subscribe = this.state.subscribe;
   readonly getSnapshot = this.state.get;
 
+  /** Where the data a run starts on now comes from, in words (kept with batch runs, for the claims report). */
+  note(): string | undefined {
+    const d = this.state.get();
+    if (d.effective === 'server') return d.server.listing?.source ? `CIFAR-10 binary files in the local folder ${d.server.listing.source}` : undefined;
+    if (d.effective === 'files') return d.user.info ? `CIFAR-10 loaded in the page from ${d.user.info.source}` : undefined;
+    return undefined;
+  }
+
   private set(patch: Partial<Omit<DataState, 'effective'>>): void {
     const next = { ...this.state.get(), ...patch };
     this.state.set({ ...patch, effective: effectiveOf(next) });

@@ -10,7 +10,7 @@ import { parseJsonLines } from '../state/eventlog';
 import { presetById, toRunConfig, type FormState } from '../state/form';
 import { initialRunState, runReducer, stepPoints, type RunState } from '../state/store';
 import { MAX_RESTARTS, RunSession } from './run-session';
-import { checkpointBytes, checkpointMsg, ev, FakeWorker, ManualTimers, msg } from './testing/fake-worker';
+import { checkpointBytes, ev, FakeWorker, ManualTimers, msg } from './testing/fake-worker';
 
 let store: RunStore;
 let n = 0;
@@ -43,7 +43,7 @@ async function setup() {
   const batchIdsDone: string[] = [];
   const session = new RunSession({
     createWorker: () => {
-      const w = new FakeWorker();
+      const w = new FakeWorker(store);
       prepare.next?.(w);
       workers.push(w);
       return w;
@@ -98,24 +98,25 @@ async function setup() {
 
 type Harness = Awaited<ReturnType<typeof setup>>;
 
-/** Starts a fresh run of `form` and streams its start (runStart, running) and a start checkpoint. */
+/** Starts a fresh run of `form` and streams its start (runStart, running); the worker stores the start checkpoint. */
 async function startRun(h: Harness, form: FormState = pageForm) {
   expect(await h.session.start({ form })).toBe(true);
   const run = h.worker.lastRun;
   run.send(msg(ev.runStart(run.req.config), ev.state('running')));
-  run.send([checkpointMsg(0, 'start')]);
+  await run.checkpoint(0);
   await vi.waitFor(() => expect(h.session.getSnapshot().lastCheckpoint?.iteration).toBe(0));
   return run;
 }
 
 describe('RunSession: a run', () => {
-  it('a fresh run is recorded as it streams, and its result stored when the worker says how it ended', async () => {
+  it('a fresh run is recorded by the worker as it streams, and its result stored when it says how it ended', async () => {
     const h = await setup();
     const run = await startRun(h);
-    expect(run.req).toMatchObject({ config: toRunConfig(pageForm), data: 'server' });
+    const id = h.session.getSnapshot().currentId!;
+    expect(run.req).toMatchObject({ config: toRunConfig(pageForm), data: 'server', record: { runId: id, recordedEvents: 0, checkpointMinutes: pageForm.checkpointMinutes } });
     expect(run.req.resume).toBeUndefined();
     expect(h.worker.checkpoints).toEqual(['start']);
-    const id = h.session.getSnapshot().currentId!;
+    expect(h.session.getSnapshot().lastCheckpoint).toMatchObject({ iteration: 0, reason: 'start', eventCount: 2 });
     expect(h.session.getSnapshot().busy).toBe(true);
     run.send(msg(ev.step(1), ev.step(2), ev.state('finished', 2)));
     run.end({ ended: 'finished' });
@@ -274,7 +275,9 @@ describe('RunSession: device problems and restarts', () => {
     const run = await startRun(h);
     const first = h.worker;
     const id = h.session.getSnapshot().currentId!;
-    run.send([...msg(ev.step(1), ev.step(2)), checkpointMsg(2), ...msg(ev.step(3))]);
+    run.send(msg(ev.step(1), ev.step(2)));
+    await run.checkpoint(2);
+    run.send(msg(ev.step(3)));
     await vi.waitFor(() => expect(h.session.getSnapshot().lastCheckpoint?.iteration).toBe(2));
     h.edit({ ...pageForm, lr: 0.01 });
     run.send(msg(ev.configChange(parseRunConfig(run.req.config), { lr: 0.01 }, 3)));
@@ -304,7 +307,9 @@ describe('RunSession: device problems and restarts', () => {
     const run = await startRun(h);
     const first = h.worker;
     const id = h.session.getSnapshot().currentId!;
-    run.send([...msg(ev.step(1), ev.step(2)), checkpointMsg(2), ...msg(ev.step(3), ev.error('internal', 'Buffer was unmapped before mapping was resolved.'), ev.state('stopped', 3))]);
+    run.send(msg(ev.step(1), ev.step(2)));
+    await run.checkpoint(2);
+    run.send(msg(ev.step(3), ev.error('internal', 'Buffer was unmapped before mapping was resolved.'), ev.state('stopped', 3)));
     await vi.waitFor(() => expect(h.session.getSnapshot().lastCheckpoint?.iteration).toBe(2));
     // The answer comes before the worker's separate report of the loss.
     run.end({ ended: 'error', message: 'Buffer was unmapped before mapping was resolved.', deviceProblem: lost });
@@ -346,8 +351,9 @@ describe('RunSession: device problems and restarts', () => {
   it('after a NaN, going back to the last good checkpoint continues on a fresh worker with the lower learning rate', async () => {
     const h = await setup();
     const run = await startRun(h);
-    run.send([...msg(ev.step(1), ev.error('nan', 'the loss became NaN'), ev.state('paused', 1)), checkpointMsg(1, 'pause')]);
+    run.send(msg(ev.step(1), ev.error('nan', 'the loss became NaN'), ev.state('paused', 1)));
     expect(h.session.getSnapshot().diverged).toBe(true);
+    expect(h.worker.checkpoints).toEqual(['start']); // the diverged pause is not kept
     h.session.restoreLastGood(0.005);
     expect(h.loadedForms.at(-1)?.lr).toBe(0.005);
     await vi.waitFor(() => expect(h.workers).toHaveLength(2));
@@ -405,16 +411,19 @@ describe('RunSession: an interrupted run', () => {
     expect((await store.getRun(id))?.checkpoint?.iteration).toBe(4);
   });
 
-  it('the page going away asks the worker for a checkpoint at once', async () => {
+  it('the page going away has the worker store a checkpoint at once', async () => {
     const h = await setup();
     const run = await startRun(h);
+    const id = h.session.getSnapshot().currentId!;
+    run.send(msg(ev.step(1)));
     h.session.pageHidden();
     await vi.waitFor(() => expect(h.worker.checkpoints).toEqual(['start', 'pagehide']));
     // Hidden, then unloaded: one checkpoint on its way is enough.
     h.session.pageHidden();
-    run.send([checkpointMsg(1, 'pagehide')]);
+    await run.checkpoint(1);
     await vi.waitFor(() => expect(h.session.getSnapshot().lastCheckpoint).toMatchObject({ iteration: 1, reason: 'pagehide' }));
     expect(h.worker.checkpoints).toEqual(['start', 'pagehide']);
+    expect((await store.getCheckpoint(id))?.meta).toMatchObject({ iteration: 1, reason: 'pagehide', eventCount: 3 });
   });
 });
 

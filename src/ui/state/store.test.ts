@@ -1,3 +1,4 @@
+import { splitBatch } from './worker-batch';
 import { describe, expect, it } from 'vitest';
 import { parseRunConfig } from '../../engine/config';
 import type { EngineEvent, GradNormsEvent, LayerProjection, ProjectionEvent, StepEvent } from '../../engine/events';
@@ -62,7 +63,7 @@ const projection = (index: number, iteration: number): ProjectionEvent => ({
 });
 
 const events = (...e: EngineEvent[]): WorkerMessage[] => e.map((event) => ({ kind: 'event', event }));
-const apply = (s: RunState, ...m: WorkerMessage[]) => runReducer(s, { type: 'messages', messages: m, at: 1 });
+const apply = (s: RunState, ...m: WorkerMessage[]) => runReducer(s, { type: 'batch', parts: splitBatch(m), at: 1 });
 
 describe('run store (reducer over the engine event stream)', () => {
   it('follows a run: start, steps, projections, a live change, the compact model, the end', () => {

@@ -14,7 +14,8 @@ import type {
   RunStartEvent,
 } from '../../engine/events';
 import type { RunEnd } from '../../engine/run/api';
-import type { Progress, WorkerMessage } from '../../worker/protocol';
+import type { Progress } from '../../worker/protocol';
+import type { BatchParts } from './worker-batch';
 import { addPoints, EMA0, emaAdd, emaValue, emptySeries, seriesPoints, thin, wmean, type Bucketed, type Ema } from './series';
 
 /** 'interrupted': a stored run whose page went away mid-run, shown from its log before it is resumed. */
@@ -125,7 +126,8 @@ export function initialRunState(): RunState {
 
 export type RunAction =
   | { type: 'starting'; at: number }
-  | { type: 'messages'; messages: WorkerMessage[]; at: number }
+  /** A batch from the worker, taken apart (session/messages.ts). */
+  | { type: 'batch'; parts: BatchParts; at: number }
   | { type: 'stopping' }
   | { type: 'failed'; message: string }
   /** A stored run's events (up to its checkpoint), before it continues. */
@@ -278,26 +280,12 @@ export function runReducer(state: RunState, action: RunAction): RunState {
         failure: action.ended === 'error' ? (action.message ?? 'the run ended with an error') : state.failure,
         progress: null,
       };
-    case 'messages': {
-      // In stream order: a progress message lasts until an engine event comes after it.
-      let events: EngineEvent[] = [];
-      let s = state;
-      const applyPending = () => {
-        if (!events.length) return;
-        s = applyEvents(s.progress ? { ...s, progress: null } : s, events, action.at);
-        events = [];
-      };
-      for (const m of action.messages) {
-        if (m.kind === 'event') {
-          events.push(m.event);
-          continue;
-        }
-        applyPending();
-        if (m.kind === 'progress') s = { ...s, progress: m.progress };
-        else if (m.kind === 'released') s = { ...s, released: { numTensors: m.numTensors, numBytes: m.numBytes } };
-        else if (m.kind === 'exports') s = { ...s, exports: { compact: m.compact, projected: m.projected, pytorch: m.pytorch }, progress: null };
-      }
-      applyPending();
+    case 'batch': {
+      const { events, progress, exports, released } = action.parts;
+      let s = events.length ? applyEvents(state, events, action.at) : state;
+      if (progress !== undefined) s = { ...s, progress };
+      if (exports) s = { ...s, exports };
+      if (released) s = { ...s, released };
       return s;
     }
   }

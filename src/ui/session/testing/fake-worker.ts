@@ -1,24 +1,34 @@
 import { encodeCheckpoint } from '../../../engine/checkpoint';
 import { applyLiveUpdate, parseRunConfig, type LiveUpdate, type RunConfig, type RunConfigInput } from '../../../engine/config';
 import type { EngineEvent, InferenceEvent, LayerInfo } from '../../../engine/events';
-import type { BackendPreference, CheckpointReason, DataChoice, DataInfo, InferenceRequest, ModelDownload, Progress, WorkerMessage, WorkerRunEnd } from '../../../worker/protocol';
+import type { TakenCheckpoint } from '../../../runs/recorder';
+import type { BackendPreference, CheckpointReason, DataChoice, DataInfo, InferenceRequest, ModelDownload, Progress, RecordRequest, WorkerMessage, WorkerRunEnd } from '../../../worker/protocol';
+import { Recording, type RecordingStore } from '../../../worker/recording';
 import type { WorkerClient, WorkerRemote } from '../../worker-client';
 
 type Ended = WorkerRunEnd;
 
 /** One startRun call: what the page asked for, and handles to answer it as the worker would. */
 export interface FakeRun {
-  req: { config: RunConfigInput; data: DataChoice; resume?: Uint8Array; updates?: LiveUpdate[]; initWeights?: Uint8Array; firstStepOnly?: boolean };
+  req: { config: RunConfigInput; data: DataChoice; record: RecordRequest; resume?: Uint8Array; updates?: LiveUpdate[]; initWeights?: Uint8Array; firstStepOnly?: boolean };
+  /** Messages from the worker: the page gets them, and the worker's recording records their events. */
   send: (messages: WorkerMessage[]) => void;
+  /** The worker stores a checkpoint at `iteration`: the ones its recording asked for, or else one it asks for now with `reason`. */
+  checkpoint: (iteration: number, reason?: CheckpointReason) => Promise<void>;
+  /** How the run ended: the recording stores the result (the compact model of a finished run), then startRun answers. */
   end: (result: Ended) => void;
   fail: (e: Error) => void;
 }
 
 /**
  * A stand-in for the training worker with the same API: it records every call, and a test drives the
- * run it was asked to start (messages, the answer to startRun) and its device (reportDeviceProblem).
+ * run it was asked to start (messages, checkpoints, the answer to startRun) and its device
+ * (reportDeviceProblem). Like the worker, it records the run into the store it is given with the
+ * worker's own Recording; its checkpoints are served by the test (FakeRun.checkpoint).
  */
 export class FakeWorker implements WorkerClient {
+  constructor(private readonly store: RecordingStore | null = null) {}
+
   readonly runs: FakeRun[] = [];
   readonly updates: LiveUpdate[] = [];
   readonly checkpoints: CheckpointReason[] = [];
@@ -66,6 +76,19 @@ export class FakeWorker implements WorkerClient {
     this.terminated = true;
   }
 
+  private recording: Recording | null = null;
+
+  /** Writes of a terminated worker never happen (its thread is gone), as in the browser. */
+  private deadAfterTerminate(store: RecordingStore): RecordingStore {
+    const never = () => new Promise<never>(() => {});
+    return {
+      appendEvents: (...a) => (this.terminated ? never() : store.appendEvents(...a)),
+      putCheckpoint: (...a) => (this.terminated ? never() : store.putCheckpoint(...a)),
+      putModel: (...a) => (this.terminated ? never() : store.putModel(...a)),
+      updateRun: (...a) => (this.terminated ? never() : store.updateRun(...a)),
+    };
+  }
+
   readonly api: WorkerRemote = {
     init: async (preference, kernels, onDeviceProblem) => {
       this.initWith = { preference, kernels };
@@ -75,7 +98,42 @@ export class FakeWorker implements WorkerClient {
     loadFiles: (files, onProgress) => this.loadFilesResult(files, onProgress),
     startRun: (req, onMessages) =>
       new Promise<Ended>((resolve, reject) => {
-        this.runs.push({ req, send: (m) => onMessages(m), end: resolve, fail: reject });
+        const waiting: ((c: TakenCheckpoint) => void)[] = [];
+        const store = this.store;
+        const recording = store
+          ? new Recording(this.deadAfterTerminate(store), req.record, {
+              take: (reason) => {
+                this.checkpoints.push(reason);
+                return new Promise((r) => waiting.push(r));
+              },
+              onCheckpoint: (meta) => void onMessages([{ kind: 'checkpoint', meta }]),
+              onStoreError: (message) => void onMessages([{ kind: 'storeError', message }]),
+            })
+          : null;
+        this.recording = recording;
+        const serve = (iteration: number) => {
+          for (const r of waiting.splice(0)) r({ bytes: checkpointBytes(iteration), iteration, epoch: 0, time: 1, costMs: 1 });
+        };
+        this.runs.push({
+          req,
+          send: (m) => {
+            void onMessages(m);
+            for (const x of m) if (x.kind === 'event') recording?.recorder.event(x.event);
+          },
+          checkpoint: async (iteration, reason = 'interval') => {
+            if (!recording) throw new Error('this fake worker records nothing: give it a store');
+            const stored = waiting.length ? recording.recorder.flush() : recording.checkpoint(reason);
+            serve(iteration);
+            await stored;
+            await new Promise((r) => setTimeout(r, 0));
+            await recording.recorder.flush();
+          },
+          end: (result) => {
+            const zip = result.ended === 'finished' ? (this.download?.zip ?? null) : null;
+            void (recording?.finish(result, zip) ?? Promise.resolve(null)).then(() => resolve(result));
+          },
+          fail: reject,
+        });
       }),
     pause: async () => void this.calls.push('pause'),
     resume: async () => void this.calls.push('resume'),
@@ -85,10 +143,7 @@ export class FakeWorker implements WorkerClient {
       return null;
     },
     stop: async () => void this.calls.push('stop'),
-    checkpoint: async (reason) => {
-      this.checkpoints.push(reason);
-      return true;
-    },
+    checkpoint: async (reason) => (await this.recording?.checkpoint(reason)) ?? false,
     update: async (changes) => void this.updates.push(changes),
     download: async () => this.download,
     downloadSafetensors: async (which) => {
@@ -142,7 +197,6 @@ export function checkpointBytes(iteration: number): Uint8Array {
   });
 }
 
-export const checkpointMsg = (iteration: number, reason: CheckpointReason = 'interval'): WorkerMessage => ({ kind: 'checkpoint', reason, iteration, epoch: 0, time: 1, bytes: checkpointBytes(iteration), costMs: 1 });
 
 /** Timers the test fires by hand. */
 export class ManualTimers {
