@@ -1,4 +1,5 @@
 import { useCallback, useEffect, useMemo, useState } from 'react';
+import { totalCosts } from '../engine/models/cost';
 import type { BackendPreference } from '../worker/protocol';
 import { AccuracyChart, LossChart } from './charts/LossAccuracy';
 import { CostChart } from './charts/Cost';
@@ -13,59 +14,54 @@ import { Controls } from './components/Controls';
 import { DataPanel } from './components/DataPanel';
 import { Results } from './components/Results';
 import { InferencePanel } from './components/InferencePanel';
-import { DivergedCallout, InterruptedBanner } from './components/Notices';
 import { RunBar } from './components/RunBar';
+import { RunNotices } from './components/RunNotices';
 import { InitWeightsPicker } from './components/InitWeightsPicker';
-import { initWeightsProblem, MAX_WEIGHTS_BYTES, type InitWeights } from './state/init-weights';
 import { RunsPanel } from './components/RunsPanel';
 import { Section } from './components/fields';
 import { estimateImagesPerSec, estimateSeconds } from './state/estimate';
-import { isLiveField, planFor, presetById, toRunConfig, type FormState, type Preset } from './state/form';
-import { formFromSearch, formToSearch, PAGE_KEYS } from './state/url';
+import { isLiveField, planFor, type FormState, type Preset } from './state/form';
+import { runSize } from './state/run-size';
+import type { Scrub } from './state/scrub';
+import { freshRun, startBlocker } from './state/start-blocker';
 import { AblationPanel } from './components/AblationPanel';
 import { ComparePanel } from './compare/ComparePanel';
 import { ClaimsPanel } from './claims/ClaimsPanel';
 import { batchesIn } from './claims/claims';
 import { saveBlob } from './download';
+import { readPageUrl, useShareLink, useUrlSync } from './page-url';
 import { itemLabel } from './session/batch';
+import { datasetCounts } from './session/data-source';
 import { useCompare } from './useCompare';
+import { useInitWeights } from './useInitWeights';
 import { isActive, stepPoints } from './state/store';
-import { totalCosts } from '../engine/models/cost';
 import { useDataState, useRunSession, useRunState, useSessionState } from './useSession';
 import { useRuns } from './useRuns';
 import { useTitleProgress } from './useTitleProgress';
 import { useSpaceToPause } from './useKeyboard';
-import { errorText } from '../engine/errors';
 
-const params = new URLSearchParams(location.search);
-const initialPreference = ((): BackendPreference => {
-  const b = params.get('backend');
-  return b === 'webgpu' || b === 'webgl' || b === 'cpu' ? b : 'auto';
-})();
+const fromUrl = readPageUrl(location.search);
 
-const kernelMode = params.get('kernels') === 'stock' ? 'stock' : 'fast';
-const fromUrl = formFromSearch(location.search, presetById('quick').form);
-
-/** The page's own URL keys (backend, kernels) followed by the whole form: the link reproduces the setup. */
-function urlFor(form: FormState): string {
-  const keep = new URLSearchParams();
-  for (const k of PAGE_KEYS) {
-    const v = params.get(k);
-    if (v !== null) keep.set(k, v);
-  }
-  const own = keep.toString();
-  return `?${formToSearch(form)}${own ? `&${own}` : ''}`;
+/** A clock for the elapsed time, ticking once a second while `on`. */
+function useClock(on: boolean): number {
+  const [now, setNow] = useState(() => Date.now());
+  useEffect(() => {
+    if (!on) return;
+    const t = setInterval(() => setNow(Date.now()), 1000);
+    return () => clearInterval(t);
+  }, [on]);
+  return now;
 }
 
 export function App() {
-  const [preference, setPreference] = useState<BackendPreference>(initialPreference);
+  const [preference, setPreference] = useState<BackendPreference>(fromUrl.preference);
   const [compareIds, setCompareIds] = useState<string[]>([]);
   const [compareOpen, setCompareOpen] = useState(false);
   /** The ablation batch whose claims panel is open. */
   const [claimsBatch, setClaimsBatch] = useState<string | null>(null);
   const runs = useRuns();
   const [form, setForm] = useState<FormState>(fromUrl.form);
-  const session = useRunSession(preference, kernelMode, runs.store, {
+  const session = useRunSession(preference, fromUrl.kernels, runs.store, {
     onRunsChanged: runs.refresh,
     onLoadForm: setForm,
     onBatchDone: (ids, batchId) => {
@@ -82,27 +78,14 @@ export function App() {
   const storedBatches = useMemo(() => batchesIn(runs.runs), [runs.runs]);
   // Live changes: during a run the session sends what the form changes (debounced), against the settings the engine reported.
   useEffect(() => session.setForm(form), [session, form]);
+  useUrlSync(form);
+  const shareLink = useShareLink(form);
   const [urlNotes, setUrlNotes] = useState<string[]>(fromUrl.notes);
-  const [shareNote, setShareNote] = useState<string | null>(null);
   const [batchOpen, setBatchOpen] = useState(false);
-  // The URL always holds the current setup (replaceState: no history entry per slider move).
-  useEffect(() => {
-    const t = setTimeout(() => history.replaceState(null, '', urlFor(form)), 150);
-    return () => clearTimeout(t);
-  }, [form]);
-  const share = useCallback(async () => {
-    const link = new URL(urlFor(form), location.href).href;
-    try {
-      await navigator.clipboard.writeText(link);
-      setShareNote('link copied');
-    } catch {
-      setShareNote('copy the address bar: it holds the whole setup');
-    }
-  }, [form]);
   const [presetNote, setPresetNote] = useState<string | null>(null);
   const [layer, setLayer] = useState<string | null>(null);
   // The scrubber's position belongs to one run (a new run, a resume or a restart starts at the latest projection).
-  const [scrubbed, setScrubbed] = useState<{ run: number | null; at: number | null }>({ run: null, at: null });
+  const [scrubbed, setScrubbed] = useState<{ run: number | null; at: Scrub }>({ run: null, at: null });
 
   const set = useCallback(<K extends keyof FormState>(key: K, value: FormState[K]) => {
     setForm((f) => (key === 'model' && value !== f.model ? { ...f, model: value as FormState['model'], rankOverrides: {} } : { ...f, [key]: value }));
@@ -113,41 +96,11 @@ export function App() {
     setPresetNote(p.description);
   }, []);
 
-  // Data: the local folder unless the user loaded files (then theirs).
-  const effectiveChoice = data.effective;
-
   // The same object while the plan's fields stay the same (planFor keeps recent plans).
   const plan = planFor(form);
-
-  const [initWeights, setInitWeights] = useState<InitWeights | null>(null);
-  const [initReadError, setInitReadError] = useState<string | null>(null);
-  // Checked against the model chosen now: picking another model shows why the file no longer fits.
-  const initProblem = useMemo(() => initReadError ?? (initWeights ? initWeightsProblem(initWeights, form.model) : null), [initWeights, initReadError, form.model]);
-  const onPickWeights = useCallback((file: File) => {
-    setInitReadError(null);
-    if (file.size > MAX_WEIGHTS_BYTES) {
-      setInitReadError(`${file.name}: ${(file.size / 2 ** 20).toFixed(0)} MB is more than any model here needs (at most ${MAX_WEIGHTS_BYTES >> 20} MB)`);
-      return;
-    }
-    file.arrayBuffer().then(
-      (b) => setInitWeights({ name: file.name, bytes: new Uint8Array(b) }),
-      (e: unknown) => setInitReadError(`${file.name}: could not be read (${errorText(e)})`),
-    );
-  }, []);
-
+  const initWeights = useInitWeights(form.model);
   const measuring = engine.inference?.status === 'measuring';
-  const startHint =
-    engine.backend.status !== 'ready'
-      ? 'waiting for the GPU backend'
-      : measuring
-        ? 'measuring inference speed (or cancel it)'
-        : !effectiveChoice
-        ? 'no data: see “Data” on the left'
-        : plan.error
-          ? 'fix the compression settings first'
-          : initProblem
-            ? 'the weights file does not fit this model: clear it or pick another'
-            : null;
+  const startHint = startBlocker({ backend: engine.backend, measuring, hasData: data.effective !== null, planError: plan.error, initProblem: initWeights.problem });
 
   const onFiles = useCallback((f: File[]) => void session.data.loadFiles(f), [session]);
   const onServerDownload = useCallback(() => void session.data.requestServerDownload(), [session]);
@@ -166,17 +119,16 @@ export function App() {
   const dataSection = useMemo(
     () => (
       <Section title="Data">
-        <DataPanel server={data.server} user={data.user} choice={effectiveChoice} setChoice={setChoice} onFiles={onFiles} onDownload={onServerDownload} disabled={active} />
+        <DataPanel server={data.server} user={data.user} choice={data.effective} setChoice={setChoice} onFiles={onFiles} onDownload={onServerDownload} disabled={active} />
       </Section>
     ),
-    [data.server, data.user, effectiveChoice, setChoice, onFiles, onServerDownload, active],
+    [data.server, data.user, data.effective, setChoice, onFiles, onServerDownload, active],
   );
 
   const start = (firstStepOnly = false) => {
-    if (!effectiveChoice || plan.error) return;
+    if (startHint) return;
     runs.dismissInterrupted();
-    if (initWeights) void session.start({ form, config: { ...toRunConfig(form), init: { name: initWeights.name } }, initWeights: initWeights.bytes, firstStepOnly });
-    else void session.start({ form, firstStepOnly });
+    void session.start(freshRun(form, initWeights.weights, firstStepOnly));
   };
   const loadMatrixImages = useCallback((layer: string, projection: number) => session.matrixImages(layer, projection), [session]);
 
@@ -188,29 +140,22 @@ export function App() {
     // Only when an interrupted run is found, not on every phase change.
     // eslint-disable-next-line react-hooks/exhaustive-deps
   }, [session, shownInterrupted]);
+  const hasData = data.effective !== null;
   const resumeStored = useCallback(
     (id: string) => {
-      if (!effectiveChoice) return;
+      if (!hasData) return;
       dismissInterrupted();
       void session.resumeStored(id);
     },
-    [effectiveChoice, dismissInterrupted, session],
+    [hasData, dismissInterrupted, session],
   );
   const onRestore = useCallback((lr: number) => session.restoreLastGood(lr), [session]);
   const ready = !startHint && !engine.busy;
   const compare = useCompare({ store: runs.store, ids: compareIds, open: compareOpen, records: runs.runs, liveId: active ? engine.currentId : null, live: run });
-  const divergedError = engine.diverged ? ([...run.errors].reverse().find((e) => e.code === 'nan' || e.code === 'exploding') ?? null) : null;
-
-  // A clock for the elapsed time, only while a run is active.
-  const [now, setNow] = useState(() => Date.now());
-  useEffect(() => {
-    if (!active) return;
-    const t = setInterval(() => setNow(Date.now()), 1000);
-    return () => clearInterval(t);
-  }, [active]);
+  const now = useClock(active);
 
   const scrub = scrubbed.run === run.startedAt ? scrubbed.at : null;
-  const setScrub = useCallback((at: number | null) => setScrubbed({ run: run.startedAt, at }), [run.startedAt]);
+  const setScrub = useCallback((at: Scrub) => setScrubbed({ run: run.startedAt, at }), [run.startedAt]);
   const steps = useMemo(() => stepPoints(run), [run]);
   const lastStep = steps.length ? steps[steps.length - 1] : null;
   const layerNames = run.layerNames.length ? run.layerNames : (plan.plan?.layers.filter((l) => l.projected).map((l) => l.name) ?? []);
@@ -219,10 +164,11 @@ export function App() {
   const costLayers = showRun && run.layers.length ? run.layers : (plan.plan?.layers ?? []);
   const runCosts = useMemo(() => (showRun && run.layers.length ? totalCosts(run.layers) : null), [showRun, run.layers]);
 
+  // What a run of this form would be on the data at hand (or what the run going on reported), and how long it would take.
+  const size = runSize(form, datasetCounts(data), run.start);
   const backendInfo = engine.backend.status === 'ready' ? engine.backend.info : null;
   const estimate = plan.plan ? estimateImagesPerSec(backendInfo, plan.plan.macsDense, form.batchSize) : null;
-  const runSeconds =
-    estimate !== null ? estimateSeconds(estimate, (form.trainLimit ?? 50000) * form.epochs, (form.testLimit ?? 10000) * form.epochs) : null;
+  const runSeconds = estimate !== null && size ? estimateSeconds(estimate, size.train * form.epochs, size.test * form.epochs) : null;
 
   const lastIteration = lastStep?.iteration ?? 0;
   useTitleProgress(run, lastStep);
@@ -254,7 +200,7 @@ export function App() {
             plan={plan}
             runLayers={active ? run.layers : null}
             running={active}
-            stepsPerEpoch={run.start?.stepsPerEpoch ?? (form.trainLimit ? Math.ceil(form.trainLimit / form.batchSize) : Math.ceil(50000 / form.batchSize))}
+            stepsPerEpoch={size?.stepsPerEpoch ?? null}
           >
             {dataSection}
           </Controls>
@@ -273,26 +219,9 @@ export function App() {
             now={now}
             lastStep={lastStep}
           />
-          <InitWeightsPicker
-            weights={initWeights}
-            problem={initProblem}
-            disabled={active}
-            onPick={onPickWeights}
-            onClear={() => {
-              setInitWeights(null);
-              setInitReadError(null);
-            }}
-          />
-          {urlNotes.length ? (
-            <div className="callout warn" role="status" data-testid="url-notes">
-              The link&apos;s settings were adjusted: {urlNotes.join('; ')}.{' '}
-              <button type="button" className="small" onClick={() => setUrlNotes([])}>
-                OK
-              </button>
-            </div>
-          ) : null}
+          <InitWeightsPicker weights={initWeights.weights} problem={initWeights.problem} disabled={active} onPick={initWeights.pick} onClear={initWeights.clear} />
           <div className="share-row">
-            <button type="button" className="small" onClick={() => void share()}>
+            <button type="button" className="small" onClick={shareLink.share}>
               Copy link to this setup
             </button>
             <button type="button" className="small" onClick={() => setBatchOpen((o) => !o)} disabled={active || batch?.status === 'running'}>
@@ -307,43 +236,22 @@ export function App() {
             >
               Ablation claims…
             </button>
-            {shareNote ? <span className="muted">{shareNote}</span> : null}
+            {shareLink.note ? <span className="muted">{shareLink.note}</span> : null}
           </div>
-          {!active ? (
-            <InterruptedBanner runs={runs.interrupted} canResume={!startHint} onResume={resumeStored} onDismiss={runs.dismissInterrupted} />
-          ) : null}
-          {engine.notice ? (
-            <div className="callout info" role="status" data-testid="engine-notice">
-              {engine.notice}
-            </div>
-          ) : null}
-          {engine.storeError ? (
-            <div className="callout error" role="alert" data-testid="store-error">
-              {engine.storeError}
-            </div>
-          ) : null}
-          {engine.lastCheckpoint && showRun ? (
-            <div className="muted checkpoint-line" data-testid="last-checkpoint" data-iteration={engine.lastCheckpoint.iteration} data-time={engine.lastCheckpoint.time}>
-              saved in this browser · checkpoint at iteration {engine.lastCheckpoint.iteration} ({engine.lastCheckpoint.reason}, {new Date(engine.lastCheckpoint.time).toLocaleTimeString()})
-            </div>
-          ) : null}
-          {divergedError && run.phase === 'paused' ? <DivergedCallout error={divergedError} checkpoint={engine.lastCheckpoint} lr={form.lr} onRestore={onRestore} /> : null}
-          {presetNote && !showRun ? <div className="callout info">{presetNote}</div> : null}
-          {engine.liveError ? (
-            <div className="callout error" role="alert">
-              Not applied: {engine.liveError}
-            </div>
-          ) : null}
-          {run.failure ? (
-            <div className="callout error" role="alert" data-testid="run-error">
-              {run.failure}
-            </div>
-          ) : null}
-          {run.errors.length && !divergedError ? (
-            <div className="callout error" role="alert">
-              {run.errors[run.errors.length - 1].message}
-            </div>
-          ) : null}
+          <RunNotices
+            session={engine}
+            run={run}
+            active={active}
+            urlNotes={urlNotes}
+            onDismissUrlNotes={() => setUrlNotes([])}
+            interrupted={runs.interrupted}
+            canResume={!startHint}
+            onResume={resumeStored}
+            onDismissInterrupted={runs.dismissInterrupted}
+            presetNote={presetNote}
+            lr={form.lr}
+            onRestore={onRestore}
+          />
           <Results
             start={run.start}
             compact={run.compact}

@@ -1,9 +1,7 @@
 import { useEffect, useMemo, useState } from 'react';
 import type { RunRecord, RunStore } from '../runs/store';
-import { palette } from './compare/palette';
+import { compareSet, type PickedRun } from './compare/compare-set';
 import { replayEvents } from './compare/replay';
-import type { CompareRun } from './compare/types';
-import { describeDifferences, type ComparedConfig } from './state/config-diff';
 import type { RunState } from './state/store';
 import { errorText } from '../engine/errors';
 
@@ -39,24 +37,11 @@ export function useCompare(opts: { store: RunStore | null; ids: string[]; open: 
     // eslint-disable-next-line react-hooks/exhaustive-deps
   }, [open, store, stamp, liveId]);
 
-  const runs = useMemo((): { runs: CompareRun[]; common: string } => {
+  const runs = useMemo(() => {
     const picked = ids
       .map((id) => ({ id, record: records.find((r) => r.id === id), state: id === liveId ? live : loaded.get(id) }))
-      .filter((x): x is { id: string; record: RunRecord; state: RunState } => !!x.record && !!x.state);
-    const configs = picked.map((p) => (p.state.start?.config ?? p.record.config) as ComparedConfig | null);
-    const withConfig = configs.every((c) => c !== null);
-    const diff = withConfig ? describeDifferences(configs as ComparedConfig[]) : null;
-    return {
-      runs: picked.map((p, i) => ({
-        id: p.id,
-        name: p.record.name,
-        legend: diff ? diff.perRun[i].join(', ') : '',
-        color: palette(i),
-        state: p.state,
-        live: p.id === liveId,
-      })),
-      common: diff ? diff.common.join(' · ') : '',
-    };
+      .filter((x): x is PickedRun => !!x.record && !!x.state);
+    return compareSet(picked, liveId);
   }, [ids, records, liveId, live, loaded]);
 
   return { ...runs, error };

@@ -5,6 +5,7 @@ import type { ProjectionSummary } from '../state/store';
 import { staggered } from '../stagger';
 import { ChartCard, Empty, Segmented } from './common';
 import { logNorm } from './heat';
+import { scrubPosition, type Scrub } from '../state/scrub';
 import { HeatRows, type HeatRow } from './HeatRows';
 
 type Mode = 'spectra' | 'energy';
@@ -13,14 +14,14 @@ interface Props {
   spectra: ProjectionEvent[];
   projections: ProjectionSummary[];
   layerNames: string[];
-  scrub: number | null;
+  scrub: Scrub;
   layer: string | null;
   setLayer: (name: string) => void;
 }
 
 export const LayersHeatmap = staggered(function LayersHeatmap({ spectra, projections, layerNames, scrub, layer, setLayer }: Props) {
   const [mode, setMode] = useState<Mode>('spectra');
-  const at = scrub === null ? spectra.length - 1 : Math.min(scrub, spectra.length - 1);
+  const at = scrubPosition(spectra, scrub);
   const proj = at >= 0 ? spectra[at] : null;
   const energyRange = useMemo(() => {
     let lo = 1;

@@ -5,27 +5,28 @@ import { fmtNum, fmtPct } from '../state/format';
 import { staggered } from '../stagger';
 import { axisProps, ChartCard, COLORS, HtmlLegend, LayerSelect, Sized, wholeXAxis, xRange } from './common';
 import { MatrixImages, type LoadMatrixImages } from './MatrixImages';
+import { scrubAt, scrubPosition, type Scrub } from '../state/scrub';
 
 export interface ScrubProps {
   spectra: ProjectionEvent[];
-  /** Index into spectra, or null = follow the latest. */
-  scrub: number | null;
-  setScrub: (i: number | null) => void;
+  /** The projection shown (its number), or null = follow the latest. */
+  scrub: Scrub;
+  setScrub: (s: Scrub) => void;
 }
 
 /** The projection-history scrubber shared by the spectrum chart and the heat map. */
 function Scrubber({ spectra, scrub, setScrub }: ScrubProps) {
   const [playing, setPlaying] = useState(false);
   const last = spectra.length - 1;
-  const at = scrub === null ? last : Math.min(scrub, last);
+  const at = scrubPosition(spectra, scrub);
   useEffect(() => {
     if (!playing) return;
     const t = setInterval(() => {
-      setScrub(at >= last ? null : at + 1);
+      setScrub(scrubAt(spectra, at + 1));
       if (at >= last) setPlaying(false);
     }, 350);
     return () => clearInterval(t);
-  }, [playing, at, last, setScrub]);
+  }, [playing, at, last, spectra, setScrub]);
   if (spectra.length < 1) return null;
   const p = spectra[at];
   return (
@@ -35,7 +36,7 @@ function Scrubber({ spectra, scrub, setScrub }: ScrubProps) {
         className="icon"
         aria-label={playing ? 'Pause replay' : 'Replay projections'}
         onClick={() => {
-          if (!playing && at >= last) setScrub(0);
+          if (!playing && at >= last) setScrub(scrubAt(spectra, 0));
           setPlaying(!playing);
         }}
       >
@@ -51,8 +52,7 @@ function Scrubber({ spectra, scrub, setScrub }: ScrubProps) {
         value={at}
         onChange={(e) => {
           setPlaying(false);
-          const v = Number(e.target.value);
-          setScrub(v >= last ? null : v);
+          setScrub(scrubAt(spectra, Number(e.target.value)));
         }}
       />
       <output htmlFor="projection-scrubber">
@@ -72,7 +72,7 @@ interface SpectrumProps extends ScrubProps {
 }
 
 export const SpectrumChart = staggered(function SpectrumChart({ spectra, scrub, setScrub, layerNames, layer, setLayer, loadMatrixImages }: SpectrumProps) {
-  const at = scrub === null ? spectra.length - 1 : Math.min(scrub, spectra.length - 1);
+  const at = scrubPosition(spectra, scrub);
   const name = layer ?? layerNames[0] ?? null;
   const proj = at >= 0 ? spectra[at] : null;
   const entry = proj?.layers.find((l) => l.name === name) ?? null;

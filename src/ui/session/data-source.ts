@@ -1,6 +1,10 @@
 import type { DataChoice, DataInfo, Progress, ServerListing } from '../../worker/protocol';
 import { Observable } from './observable';
 import { errorText } from '../../engine/errors';
+import { IMAGE_BYTES } from '../../engine/data/cifar';
+
+/** A CIFAR-10 binary record: the label byte and the image. */
+const CIFAR_RECORD_BYTES = IMAGE_BYTES + 1;
 
 export interface ServerDataState {
   status: 'checking' | 'ready' | 'none' | 'error';
@@ -118,4 +122,12 @@ export class DataSource {
       await this.o.sleep(pollMs);
     }
   }
+}
+
+/** Images in the training and test sets of the data a run would use now; null while unknown. */
+export function datasetCounts(d: DataState): { train: number; test: number } | null {
+  if (d.effective === 'files' && d.user.info) return { train: d.user.info.trainCount, test: d.user.info.testCount };
+  if (d.effective !== 'server' || !d.server.listing) return null;
+  const records = (match: (name: string) => boolean) => d.server.listing!.files.filter((f) => match(f.name)).reduce((n, f) => n + Math.floor(f.size / CIFAR_RECORD_BYTES), 0);
+  return { train: records((n) => /^data_batch_\d+\.bin$/.test(n)), test: records((n) => n === 'test_batch.bin') };
 }

@@ -1,4 +1,4 @@
-import { describeChanges } from '../../engine/config';
+import { describeChanges, type RunConfig } from '../../engine/config';
 import type {
   ActivityEvent,
   CompactEvent,
@@ -60,6 +60,8 @@ export interface RunState {
   /** What the engine is busy with besides steps (compiling kernels, testing, building the compact model), until its next event. */
   activity: ActivityEvent | null;
   start: RunStartEvent | null;
+  /** The run's settings now: runStart's, then each live change's (configChange). */
+  config: RunConfig | null;
   /** The current plan (changes with live rank / p changes). */
   layers: LayerInfo[];
   /** Names of the layers that projections report, in order. */
@@ -101,6 +103,7 @@ export function initialRunState(): RunState {
     progress: null,
     activity: null,
     start: null,
+    config: null,
     layers: [],
     layerNames: [],
     steps: emptySeries<StepPoint>(MAX_STEP_POINTS),
@@ -186,6 +189,7 @@ export function applyEvents(state: RunState, events: EngineEvent[], at: number):
     switch (e.type) {
       case 'runStart':
         s.start = e;
+        s.config = e.config;
         s.layers = e.layers;
         s.layerNames = e.layers.filter((l) => l.projected).map((l) => l.name);
         s.gradLayers = e.layers.map((l) => l.name);
@@ -219,6 +223,7 @@ export function applyEvents(state: RunState, events: EngineEvent[], at: number):
         (gradNorms ??= s.gradNorms.slice()).push(e);
         break;
       case 'configChange':
+        s.config = e.config;
         s.layers = e.layers;
         (markers ??= s.markers.slice()).push({ iteration: e.iteration, label: fmtChange(e.changes) });
         break;
