@@ -7,6 +7,8 @@ test.use({ trace: 'off' });
 /** Every chart card with a time axis, and the run lengths (iterations) that used to put labels on top of each other. */
 const TIME_CHARTS = ['chart-loss', 'chart-accuracy', 'chart-energy', 'chart-schedule', 'chart-perf'];
 const LENGTHS = [7, 62, 101, 205, 391, 1003, 1023, 7813, 10100, 19550, 156400];
+/** Training-loss ranges (start, end) of the kinds seen: a Quick look run's, a run barely moving, one that went far down. */
+const LOSS_RANGES = ['2.87,1.93', '2.3,0.4', '2.318,2.296', '0.93,0.0312', '4.61,2.2', '2.87,2.41', '3.05,1.62', '2.55,2.1'];
 
 test('axis labels stay clear of each other, of the y axes and of the chart edges at 1440 px, for runs of 7 to 156,400 iterations', async ({ page }) => {
   expect(page.viewportSize()).toEqual({ width: 1440, height: 1000 });
@@ -21,6 +23,17 @@ test('axis labels stay clear of each other, of the y axes and of the chart edges
         const t = await tickLabels(card);
         problems.push(...labelProblems(t).map((p) => `${max} iterations, ${id}: ${p}`));
         expect(t.x.length, `${id} at ${max} iterations has x labels`).toBeGreaterThanOrEqual(2);
+      }
+    }
+    // The y axes over the value ranges runs have: no label on top of another, none cut off.
+    for (const loss of LOSS_RANGES) {
+      for (const max of [12, 391]) {
+      await page.goto(`${charts.origin}/index.html?max=${max}&loss=${loss}`);
+      const card = page.getByTestId('chart-loss');
+      await expect(card.locator('.recharts-yAxis-tick-labels .recharts-cartesian-axis-tick-value').first()).toBeAttached();
+      const t = await tickLabels(card);
+      problems.push(...labelProblems(t).map((p) => `loss ${loss} over ${max} iterations, chart-loss: ${p}`));
+      expect(t.y.length, `loss ${loss}: y labels`).toBeGreaterThanOrEqual(3);
       }
     }
     expect(problems).toEqual([]);

@@ -1,7 +1,8 @@
 /**
  * The page's time-axis charts, laid out as in the playground (330 px settings column, the charts'
- * grid), fed a synthetic run of `?max=N` iterations — for checking axis labels at any run length
- * without training (e2e/ux.spec.ts).
+ * grid), fed a synthetic run of `?max=N` iterations whose training loss falls from `?loss=HI,LO`
+ * (default 2.3 to 0.4) — for checking axis labels at any run length and value range without training
+ * (e2e/ux.spec.ts).
  */
 import { createRoot } from 'react-dom/client';
 import type { EpochEvent } from '../../src/engine/events';
@@ -12,7 +13,10 @@ import { ScheduleChart } from '../../src/ui/charts/Schedule';
 import type { ProjectionSummary, StepPoint } from '../../src/ui/state/store';
 import '../../src/ui/styles.css';
 
-const max = Number(new URLSearchParams(location.search).get('max') ?? 100);
+const params = new URLSearchParams(location.search);
+const max = Number(params.get('max') ?? 100);
+const [lossHi, lossLo] = (params.get('loss') ?? '2.3,0.4').split(',').map(Number);
+const lossAt = (t: number) => lossHi - (lossHi - lossLo) * t;
 const points = Math.min(max, 300);
 const steps: StepPoint[] = Array.from({ length: points }, (_, i) => {
   const iteration = Math.round(((i + 1) * max) / points);
@@ -20,9 +24,10 @@ const steps: StepPoint[] = Array.from({ length: points }, (_, i) => {
   return {
     iteration,
     epoch: Math.floor(t * 10),
-    loss: 2.3 - 1.9 * t,
+    // Per-step losses scatter around the smoothed curve, as a real run's do.
+    loss: lossAt(t) * (1 + 0.08 * Math.sin(i * 7.3)),
     accuracy: 0.1 + 0.8 * t,
-    lossSmooth: 2.3 - 1.9 * t,
+    lossSmooth: lossAt(t),
     accuracySmooth: 0.1 + 0.8 * t,
     lr: t < 0.5 ? 0.1 : t < 0.75 ? 0.01 : 0.001,
     imagesPerSec: 900 + 100 * Math.sin(i),
@@ -38,7 +43,7 @@ const epochs = Array.from({ length: Math.floor(max / every) }, (_, e) => ({
   iteration: (e + 1) * every,
   trainLoss: 1,
   trainAccuracy: 0.5,
-  testLoss: 2 - e * 0.15,
+  testLoss: lossAt(Math.min(1, (e + 1) / 10)) + 0.05,
   testAccuracy: 0.2 + e * 0.07,
   afterProjection: true,
   epochMs: 1000,

@@ -20,6 +20,8 @@ interface Props {
 }
 
 const H = 190;
+/** The layers × time map before its first record: about as tall as the map of a small model. */
+const HEAT_EMPTY_HEIGHT = 120;
 const MEAN = '';
 /** At most: points on the line (evenly spread over the run), projections marked and before/after dots (the latest). */
 const MAX_POINTS = 300;
@@ -163,7 +165,7 @@ export const GradFlowChart = staggered(function GradFlowChart({ gradNorms, layer
           marks={heatMarks}
         />
       ) : (
-        <Empty>The layers × time map fills as steps are recorded.</Empty>
+        <Empty height={HEAT_EMPTY_HEIGHT}>The layers × time map fills as steps are recorded.</Empty>
       )}
     </ChartCard>
   );

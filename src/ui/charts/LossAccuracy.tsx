@@ -5,7 +5,7 @@ import { fmtNum } from '../state/format';
 import type { Marker, StepPoint } from '../state/store';
 import { staggered } from '../stagger';
 import { mergeByX } from './merge';
-import { axisProps, ChartCard, COLORS, HtmlLegend, markerLines, Sized, wholeXAxis, xRange } from './common';
+import { axisProps, ChartCard, COLORS, HtmlLegend, markerLines, Sized, valueYAxis, wholeXAxis, xRange } from './common';
 
 interface Props {
   steps: StepPoint[];
@@ -33,7 +33,7 @@ function Chart({ steps, epochs, compact, markers, lastIteration, metric }: Props
           <ComposedChart width={w} height={H} data={data} margin={{ top: 8, right: 12, bottom: 0, left: 0 }}>
             <CartesianGrid stroke={COLORS.grid} />
             <XAxis dataKey="x" {...wholeXAxis(xRange(data, 'x', 0, [0, 10]), w)} />
-            <YAxis {...axisProps} width={44} domain={acc ? [0, 1] : train.length ? ['auto', 'auto'] : [0, 2.5]} tickFormatter={fmt} />
+            {acc ? <YAxis {...axisProps} width={44} domain={[0, 1]} tickFormatter={fmt} /> : <YAxis {...valueYAxis(data, ['raw', 'smooth', 'test', 'compact'], H, [0, 2.5])} width={44} />}
             <Tooltip formatter={(v) => (typeof v === 'number' ? fmt(v) : String(v))} labelFormatter={(l) => `iteration ${l}`} isAnimationActive={false} />
             <Line dataKey="raw" name="train (per step)" stroke={COLORS.trainFaint} dot={false} strokeWidth={1} isAnimationActive={false} connectNulls />
             <Line dataKey="smooth" name="train (smoothed)" stroke={COLORS.train} dot={false} strokeWidth={2} isAnimationActive={false} connectNulls />

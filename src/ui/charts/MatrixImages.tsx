@@ -4,6 +4,7 @@ import type { LayerMatrixImages } from '../../engine/run/matrix-images';
 import type { MatrixImage } from '../../engine/lrpet/matrix-image';
 import { fmtNum } from '../state/format';
 import { absQuantile, divergingPixels } from './heat';
+import './matrix-images.css';
 
 /** Asks the worker for a layer's images at a projection (1-based index); null when it does not hold them. */
 export type LoadMatrixImages = (layer: string, projection: number) => Promise<LayerMatrixImages | null>;

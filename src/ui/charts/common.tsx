@@ -1,7 +1,8 @@
 import { useEffect, useId, useState, type ReactNode } from 'react';
 import { ReferenceLine, Text, type TextProps } from 'recharts';
 import type { Marker } from '../state/store';
-import { niceTicks, tickCountFor, tickLabel } from './ticks';
+import { niceTicks, tickCountFor, tickLabel, valueTicks } from './ticks';
+import './charts.css';
 
 export const COLORS = {
   train: '#f28e2b',
@@ -33,8 +34,17 @@ export function ChartCard({ title, caption, children, tools, testId, wide }: { t
   );
 }
 
-export function Empty({ children }: { children: ReactNode }) {
-  return <div className="empty">{children}</div>;
+/**
+ * What a chart shows before it has data. It fills its card's body, or, below other content in the body
+ * (a second chart of the card), takes `height` px of its own — filling the body there would push it over
+ * the caption.
+ */
+export function Empty({ children, height }: { children: ReactNode; height?: number }) {
+  return (
+    <div className={`empty${height === undefined ? '' : ' sized-empty'}`} style={height === undefined ? undefined : { height }}>
+      {children}
+    </div>
+  );
 }
 
 /** Vertical dashed lines where a setting was changed mid-run (from configChange events). */
@@ -71,6 +81,26 @@ export function wholeXAxis([lo, hi]: [number, number], width: number) {
     </Text>
   );
   return { type: 'number' as const, domain: [lo, hi], ticks, interval: 0 as const, allowDecimals: false, tick, ...axisProps };
+}
+
+/**
+ * A linear value (y) axis for the values of `keys` in `rows` (`fallback` without any): round ticks with
+ * the axis ending on round values (ticks.ts valueTicks), one about every 40 px of a plot `height` px high.
+ */
+export function valueYAxis(rows: readonly Record<string, unknown>[], keys: readonly string[], height: number, fallback: [number, number]) {
+  let lo = Infinity;
+  let hi = -Infinity;
+  for (const r of rows) {
+    for (const k of keys) {
+      const v = r[k];
+      if (typeof v !== 'number' || !Number.isFinite(v)) continue;
+      lo = Math.min(lo, v);
+      hi = Math.max(hi, v);
+    }
+  }
+  const { domain, ticks } = hi < lo ? valueTicks(fallback[0], fallback[1], 5) : valueTicks(lo, hi, Math.max(3, Math.min(6, Math.floor(height / 40))));
+  // The ticks are round already: printed as they are (a fixed number of digits would make 2.295 and 2.3 alike).
+  return { type: 'number' as const, domain, ticks, interval: 0 as const, allowDataOverflow: true, tickFormatter: (v: number) => String(v), ...axisProps };
 }
 
 /** The axis range of `key` over `rows`: from `from` (or the smallest value) to the largest; `fallback` without values. */

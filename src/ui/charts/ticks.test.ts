@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { niceTicks, tickCountFor, tickLabel } from './ticks';
+import { niceTicks, tickCountFor, tickLabel, valueTicks } from './ticks';
 
 describe('x-axis ticks', () => {
   it('are round values inside the range, never the odd maximum next to the last round one', () => {
@@ -40,5 +40,41 @@ describe('x-axis ticks', () => {
     expect(tickLabel(0, [0, 50000, 100000])).toBe('0');
     expect(tickLabel(2000, [0, 2000, 4000, 6000])).toBe('2000');
     expect(tickLabel(250, [0, 250, 500])).toBe('250');
+  });
+});
+
+describe('valueTicks', () => {
+  it('ends on round ticks around the data, a round step apart, at most the count asked for', () => {
+    for (const [lo, hi] of [
+      [1.93, 2.87],
+      [0.4, 2.3],
+      [2.296, 2.318],
+      [0.0312, 0.93],
+      [2.2, 4.61],
+      [0, 2.5],
+      [-1.3, 0.2],
+      [0.001, 0.0013],
+      [120, 56_000],
+    ]) {
+      const { domain, ticks } = valueTicks(lo, hi, 5);
+      expect(domain[0]).toBeLessThanOrEqual(lo);
+      expect(domain[1]).toBeGreaterThanOrEqual(hi);
+      expect([ticks[0], ticks.at(-1)]).toEqual(domain);
+      expect(ticks.length).toBeGreaterThanOrEqual(2);
+      expect(ticks.length).toBeLessThanOrEqual(5);
+      const step = ticks[1] - ticks[0];
+      const mantissa = Number(step.toExponential(4).split('e')[0]);
+      expect([1, 2, 2.5, 5]).toContain(mantissa);
+      for (let i = 1; i < ticks.length; i++) expect(ticks[i] - ticks[i - 1]).toBeCloseTo(step, 9);
+      // Printed as round numbers (no 0.30000000000000004).
+      for (const t of ticks) expect(String(t).length).toBeLessThanOrEqual(8);
+    }
+    expect(valueTicks(1.93, 2.87, 5)).toEqual({ domain: [1.5, 3], ticks: [1.5, 2, 2.5, 3] });
+    expect(valueTicks(2.296, 2.318, 5)).toEqual({ domain: [2.29, 2.32], ticks: [2.29, 2.3, 2.31, 2.32] });
+  });
+
+  it('a flat series still gets an axis', () => {
+    expect(valueTicks(2, 2, 5).ticks.length).toBeGreaterThanOrEqual(2);
+    expect(valueTicks(0, 0, 5).domain[0]).toBeLessThan(0);
   });
 });

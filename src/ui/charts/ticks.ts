@@ -33,3 +33,32 @@ function smallestStep(count: number, rough: number, inRange: (step: number) => n
     if (s !== undefined) return s;
   }
 }
+
+/**
+ * A value (y) axis over the data's [lo, hi]: a round step (1, 2, 2.5 or 5 × 10ᵏ, any k) giving at most
+ * `maxCount` ticks, and the axis widened to the round values around the data, so both ends are ticks
+ * themselves — no label at an end of the data next to a round one.
+ */
+export function valueTicks(lo: number, hi: number, maxCount: number): { domain: [number, number]; ticks: number[] } {
+  if (!Number.isFinite(lo) || !Number.isFinite(hi) || hi < lo) return { domain: [0, 1], ticks: [0, 0.5, 1] };
+  if (hi === lo) {
+    const pad = Math.abs(lo) * 0.05 || 0.5;
+    return valueTicks(lo - pad, hi + pad, maxCount);
+  }
+  const intervals = Math.max(1, Math.floor(maxCount) - 1);
+  let pow = 10 ** Math.floor(Math.log10((hi - lo) / intervals));
+  for (;;) {
+    for (const m of [1, 2, 2.5, 5]) {
+      const step = m * pow;
+      const first = Math.floor(lo / step + 1e-9);
+      const last = Math.ceil(hi / step - 1e-9);
+      if (last - first <= intervals) {
+        // Decimals of the step, so 0.1 + 0.2 prints as 0.3.
+        const digits = Math.max(0, -Math.floor(Math.log10(step)) + (m === 2.5 ? 1 : 0));
+        const ticks = Array.from({ length: last - first + 1 }, (_, k) => Number(((first + k) * step).toFixed(digits)));
+        return { domain: [ticks[0], ticks[ticks.length - 1]], ticks };
+      }
+    }
+    pow *= 10;
+  }
+}

@@ -1,6 +1,6 @@
 import { useMemo, useState } from 'react';
 import { CartesianGrid, ComposedChart, Line, Tooltip, XAxis, YAxis } from 'recharts';
-import { axisProps, ChartCard, COLORS, Segmented, Sized, wholeXAxis, xRange } from '../charts/common';
+import { axisProps, ChartCard, COLORS, Segmented, Sized, valueYAxis, wholeXAxis, xRange } from '../charts/common';
 import { fmtNum } from '../state/format';
 import { staggered } from '../stagger';
 import { accuracySeries, compactKey, lossSeries } from './lossData';
@@ -43,12 +43,11 @@ export const CompareLoss = staggered(function CompareLoss({ runs }: { runs: Comp
           <ComposedChart width={w} height={H} data={data} margin={{ top: 8, right: 12, bottom: 0, left: 0 }}>
             <CartesianGrid stroke={COLORS.grid} />
             <XAxis dataKey="x" {...wholeXAxis(xRange(data, 'x', 0, [0, 10]), w)} />
-            <YAxis
-              {...axisProps}
-              width={44}
-              domain={acc ? [(lo: number) => Math.max(0, Math.floor(lo * 10) / 10), (hi: number) => Math.min(1, Math.ceil(hi * 10) / 10)] : data.length ? ['auto', 'auto'] : [0, 2.5]}
-              tickFormatter={fmt}
-            />
+            {acc ? (
+              <YAxis {...axisProps} width={44} domain={[(lo: number) => Math.max(0, Math.floor(lo * 10) / 10), (hi: number) => Math.min(1, Math.ceil(hi * 10) / 10)]} tickFormatter={fmt} />
+            ) : (
+              <YAxis {...valueYAxis(data, runs.map((_, i) => runKey(i)), H, [0, 2.5])} width={44} />
+            )}
             <Tooltip formatter={(v) => (typeof v === 'number' ? fmt(v) : String(v))} labelFormatter={(l) => `iteration ${l}`} isAnimationActive={false} />
             {runs.map((r, i) => (
               <Line

@@ -1,5 +1,6 @@
 import type { BackendState } from '../session/run-session';
 import { fmtDuration, fmtNum } from '../state/format';
+import './header.css';
 
 const NAMES = { webgpu: 'WebGPU', webgl: 'WebGL', cpu: 'CPU' } as const;
 

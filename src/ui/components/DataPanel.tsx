@@ -3,6 +3,7 @@ import type { DataChoice } from '../../worker/protocol';
 import { fmtBytes } from '../state/format';
 import { ProgressText } from './fields';
 import type { ServerDataState, UserDataState } from '../session/data-source';
+import './data.css';
 
 const RECORD = 3073;
 

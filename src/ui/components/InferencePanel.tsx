@@ -2,6 +2,7 @@ import { memo } from 'react';
 import type { InferenceEvent, InferenceTiming } from '../../engine/events';
 import { gapExplanation, speedupVerdict, TARGET_FRACTION } from '../../engine/infer/report';
 import type { InferenceJob } from '../session/run-session';
+import './inference.css';
 
 const ms = (x: number) => (x >= 1000 ? `${(x / 1000).toFixed(2)} s` : x >= 100 ? `${x.toFixed(0)} ms` : x >= 10 ? `${x.toFixed(1)} ms` : `${x.toFixed(2)} ms`);
 const rate = (x: number) => (x >= 100 ? x.toFixed(0) : x >= 10 ? x.toFixed(1) : x.toPrecision(2));

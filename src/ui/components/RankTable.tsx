@@ -1,6 +1,7 @@
 import { useState } from 'react';
 import type { LayerInfo } from '../../engine/events';
 import { fmtCount } from '../state/format';
+import './rank-table.css';
 
 /**
  * Per-layer ranks: the plan's rank for each projected layer, with a box to override single layers.

@@ -1,6 +1,7 @@
 import { memo } from 'react';
 import type { CompactEvent, RunStartEvent } from '../../engine/events';
 import { fmtCount, fmtPct, fmtReduction } from '../state/format';
+import './results.css';
 
 export const Results = memo(function Results({
   start,

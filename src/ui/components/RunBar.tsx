@@ -1,6 +1,7 @@
 import type { RunState } from '../state/store';
 import { fmtDuration, fmtNum, fmtPct } from '../state/format';
 import { ProgressText } from './fields';
+import './runbar.css';
 
 const PHASE_LABEL: Record<RunState['phase'], string> = {
   idle: 'ready',

@@ -1,5 +1,6 @@
 import { useId, useState, type ReactNode } from 'react';
 import { fmtAmount } from '../state/format';
+import './fields.css';
 
 interface Common {
   label: string;
