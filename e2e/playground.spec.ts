@@ -1,7 +1,8 @@
 import { readFileSync } from 'node:fs';
 import { expect, test } from '@playwright/test';
 import * as tf from '@tensorflow/tfjs';
-import type { CompactEvent, ConfigChangeEvent, EngineEvent, GradNormsEvent, ProjectionEvent } from '../src/engine/events';
+import type { CompactEvent, ConfigChangeEvent, EngineEvent, GradNormsEvent, InferenceEvent, ProjectionEvent } from '../src/engine/events';
+import { decodeSafetensors } from '../src/engine/weights/safetensors';
 import { accuracyOf, installProbes, loadZippedGraphModel, longTasksSince, lowerGpuProcessPriority, pageNow, testImages } from './helpers';
 
 // A tiny run: ResNet-8-tiny on 64 training images (4 steps an epoch), 3 epochs, a projection every 2
@@ -12,8 +13,10 @@ test.use({ trace: 'off' });
 
 const TINY = '/?preset=quick&train=64&test=50&batch=16&epochs=3&interval=2&p=0.5&beta=0.2&bnrecal=2';
 
-test('train on CIFAR-10 with WebGPU: live projections, pause/resume, a mid-run change, the compact model and its downloads', async ({ page }) => {
+test('train on CIFAR-10 with WebGPU: live projections, pause/resume, a mid-run change, the compact model, its downloads and its inference speed', async ({ page }) => {
   await installProbes(page);
+  // The end-to-end switch: the inference panel times batches of 1 and 8 (not 128: minutes on a software renderer).
+  await page.addInitScript(() => (window.__lrpetTest = { inferenceBatches: [1, 8] }));
   await page.goto(TINY);
 
   // Backend and data are announced.
@@ -149,4 +152,48 @@ test('train on CIFAR-10 with WebGPU: live projections, pause/resume, a mid-run c
   expect(compact?.bnRecalibration).toMatchObject({ batches: 2, testAccuracyAfter: compact?.denseTestAccuracy });
   expect(events.find((e) => e.type === 'runStart')).toMatchObject({ config: { weightDecayScope: 'all', lrpet: { beta: 0.2, bnRecalibrationBatches: 2 } } });
   expect(events.at(-1)).toMatchObject({ type: 'state', state: 'finished' });
+
+  // The compact model for PyTorch, with the official names.
+  const [compactPt] = await Promise.all([page.waitForEvent('download'), page.getByTestId('download-pytorch-compact').click()]);
+  expect(compactPt.suggestedFilename()).toBe('lrpet-resnet8-tiny-compact.safetensors');
+  const c = decodeSafetensors(new Uint8Array(readFileSync(await compactPt.path())));
+  expect(c.metadata).toMatchObject({ 'lrpet.model': 'resnet8-tiny', 'lrpet.variant': 'compact' });
+  expect(c.tensors.find((t) => t.name === 'conv1.0.weight')?.shape).toEqual([compact!.layers.find((l) => l.name === 'stem/conv')!.rank, 3, 3, 3]);
+
+  // Inference speed: on this software renderer the panel waits for a click, shows its progress, then both models' times.
+  const panel = page.getByTestId('inference-panel');
+  await expect(panel.getByTestId('inference-hint')).toContainText('software renderer');
+  await expect(page.getByTestId('inference-measure')).toBeEnabled({ timeout: 30_000 });
+  await page.getByTestId('inference-measure').click();
+  await expect(panel.getByTestId('inference-progress')).toBeVisible();
+  // No run starts while the worker measures.
+  await expect(page.getByRole('button', { name: 'Start', exact: true })).toBeDisabled();
+  const rows = panel.getByTestId('inference-row');
+  await expect(rows).toHaveCount(2, { timeout: 300_000 });
+  await expect(panel.getByTestId('inference-progress')).toHaveCount(0);
+  // ResNet-8-tiny at p = 0.5 (0.75 from the mid-run change on): the MAC ratio of the compact model the run built.
+  const macRatio = compact!.macsDense / compact!.macsCompact;
+  await expect(panel.getByTestId('inference-mac-ratio')).toHaveText(`MACs ${macRatio.toFixed(2)}× fewer`);
+  const fraction = Number(await panel.getByTestId('inference-fraction').textContent());
+  if (fraction < 0.8) await expect(panel.getByTestId('inference-explanation')).toContainText('software renderer');
+  else await expect(panel.getByTestId('inference-explanation')).toHaveCount(0);
+  // The measurement is one more event of the run: in the log download…
+  const [measuredDl] = await Promise.all([page.waitForEvent('download'), page.getByRole('button', { name: 'Download event log (.jsonl)' }).click()]);
+  const inference = JSON.parse(readFileSync(await measuredDl.path(), 'utf8').trim().split('\n').at(-1)!) as InferenceEvent;
+  expect(inference).toMatchObject({ type: 'inference', backend: 'webgpu', denseSource: 'projected', warmup: 1, iterations: 3, macsDense: compact!.macsDense, macsCompact: compact!.macsCompact });
+  expect(inference.batches.map((b) => b.batch)).toEqual([1, 8]);
+  for (const b of inference.batches) {
+    for (const t of [b.dense, b.compact]) {
+      expect(t.medianMs).toBeGreaterThan(0);
+      expect(t.q1Ms).toBeLessThanOrEqual(t.medianMs);
+      expect(t.medianMs).toBeLessThanOrEqual(t.q3Ms);
+    }
+    expect(b.speedup).toBeCloseTo(b.dense.medianMs / b.compact.medianMs, 9);
+    await expect(panel.locator(`[data-batch="${b.batch}"]`).getByTestId('inference-speedup')).toHaveText(`${b.speedup.toFixed(2)}×`);
+  }
+  expect(inference.splitRanks).toEqual(compact!.layers.filter((l) => l.split).map((l) => l.rank));
+  // …and in Compare, read back from the browser's storage.
+  await page.getByTestId('run-item').first().getByRole('checkbox').check();
+  await page.getByTestId('compare-button').click();
+  await expect(page.getByTestId('compare-inference').first()).toContainText(`${inference.batches[1].speedup.toFixed(2)}× batch 8, webgpu; MACs ${macRatio.toFixed(2)}× fewer`);
 });

@@ -1,9 +1,11 @@
 import { readFileSync } from 'node:fs';
 import { expect, test, type Page } from '@playwright/test';
-import type { ConfigChangeEvent, EngineEvent, StepEvent } from '../src/engine/events';
+import type { CompactEvent, ConfigChangeEvent, EngineEvent, InferenceEvent, StepEvent } from '../src/engine/events';
 import { installProbes } from './helpers';
 
-// Tiny runs on SwiftShader: ResNet-8-tiny, 64 training images (4 steps an epoch), 50 test images.
+// Tiny runs on SwiftShader: ResNet-8-tiny, 64 training images (4 steps an epoch), 50 test images. Each
+// page load compiles the GPU kernels again at the first step (about half a minute here), so a test
+// follows one run through as much as it can.
 const TINY = '/?preset=quick&train=64&test=50&batch=16&interval=2&p=0.5';
 
 async function downloadLog(page: Page): Promise<EngineEvent[]> {
@@ -28,43 +30,95 @@ async function started(page: Page) {
 
 const checkpointIteration = async (page: Page) => Number((await page.getByTestId('last-checkpoint').getAttribute('data-iteration')) ?? -1);
 
-test('reload mid-run: the run is listed as interrupted and resumes from its checkpoint, the curve continues', async ({ page }) => {
-  await page.goto(`${TINY}&epochs=3&ckpt=0.05`);
+test('reload mid-run: the run is interrupted; Resume shows its settings, its charts at once, takes a live change and continues the curve; on a GPU the inference panel then measures by itself', async ({ page }) => {
+  // The end-to-end switch: this software renderer counts as hardware for the inference panel, which then times small batches.
+  await page.addInitScript(() => (window.__lrpetTest = { hardware: true, inferenceBatches: [1, 4] }));
+  await page.goto(`${TINY}&epochs=3&ckpt=0.05&lr=0.02`);
   await started(page);
   await expect.poll(() => checkpointIteration(page), { timeout: 120_000, intervals: [500] }).toBeGreaterThanOrEqual(3);
   const at = await checkpointIteration(page);
-  await page.reload();
+  // The page comes back with other settings than the run's (the run had p 0.5, lr 0.02).
+  await page.goto(`${TINY}&epochs=3&p=0.3&lr=0.1`);
 
   const banner = page.getByTestId('interrupted-banner');
   await expect(banner).toContainText(/was interrupted/);
   await expect(page.getByTestId('run-item').first().getByTestId('run-status')).toHaveText('interrupted');
   await expect(page.getByTestId('backend-name')).toHaveText('WebGPU', { timeout: 60_000 });
   await banner.getByRole('button', { name: 'Resume' }).click();
+  await expect(page.getByLabel('Prune ratio (p)')).toHaveValue('0.5');
+  await expect(page.getByLabel('Learning rate')).toHaveValue('0.02');
   // The charts are back at once (replayed from the stored log), then training goes on after the checkpoint.
   await expect.poll(async () => Number(await page.getByTestId('iteration').textContent()), { timeout: 30_000 }).toBeGreaterThanOrEqual(at);
+  await expect(page.getByTestId('run-phase')).toHaveText('training', { timeout: 120_000 });
+  await page.getByRole('button', { name: 'Pause' }).click();
+  await expect(page.getByTestId('run-phase')).toHaveText('paused', { timeout: 60_000 });
+  await page.getByLabel('Prune ratio (p)').fill('0.75');
+  await page.waitForTimeout(500); // the page sends changes after 250 ms of quiet
+  await page.getByRole('button', { name: 'Resume' }).click();
+  await expect(page.getByTestId('chart-accuracy')).toContainText('p 0.75', { timeout: 120_000 });
   await expect(page.getByTestId('run-phase')).toHaveText('finished', { timeout: 300_000 });
-  const events = await downloadLog(page);
-  const starts = events.filter((e) => e.type === 'runStart');
-  expect(starts.map((e) => (e.type === 'runStart' ? e.resumedFrom : 'x'))).toEqual([null, at]);
-  expectContinuousSteps(events, 12);
-  await expect(page.getByTestId('run-item').first().getByTestId('run-status')).toHaveText(/this run|finished/);
   await expect(page).toHaveTitle('✓ 100% · epoch 3/3 · LRPET Playground');
+  await expect(page.getByTestId('run-item').first().getByTestId('run-status')).toHaveText(/this run|finished/);
+
+  // On "hardware" the panel times the run's own models by itself.
+  const panel = page.getByTestId('inference-panel');
+  await expect(panel.getByTestId('inference-row')).toHaveCount(2, { timeout: 240_000 });
+  await expect(panel.getByTestId('inference-measure')).toHaveText('Measure again');
+
+  const events = await downloadLog(page);
+  expect(events.filter((e) => e.type === 'runStart').map((e) => (e.type === 'runStart' ? e.resumedFrom : 'x'))).toEqual([null, at]);
+  const resumedAt = events.findIndex((e) => e.type === 'runStart' && e.resumedFrom === at);
+  const changes = events.slice(resumedAt).filter((e): e is ConfigChangeEvent => e.type === 'configChange');
+  expect(changes.map((e) => e.changes)).toEqual([{ prune: 0.75 }]);
+  expectContinuousSteps(events, 12);
+  const compact = events.find((e): e is CompactEvent => e.type === 'compact')!;
+  const inference = events.at(-1) as InferenceEvent;
+  expect(inference).toMatchObject({ type: 'inference', denseSource: 'projected', warmup: 2, iterations: 10 });
+  expect(inference.batches.map((b) => b.batch)).toEqual([1, 4]);
+  for (const b of inference.batches) {
+    for (const t of [b.dense, b.compact]) {
+      expect(t.medianMs).toBeGreaterThan(0);
+      expect(t.q1Ms).toBeLessThanOrEqual(t.medianMs);
+      expect(t.medianMs).toBeLessThanOrEqual(t.q3Ms);
+      expect(t.samples).toBe(10);
+    }
+    expect(b.speedup).toBeCloseTo(b.dense.medianMs / b.compact.medianMs, 9);
+    await expect(panel.locator(`[data-batch="${b.batch}"]`).getByTestId('inference-speedup')).toHaveText(`${b.speedup.toFixed(2)}×`);
+  }
+  // The split layers' ranks are the compact model's.
+  expect(inference.splitRanks).toEqual(compact.layers.filter((l) => l.split).map((l) => l.rank));
 });
 
-test('a reload at an arbitrary moment loses at most 30 s of training: the charts are back before Resume, which continues from a checkpoint ≤ 30 s of training old', async ({ page }) => {
-  // The default checkpoint policy (no ckpt= in the link), and a dense run: no projections, so only the
-  // training time decides when checkpoints are taken. Long enough to outlast two of them.
-  await page.goto('/?preset=quick&train=64&test=50&batch=16&lrpet=0&epochs=200');
+test('checkpoints are at most the interval of training apart, and a reload at an arbitrary moment loses no more: the charts are back before Resume, which continues from the last one', async ({ page }) => {
+  // A dense run (no projections: only training time decides when checkpoints are taken), a checkpoint
+  // every 15 s of training, long enough to outlast three of them.
+  const everyMs = 15_000;
+  await page.goto('/?preset=quick&train=64&test=50&batch=16&lrpet=0&epochs=200&ckpt=0.25');
   await expect(page.getByTestId('backend-name')).toHaveText('WebGPU', { timeout: 60_000 });
   await page.getByRole('button', { name: 'Start', exact: true }).click();
   // Every wait says what it is doing: the first step compiles the GPU kernels.
   await expect(page.getByTestId('run-activity')).toContainText('compiling GPU kernels', { timeout: 120_000 });
   await expect(page.getByTestId('iteration')).toHaveText(/[1-9]/, { timeout: 120_000 });
-  // The first checkpoint after the start one is taken by training time; then the reload comes at a random moment between two.
+
+  // Each checkpoint as the page shows it (the worker stores them and says so).
   const line = page.getByTestId('last-checkpoint');
-  await expect(line).toContainText('(interval,', { timeout: 120_000 });
-  const wait = 5_000 + Math.round(Math.random() * 20_000);
-  test.info().annotations.push({ type: 'reload', description: `${wait} ms after the first interval checkpoint` });
+  const seen: { iteration: number; time: number; reason: string }[] = [];
+  const look = async () => {
+    const time = Number(await line.getAttribute('data-time'));
+    if (!seen.length || seen.at(-1)!.time !== time) seen.push({ iteration: Number(await line.getAttribute('data-iteration')), time, reason: (await line.textContent())?.match(/\((\w+),/)?.[1] ?? '' });
+    return seen.filter((c) => c.reason === 'interval').length;
+  };
+  await expect.poll(look, { timeout: 180_000, intervals: [200] }).toBeGreaterThanOrEqual(2);
+  const intervals = seen.filter((c) => c.reason === 'interval');
+  // From the start checkpoint to the first interval one, and between interval ones: the interval of
+  // training time at most (a step in flight finishes first: a second more here).
+  const gaps = intervals.map((c, i) => c.time - (i ? intervals[i - 1] : seen.find((s) => s.reason === 'start')!).time);
+  test.info().annotations.push({ type: 'checkpoint gaps', description: gaps.map((g) => `${g} ms`).join(', ') });
+  for (const g of gaps) expect(g).toBeLessThanOrEqual(everyMs + 3_000);
+
+  // Then the page goes away at a random moment.
+  const wait = Math.round(Math.random() * 20_000);
+  test.info().annotations.push({ type: 'reload', description: `${wait} ms after the second interval checkpoint` });
   await page.waitForTimeout(wait);
   const reachedShown = Number(await page.getByTestId('iteration').textContent());
   const reloadedAt = Date.now();
@@ -79,9 +133,9 @@ test('a reload at an arbitrary moment loses at most 30 s of training: the charts
   const checkpoint = Number(await line.getAttribute('data-iteration'));
   const checkpointTime = Number(await line.getAttribute('data-time'));
   expect(checkpoint).toBeGreaterThan(0);
-  // Wall-clock time from the checkpoint to the reload: 30 s, plus the few hundred ms it takes to write the next one (not counted by the policy's clock).
-  expect(reloadedAt - checkpointTime).toBeLessThanOrEqual(31_000);
-  // The stored log, before Resume: the training steps after the checkpoint took at most 30 s.
+  // Wall-clock time from the checkpoint to the reload: the interval, plus the step in flight and the next checkpoint's write.
+  expect(reloadedAt - checkpointTime).toBeLessThanOrEqual(everyMs + 3_000);
+  // The stored log, before Resume: the training steps after the checkpoint took less than the interval.
   const before = await downloadLog(page);
   const steps = before.filter((e): e is StepEvent => e.type === 'step');
   const reached = steps.at(-1)!.iteration;
@@ -89,9 +143,7 @@ test('a reload at an arbitrary moment loses at most 30 s of training: the charts
   expect(checkpoint).toBeLessThanOrEqual(reached);
   const lostMs = steps.filter((e) => e.iteration > checkpoint).reduce((t, e) => t + e.stepMs, 0);
   test.info().annotations.push({ type: 'lost', description: `checkpoint at iteration ${checkpoint}, reached ${reached}: ${Math.round(lostMs)} ms of steps, ${reloadedAt - checkpointTime} ms of wall time` });
-  expect(lostMs).toBeLessThanOrEqual(30_000);
-  const ckStep = steps.find((e) => e.iteration === checkpoint)!;
-  expect(steps.at(-1)!.time - ckStep.time).toBeLessThanOrEqual(30_000);
+  expect(lostMs).toBeLessThanOrEqual(everyMs);
 
   await expect(page.getByTestId('backend-name')).toHaveText('WebGPU', { timeout: 60_000 });
   await banner.getByRole('button', { name: 'Resume' }).click();
@@ -106,18 +158,21 @@ test('a reload at an arbitrary moment loses at most 30 s of training: the charts
   expectContinuousSteps(after, its.at(-1)!);
 });
 
-test('a batch of two ablations runs one after another and the comparison overlays both', async ({ page }) => {
+test('a batch of two ablations: one run after the other, the comparison overlays both, the claims panel measures them, its report downloads and comes back after a reload; runs export and import', async ({ page }) => {
   await installProbes(page);
-  await page.goto(`${TINY}&epochs=2`);
+  await page.goto(`${TINY}&epochs=1`);
   await expect(page.getByTestId('backend-name')).toHaveText('WebGPU', { timeout: 60_000 });
   await page.getByRole('button', { name: 'Ablation batch…' }).click();
   const panel = page.getByTestId('ablation-panel');
-  for (const label of await panel.getByRole('checkbox').all()) await label.uncheck();
+  for (const box of await panel.getByRole('checkbox').all()) await box.uncheck();
   await panel.getByRole('checkbox', { name: 'LRPET', exact: true }).check();
   await panel.getByRole('checkbox', { name: /^No energy transfer/ }).check();
+  await expect(panel.getByLabel('Seeds per arm')).toHaveValue('1');
+  await expect(panel).toContainText('2 runs');
   await panel.getByRole('button', { name: 'Run batch' }).click();
   await expect(page.getByTestId('batch-status')).toContainText('1 of 2');
   await expect(page.getByTestId('batch-status')).toContainText('2 of 2', { timeout: 300_000 });
+
   const compare = page.getByTestId('compare-panel');
   await expect(compare).toBeVisible({ timeout: 300_000 });
   await expect(compare.getByTestId('compare-legend-item')).toHaveCount(2);
@@ -133,6 +188,32 @@ test('a batch of two ablations runs one after another and the comparison overlay
   await compare.screenshot({ path: test.info().outputPath('compare.png') });
   await expect(page.getByTestId('run-item')).toHaveCount(2);
 
+  // The claims the batch can test, with what it measured.
+  const claims = page.getByTestId('claims-panel');
+  await expect(claims).toBeVisible();
+  const arms = claims.getByTestId('claims-arm');
+  await expect(arms).toHaveCount(2);
+  await expect(arms.nth(0)).toContainText('LRPET');
+  await expect(arms.nth(1)).toContainText('No energy transfer');
+  for (const arm of await arms.all()) await expect(arm.getByTestId('claims-arm-accuracy')).toHaveText(/\d+\.\d\d% \(one seed\)/);
+  const et = claims.locator('[data-claim="energy-transfer"]');
+  await expect(et).toHaveAttribute('data-verdict', 'no-estimate');
+  await expect(et.getByTestId('claim-measured')).toHaveText(
+    /^Final test accuracy of the compact model: LRPET \d+\.\d\d% \(one seed\) vs No energy transfer \d+\.\d\d% \(one seed\); LRPET − No energy transfer: [+−±]\d+\.\d\d points; one seed: no noise estimate\.$/,
+  );
+  await expect(claims.locator('[data-claim="posthoc"]')).toHaveAttribute('data-verdict', 'not-run');
+  await expect(claims.getByTestId('claims-context')).toContainText(/1 seed per arm \(1\) · backend webgpu · data: CIFAR-10 binary files in the local folder .*cifar-10-batches-bin/);
+  await claims.screenshot({ path: test.info().outputPath('claims.png') });
+  const [md] = await Promise.all([page.waitForEvent('download'), claims.getByRole('button', { name: 'Download report (.md)' }).click()]);
+  expect(md.suggestedFilename()).toMatch(/^lrpet-claims-batch-[a-z0-9-]+\.md$/);
+  const report = readFileSync(await md.path(), 'utf8');
+  expect(report).toContain("# LRPET ablation batch: the paper's claims, measured");
+  expect(report).toMatch(/- Data: CIFAR-10 binary files in the local folder .*cifar-10-batches-bin\. Accuracies hold for these runs on this data only/);
+  expect(report).toMatch(/\| LRPET \| energy transfer: on \| 1 of 1 \| \d+\.\d\d% \(one seed\), compact model \|/);
+  const [csv] = await Promise.all([page.waitForEvent('download'), claims.getByRole('button', { name: 'Download runs (.csv)' }).click()]);
+  expect(readFileSync(await csv.path(), 'utf8').trimEnd().split('\r\n')).toHaveLength(3);
+  const measured = await et.getByTestId('claim-measured').textContent();
+
   // Export a run as one file and import it again; the page's JSON-lines log imports like any run.
   const first = page.getByTestId('run-item').first();
   const name = await first.getByTestId('run-name').textContent();
@@ -145,15 +226,24 @@ test('a batch of two ablations runs one after another and the comparison overlay
   await expect(page.getByTestId('run-name').filter({ hasText: name! })).toHaveCount(2);
   for (const item of (await page.getByTestId('run-item').all()).slice(0, 2)) await expect(item.getByTestId('run-status')).toHaveText('finished');
   expect(await page.evaluate(() => window.__lrpetCsp)).toEqual([]);
+
+  // The claims panel is rebuilt from the runs stored in the browser.
+  await page.reload();
+  await expect(page.getByTestId('claims-panel')).toHaveCount(0);
+  await page.getByRole('button', { name: 'Ablation claims…' }).click();
+  await expect(page.getByTestId('claims-panel').locator('[data-claim="energy-transfer"]').getByTestId('claim-measured')).toHaveText(measured!);
 });
 
-test('a shared URL reproduces the config; out-of-range values are clamped and reported', async ({ page, context }) => {
+test('a shared URL reproduces the config; out-of-range values are clamped and reported; older short keys still read', async ({ page, context }) => {
   await page.goto('/?model=resnet14-narrow&p=0.3&lr=0.02&epochs=0&batch=64&seed=7&et=0&beta=0.25&bn=0&interval=5');
   await expect(page.getByTestId('url-notes')).toContainText(/epochs 0 is below the minimum 1/);
   await expect(page.getByLabel('Model')).toHaveValue('resnet14-narrow');
   await expect(page.getByLabel('Prune ratio (p)')).toHaveValue('0.3');
+  // The address bar now spells the settings by their names.
+  await expect.poll(() => new URL(page.url()).searchParams.get('batchSize')).toBe('64');
   const link = page.url();
   expect(new URL(link).searchParams.get('epochs')).toBe('1');
+  expect(new URL(link).searchParams.get('energyTransfer')).toBe('0');
   const other = await context.newPage();
   await other.goto(link);
   for (const [label, value] of [
@@ -169,8 +259,8 @@ test('a shared URL reproduces the config; out-of-range values are clamped and re
   expect(await quick.getAttribute('href')).toContain('model=resnet8-tiny');
 });
 
-test('a forced NaN pauses with the message; going back to the last good checkpoint trains on', async ({ page }) => {
-  await page.goto(`${TINY}&epochs=3`);
+test('failure drills in one run: a forced NaN pauses with the message and going back to the last good checkpoint trains on; then a lost GPU device restarts the worker and the run resumes from its checkpoint to the end', async ({ page }) => {
+  await page.goto(`${TINY}&epochs=3&ckpt=0.05`);
   await started(page);
   await expect.poll(() => checkpointIteration(page), { timeout: 60_000 }).toBeGreaterThanOrEqual(0);
   const good = await checkpointIteration(page);
@@ -182,53 +272,21 @@ test('a forced NaN pauses with the message; going back to the last good checkpoi
   await expect(callout).toContainText(`last good checkpoint (iteration ${good})`);
   await callout.getByRole('button', { name: /Go back to the last good checkpoint/ }).click();
   await expect(page.getByTestId('engine-notice')).toContainText(`Continued from the last good checkpoint (iteration ${good}) with learning rate 0.005`);
-  await expect(page.getByTestId('run-phase')).toHaveText('finished', { timeout: 300_000 });
-  const events = await downloadLog(page);
-  expectContinuousSteps(events, 12);
-  expect(events.filter((e) => e.type === 'step').every((e) => e.type === 'step' && Number.isFinite(e.loss))).toBe(true);
-  // The lower learning rate went in as a live change at the first step after the checkpoint.
-  const change = events.find((e) => e.type === 'configChange');
-  expect(change?.type === 'configChange' && change.changes.lr).toBe(0.005);
-  expect(events.filter((e) => e.type === 'step').at(-1)).toMatchObject({ lr: 0.005 });
-});
 
-test('a lost GPU device: the worker restarts and the run resumes from its checkpoint', async ({ page }) => {
-  await page.goto(`${TINY}&epochs=3&ckpt=0.05`);
-  await started(page);
-  await expect.poll(() => checkpointIteration(page), { timeout: 120_000, intervals: [500] }).toBeGreaterThanOrEqual(2);
+  // Training goes on; once a checkpoint after the NaN is stored, the GPU device is lost.
+  await expect.poll(() => checkpointIteration(page), { timeout: 120_000, intervals: [500] }).toBeGreaterThanOrEqual(good + 2);
   expect(await page.evaluate(() => window.__lrpet!.simulateDeviceLoss())).toBe(true);
   const notice = page.getByTestId('engine-notice');
   await expect(notice).toContainText('The GPU device was lost', { timeout: 60_000 });
   await expect(notice).toContainText(/resumed from its checkpoint at iteration \d+/);
   await expect(page.getByTestId('run-phase')).toHaveText('finished', { timeout: 300_000 });
-  const events = await downloadLog(page);
-  expectContinuousSteps(events, 12);
-  expect(events.filter((e) => e.type === 'runStart')).toHaveLength(2);
-});
 
-test('a resumed run: the form shows its settings, and a live slider moved after the resume reaches the engine', async ({ page }) => {
-  await page.goto(`${TINY}&epochs=3&ckpt=0.05&lr=0.02`);
-  await started(page);
-  await expect.poll(() => checkpointIteration(page), { timeout: 120_000, intervals: [500] }).toBeGreaterThanOrEqual(2);
-  const at = await checkpointIteration(page);
-  // The page comes back with other settings than the run's (the run had p 0.5, lr 0.02).
-  await page.goto(`${TINY}&epochs=3&p=0.3&lr=0.1`);
-  await expect(page.getByTestId('backend-name')).toHaveText('WebGPU', { timeout: 60_000 });
-  await page.getByTestId('interrupted-banner').getByRole('button', { name: 'Resume' }).click();
-  await expect(page.getByLabel('Prune ratio (p)')).toHaveValue('0.5');
-  await expect(page.getByLabel('Learning rate')).toHaveValue('0.02');
-  await expect(page.getByTestId('run-phase')).toHaveText('training', { timeout: 120_000 });
-  await page.getByRole('button', { name: 'Pause' }).click();
-  await expect(page.getByTestId('run-phase')).toHaveText('paused', { timeout: 60_000 });
-  await page.getByLabel('Prune ratio (p)').fill('0.75');
-  await page.waitForTimeout(500); // the page sends changes after 250 ms of quiet
-  await page.getByRole('button', { name: 'Resume' }).click();
-  await expect(page.getByTestId('chart-accuracy')).toContainText('p 0.75', { timeout: 120_000 });
-  await expect(page.getByTestId('run-phase')).toHaveText('finished', { timeout: 300_000 });
   const events = await downloadLog(page);
-  const resumedAt = events.findIndex((e) => e.type === 'runStart' && e.resumedFrom === at);
-  expect(resumedAt).toBeGreaterThan(0);
-  const changes = events.slice(resumedAt).filter((e): e is ConfigChangeEvent => e.type === 'configChange');
-  expect(changes.map((e) => e.changes)).toEqual([{ prune: 0.75 }]);
   expectContinuousSteps(events, 12);
+  expect(events.filter((e) => e.type === 'step').every((e) => e.type === 'step' && Number.isFinite(e.loss))).toBe(true);
+  // The lower learning rate went in as a live change at the first step after the checkpoint; the restart kept it.
+  const change = events.find((e) => e.type === 'configChange');
+  expect(change?.type === 'configChange' && change.changes.lr).toBe(0.005);
+  expect(events.filter((e) => e.type === 'step').at(-1)).toMatchObject({ lr: 0.005 });
+  expect(events.filter((e) => e.type === 'runStart')).toHaveLength(3);
 });

@@ -3,12 +3,14 @@ import type { RunStore } from '../runs/store';
 import type { BackendPreference } from '../worker/protocol';
 import { saveBlob } from './download';
 import type { DataState } from './session/data-source';
-import { RunSession, type SessionCallbacks, type SessionState } from './session/run-session';
+import { RunSession, type SessionCallbacks, type SessionState, type TestSwitch } from './session/run-session';
 import { initialRunState, runReducer, type RunState } from './state/store';
 import { createWorkerClient } from './worker-client';
 
 declare global {
   interface Window {
+    /** Set by the end-to-end tests before the page loads (RunSessionOptions.test). */
+    __lrpetTest?: TestSwitch;
     __lrpet?: {
       diagnostics: () => Promise<{ numTensors: number; numBytes: number; cspViolations: string[] }>;
       simulateNaN: () => Promise<string | null>;
@@ -19,7 +21,7 @@ declare global {
 
 /** The page's RunSession: made once, its worker started while the page is mounted. */
 export function useRunSession(preference: BackendPreference, kernels: 'fast' | 'stock', store: RunStore | null, callbacks: SessionCallbacks): RunSession {
-  const [session] = useState(() => new RunSession({ createWorker: createWorkerClient, preference, kernels, save: saveBlob }));
+  const [session] = useState(() => new RunSession({ createWorker: createWorkerClient, preference, kernels, save: saveBlob, test: window.__lrpetTest }));
   useEffect(() => {
     session.open();
     // For the console and the end-to-end tests: tfjs memory and CSP violations inside the worker, and failure drills.

@@ -635,6 +635,22 @@ describe('RunSession: inference speed', () => {
     expect(h.session.log.length).toBe(h.run.eventCount);
   });
 
+  it('the end-to-end tests\' switch: a software renderer taken for hardware measures by itself, at the batch sizes it names', async () => {
+    const worker = new FakeWorker(store);
+    const session = new RunSession({ createWorker: () => worker, preference: 'auto', kernels: 'fast', fetch: async () => new Response(JSON.stringify(listing), { status: 200 }), test: { hardware: true, inferenceBatches: [1, 4] } });
+    session.setStore(store);
+    session.open();
+    await vi.waitFor(() => expect(session.getSnapshot().backend).toMatchObject({ status: 'ready', info: { software: false } }));
+    await vi.waitFor(() => expect(session.data.getSnapshot().effective).toBe('server'));
+    expect(await session.start({ form: pageForm })).toBe(true);
+    const run = worker.lastRun;
+    run.send([...msg(ev.runStart(run.req.config), ev.state('running'), ev.state('finished', 0)), { kind: 'exports', compact: true, projected: true, pytorch: { compact: true, projected: true } }]);
+    run.end({ ended: 'finished' });
+    await vi.waitFor(() => expect(worker.benches).toHaveLength(1));
+    expect(worker.benches[0].req).toMatchObject({ compact: 'last', dense: 'last', batches: [1, 4], warmup: 2, iterations: 10 });
+    session.close();
+  });
+
   it('on a software renderer waits for a click; a stored run is measured from its stored compact model against the dense architecture', async () => {
     const h = await setup();
     const run = await startRun(h);

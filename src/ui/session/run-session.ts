@@ -38,6 +38,16 @@ export interface RunSessionOptions {
   timers?: Timers;
   save?: Save;
   runName?: (form: FormState) => string;
+  /**
+   * For the end-to-end tests (no GPU where they run): take the software renderer for hardware where the
+   * page decides by it (the inference panel measures by itself after a run), and time these batch sizes.
+   */
+  test?: TestSwitch;
+}
+
+export interface TestSwitch {
+  hardware?: boolean;
+  inferenceBatches?: number[];
 }
 
 /**
@@ -67,9 +77,11 @@ export class RunSession {
   private readonly core: SessionCore;
   private store: RunStore | null = null;
   private cb: SessionCallbacks = {};
+  private readonly testBatches: number[] | undefined;
 
   constructor(o: RunSessionOptions) {
     const now = o.now ?? (() => Date.now());
+    this.testBatches = o.test?.inferenceBatches;
     const nameOf = o.runName ?? ((f) => runName(f, new Date()));
     const set = (patch: Partial<SessionState>) => this.state.set(patch);
     const get = () => this.state.get();
@@ -77,7 +89,7 @@ export class RunSession {
       createWorker: o.createWorker,
       preference: o.preference,
       kernels: o.kernels,
-      onBackend: (backend) => set({ backend }),
+      onBackend: (backend) => set({ backend: o.test?.hardware && backend.status === 'ready' ? { ...backend, info: { ...backend.info, software: false } } : backend }),
       onReady: () => this.restarts.workerReady(),
       onDeviceProblem: (message) => this.restarts.deviceProblem(message),
       onReplaced: () => this.inference.workerReplaced(),
@@ -202,7 +214,7 @@ export class RunSession {
     const backend = this.state.get().backend;
     const models = this.host.models;
     if (r.ended === 'finished' && backend.status === 'ready' && !backend.info.software && !r.batch && models?.runId === r.id && models.compact) {
-      void this.inference.measure(r.id);
+      void this.measureInference(r.id);
     }
   }
 
@@ -278,7 +290,7 @@ export class RunSession {
 
   /** Times a stored run's dense and compact model on this page's backend (InferenceJobs.measure). */
   measureInference(runId: string, batches?: number[]): Promise<InferenceEvent | null> {
-    return this.inference.measure(runId, batches);
+    return this.inference.measure(runId, batches ?? this.testBatches);
   }
 
   cancelInference(): void {
