@@ -6,7 +6,8 @@ import { join } from 'node:path';
 import type { Page } from '@playwright/test';
 import * as tf from '@tensorflow/tfjs';
 import { unzipSync } from 'fflate';
-import { CIFAR_MEAN, CIFAR_STD, parseBatchFile, strideSubset } from '../src/engine/data/cifar';
+import { fillBatch } from '../src/engine/data/batcher';
+import { parseBatchFile, strideSubset } from '../src/engine/data/cifar';
 import { findDatasetDir } from '../scripts/serve.mjs';
 
 declare global {
@@ -74,20 +75,68 @@ export function lowerGpuProcessPriority(): number {
   return changed;
 }
 
-/** The first `count` images of CIFAR-10's test set picked as the engine does (evenly spread), normalised NHWC. */
+const TEST_RECORD_BYTES = 3073;
+/** The training set's per-channel mean and std of the official recipe, written out here (not the engine's constants). */
+const TEST_MEAN = [0.4914, 0.4822, 0.4465];
+const TEST_STD = [0.2023, 0.1994, 0.201];
+
+/**
+ * The test images the page evaluates on, read here without the engine's code, so that the accuracy
+ * expected of a downloaded model does not come from the code under test. test_batch.bin is records of
+ * 3073 bytes: a label byte, then 1024 red, 1024 green and 1024 blue bytes (rows of 32 pixels). "The test
+ * subset is spread evenly over the test set" (README): of N records, image i of `count` is record
+ * ⌊i · N / count⌋ (all N when count ≥ N). Each pixel v becomes (v / 255 − mean_c) / std_c; NHWC.
+ */
+function readTestSubset(bytes: Uint8Array, count: number): { x: Float32Array; labels: Uint8Array; records: number[] } {
+  if (bytes.length === 0 || bytes.length % TEST_RECORD_BYTES !== 0) throw new Error(`test_batch.bin: ${bytes.length} bytes is not a whole number of ${TEST_RECORD_BYTES}-byte records`);
+  const total = bytes.length / TEST_RECORD_BYTES;
+  const n = Math.min(count, total);
+  const records = Array.from({ length: n }, (_, i) => Math.floor((i * total) / n));
+  const x = new Float32Array(n * 3072);
+  const labels = new Uint8Array(n);
+  records.forEach((r, i) => {
+    const at = r * TEST_RECORD_BYTES;
+    labels[i] = bytes[at];
+    for (let p = 0; p < 1024; p++) {
+      for (let c = 0; c < 3; c++) x[i * 3072 + p * 3 + c] = (bytes[at + 1 + c * 1024 + p] / 255 - TEST_MEAN[c]) / TEST_STD[c];
+    }
+  });
+  return { x, labels, records };
+}
+
+/**
+ * Throws unless the engine (what the page runs: strideSubset for the test limit, fillBatch to
+ * normalise) picks the same records and gives the same inputs as readTestSubset: a change of either
+ * rule fails here, naming the first difference, instead of only shifting an accuracy.
+ */
+function checkEngineTestSubset(bytes: Uint8Array, count: number, mine: ReturnType<typeof readTestSubset>): void {
+  const split = strideSubset(parseBatchFile({ name: 'test_batch.bin', bytes }), count);
+  if (split.count !== mine.records.length) throw new Error(`the engine's test subset has ${split.count} images, the README's rule ${mine.records.length}`);
+  for (const [i, r] of mine.records.entries()) {
+    const record = bytes.subarray(r * TEST_RECORD_BYTES + 1, (r + 1) * TEST_RECORD_BYTES);
+    const image = split.images.subarray(i * 3072, (i + 1) * 3072);
+    if (split.labels[i] !== mine.labels[i] || image.some((v, k) => v !== record[k])) {
+      throw new Error(`the engine's test subset is not spread evenly as the README says: its image ${i} is not record ⌊${i} · ${bytes.length / TEST_RECORD_BYTES} / ${mine.records.length}⌋ = ${r}`);
+    }
+  }
+  const x = new Float32Array(mine.x.length);
+  fillBatch(split, Array.from({ length: split.count }, (_, i) => i), x, null);
+  for (let k = 0; k < x.length; k++) {
+    if (!(Math.abs(x[k] - mine.x[k]) <= 1e-6)) {
+      const c = k % 3;
+      throw new Error(`the engine normalises test images otherwise: value ${k} (channel ${c}) is ${x[k]}, (v / 255 − ${TEST_MEAN[c]}) / ${TEST_STD[c]} gives ${mine.x[k]}`);
+    }
+  }
+}
+
+/** The first `count` images of CIFAR-10's test set as the page evaluates them (readTestSubset), checked against the engine's picks. */
 export function testImages(count: number): { x: tf.Tensor4D; labels: Uint8Array } {
   const found = findDatasetDir();
   if (!found.dir) throw new Error(`no CIFAR-10 folder for the e2e tests: ${found.problem}`);
-  const split = strideSubset(parseBatchFile({ name: 'test_batch.bin', bytes: new Uint8Array(readFileSync(join(found.dir, 'test_batch.bin'))) }), count);
-  const out = new Float32Array(split.count * 3072);
-  for (let i = 0; i < split.count; i++) {
-    for (let c = 0; c < 3; c++) {
-      for (let p = 0; p < 1024; p++) {
-        out[i * 3072 + p * 3 + c] = (split.images[i * 3072 + c * 1024 + p] / 255 - CIFAR_MEAN[c]) / CIFAR_STD[c];
-      }
-    }
-  }
-  return { x: tf.tensor4d(out, [split.count, 32, 32, 3]), labels: split.labels };
+  const bytes = new Uint8Array(readFileSync(join(found.dir, 'test_batch.bin')));
+  const mine = readTestSubset(bytes, count);
+  checkEngineTestSubset(bytes, count, mine);
+  return { x: tf.tensor4d(mine.x, [mine.records.length, 32, 32, 3]), labels: mine.labels };
 }
 
 /**

@@ -6,15 +6,18 @@
 //   - Mesa >= 25's lavapipe (software Vulkan for Dawn's WebGPU in Node; Dawn refuses Mesa 22's), unless
 //     $VK_ICD_FILENAMES / $VK_DRIVER_FILES or an NVIDIA driver is there (src/node/webgpu-node.ts)
 //   - the reference python (scripts/python.mjs) with numpy and torch (the tests' float64 / torch oracles)
+//   - then CIFAR-10 where the tests look for it; when missing, it is fetched once into ./data, or the
+//     check stops saying what to put where (scripts/check-dataset.mjs)
 // When something is missing and this runs as root on a machine with apt, it installs it (on Debian 12
 // Mesa comes from bookworm-backports, whose apt source is derived from the machine's own apt sources);
 // otherwise it stops at once and prints the exact commands to run.
 //
-// Usage: node scripts/check-system.mjs [--dry-run]   (--dry-run: say what would be installed, change nothing)
+// Usage: node scripts/check-system.mjs [--dry-run]   (--dry-run: say what would be installed or fetched, change nothing)
 import { accessSync, constants, existsSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { spawnSync } from 'node:child_process';
 import { delimiter, join, resolve } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
+import { checkDataset } from './check-dataset.mjs';
 import { PYTHON_ENV, referencePython } from './python.mjs';
 
 export const MIN_NODE_MAJOR = 20;
@@ -408,6 +411,9 @@ function main(argv) {
   return 1;
 }
 
-if (process.argv[1] && import.meta.url === pathToFileURL(resolve(process.argv[1])).href) process.exitCode = main(process.argv.slice(2));
+if (process.argv[1] && import.meta.url === pathToFileURL(resolve(process.argv[1])).href) {
+  const argv = process.argv.slice(2);
+  process.exitCode = main(argv) || (await checkDataset({ dryRun: argv.includes('--dry-run') }));
+}
 
 export const SCRIPT = fileURLToPath(import.meta.url);

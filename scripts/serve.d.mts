@@ -1,11 +1,6 @@
 import type { IncomingMessage, Server, ServerResponse } from 'node:http';
 
-export const REPO_ROOT: string;
-export const OFFICIAL_URL: string;
-export const OFFICIAL_MD5: string;
-export const DATASET_FILE: RegExp;
-export const ARCHIVE_DIR: string;
-export const ARCHIVE_MEMBERS: ReadonlySet<string>;
+export { ARCHIVE_DIR, ARCHIVE_MEMBERS, DATASET_FILE, findDatasetDir, OFFICIAL_MD5, OFFICIAL_URL, REPO_ROOT, unpackCifarArchive } from './dataset.mjs';
 export const CSP: string;
 type Middleware = (req: IncomingMessage, res: ServerResponse, next: () => void) => void;
 export interface DatasetOptions {
@@ -17,11 +12,9 @@ export interface DatasetOptions {
   /** How long the download may go without data before it fails (default 60 s). */
   stallMs?: number;
 }
-export function findDatasetDir(root?: string, env?: NodeJS.ProcessEnv): { dir: string | null; rule: string | null; tried: string[]; problem?: string };
 export function datasetListing(root?: string, env?: NodeJS.ProcessEnv): unknown;
 export function datasetMiddleware(root?: string, options?: DatasetOptions): Middleware;
 export function staticMiddleware(distDir: string): (req: IncomingMessage, res: ServerResponse) => void;
-export function unpackCifarArchive(archive: string, dataDir: string): Promise<{ skipped: string[] }>;
 export function ownHosts(req: IncomingMessage): string[];
 export function isOwnHost(req: IncomingMessage): boolean;
 export function isOwnOrigin(req: IncomingMessage): boolean;

@@ -10,14 +10,17 @@ Commands (all files are safetensors with the official PyTorch names, see lrpet_m
   train   --config JSON --init FILE --data FILE --out RESULT.json
           Trains from FILE on the images of the CIFAR-binary FILE (one full batch, no augmentation)
           once in float64 and in float32 (once per batch order in float32_orders, default one) and
-          writes the per-step losses and every projection's singular values. Config keys: model, steps, lr, momentum, weight_decay, wd_scope
-          ('kernels': conv/linear weights only, 'all': every parameter), prune, interval,
-          energy_transfer, beta, bn_rectification, final_hard_projection (beta > 0: end with one hard
-          projection, beta = 0 and no energy transfer, instead of a final soft one), skip_full_rank
-          (layers of rank n are not projected), and bn_eps (only to make a deliberately wrong reference).
-  logits  --model M --weights FILE [--compact] --data FILE --out RESULT.json
+          writes the per-step losses and every projection's singular values. A JSON list of
+          configurations gives a list of results, trained in one process. Config keys: model, steps,
+          lr, momentum, weight_decay, wd_scope ('kernels': conv/linear weights only, 'all': every
+          parameter), prune, interval, energy_transfer, beta, bn_rectification, final_hard_projection
+          (beta > 0: end with one hard projection, beta = 0 and no energy transfer, instead of a final
+          soft one), skip_full_rank (layers of rank n are not projected), and bn_eps (only to make a
+          deliberately wrong reference).
+  logits  --model M --weights FILE [--compact] --data FILE --out RESULT.json [--wrong NAME ...]
           Loads FILE with load_state_dict(strict=True) (the compact module for --compact) and writes
-          its inference-mode logits in float64 and float32.
+          its inference-mode logits in float64 and float32; with --wrong, also those of deliberately
+          wrong references (WRONG_LOGITS: bn_eps, kernels_hw) under "wrong", for the negative controls.
   names   MODEL...
           Prints every model's state_dict as JSON: {model: [[name, shape, dtype], ...]}.
 
@@ -172,12 +175,7 @@ def cmd_init(args):
     save_weights(args.out, model, {"format": "pt", "lrpet.model": args.model, "lrpet.variant": "dense"})
 
 
-def cmd_train(args):
-    with open(args.config) as f:
-        cfg = json.load(f)
-    init, _ = load_weights(args.init)
-    images, labels = read_cifar_bin(args.data)
-    torch.set_num_threads(1)
+def train_result(cfg, init, images, labels, save_prefix=None):
     # float32 runs, one per order of the batch: a loss is a mean over the batch, so the order changes
     # only the rounding: the spread of these runs is float32 noise.
     orders = cfg.get("float32_orders") or [list(range(len(labels)))]
@@ -191,24 +189,63 @@ def cmd_train(args):
             result["float64"] = out
         else:
             result["float32"].append(out)
-        if args.save_prefix and len(result["float32"]) <= 1:
+        if save_prefix and len(result["float32"]) <= 1:
             name = "float64" if dtype == torch.float64 else "float32"
-            save_weights(f"{args.save_prefix}{name}.safetensors", model, {"format": "pt", "lrpet.model": cfg["model"], "lrpet.variant": "dense"})
+            save_weights(f"{save_prefix}{name}.safetensors", model, {"format": "pt", "lrpet.model": cfg["model"], "lrpet.variant": "dense"})
+    return result
+
+
+def cmd_train(args):
+    with open(args.config) as f:
+        cfg = json.load(f)
+    init, _ = load_weights(args.init)
+    images, labels = read_cifar_bin(args.data)
+    torch.set_num_threads(1)
+    if isinstance(cfg, list):  # several configurations in one process (torch is imported once)
+        if args.save_prefix:
+            raise ValueError("--save-prefix takes a single configuration")
+        result = [train_result(c, init, images, labels) for c in cfg]
+    else:
+        result = train_result(cfg, init, images, labels, args.save_prefix)
     with open(args.out, "w") as f:
         json.dump(result, f)
+
+
+@torch.no_grad()
+def _bn_eps_1e3(model):
+    for mod in model.modules():
+        if isinstance(mod, torch.nn.BatchNorm2d):
+            mod.eps = 1e-3
+
+
+@torch.no_grad()
+def _kernels_hw(model):
+    for mod in model.modules():
+        if isinstance(mod, torch.nn.Conv2d):
+            mod.weight.copy_(mod.weight.transpose(2, 3).clone())
+
+
+# Deliberately wrong references for the logits criterion's negative controls: a numerics detail
+# (BatchNorm's epsilon 1e-3 instead of 1e-5) and a layout error that strict loading cannot see
+# (every square conv kernel with its height and width axes swapped, [O, I, kw, kh]).
+WRONG_LOGITS = {"bn_eps": _bn_eps_1e3, "kernels_hw": _kernels_hw}
 
 
 def cmd_logits(args):
     state_dict, metadata = load_weights(args.weights)
     images, _ = read_cifar_bin(args.data)
-    result = {}
-    for name, dtype in (("float64", torch.float64), ("float32", torch.float32)):
-        model = compact_model(args.model, state_dict) if args.compact else build_model(args.model)
-        if not args.compact:
-            model.load_state_dict(state_dict, strict=True)
-        model = model.to(dtype).eval()
-        with torch.no_grad():
-            result[name] = model(normalise(images, dtype)).tolist()
+    result = {"wrong": {}}
+    for wrong in [None] + (args.wrong or []):
+        out = result if wrong is None else result["wrong"].setdefault(wrong, {})
+        for name, dtype in (("float64", torch.float64), ("float32", torch.float32)):
+            model = compact_model(args.model, state_dict) if args.compact else build_model(args.model)
+            if not args.compact:
+                model.load_state_dict(state_dict, strict=True)
+            model = model.to(dtype).eval()
+            if wrong is not None:
+                WRONG_LOGITS[wrong](model)
+            with torch.no_grad():
+                out[name] = model(normalise(images, dtype)).tolist()
     result["metadata"] = metadata
     with open(args.out, "w") as f:
         json.dump(result, f)
@@ -238,6 +275,7 @@ def main():
     p.add_argument("--compact", action="store_true")
     p.add_argument("--data", required=True)
     p.add_argument("--out", required=True)
+    p.add_argument("--wrong", action="append", choices=sorted(WRONG_LOGITS), help="also a deliberately wrong reference (repeatable)")
     p = sub.add_parser("names")
     p.add_argument("models", nargs="+")
     args = parser.parse_args()

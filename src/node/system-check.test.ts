@@ -1,9 +1,14 @@
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { createHash } from 'node:crypto';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { ensureDataset, fetchFailedMessage, planDataset, REQUIRED_FILES, type DatasetFacts } from '../../scripts/check-dataset.mjs';
 import { aptCommands, backportsSource, majorVersion, parseOsRelease, planSystem, SCRIPT, type Facts } from '../../scripts/check-system.mjs';
+import { OFFICIAL_MD5, OFFICIAL_URL } from '../../scripts/dataset.mjs';
 import { referencePython } from '../../scripts/python.mjs';
 
 // scripts/check-system.mjs: what `npm test` checks first, and what it does about it.
@@ -251,5 +256,178 @@ describe('the check itself', () => {
     expect(referencePython({ LRPET_PYTHON: '/opt/p' }, () => true)).toEqual({ path: '/opt/p', rule: '$LRPET_PYTHON' });
     expect(referencePython({}, () => true).path).toBe('/usr/bin/python3');
     expect(referencePython({}, () => false).path).toBe('python3');
+  });
+});
+
+describe('the dataset: found, fetched once into ./data, or what to put where (planDataset)', () => {
+  const tried = ['/r/data/cifar-10-batches-bin', '/shared/datasets/cifar10/cifar-10-batches-bin'];
+  const complete = Object.fromEntries(REQUIRED_FILES.map((n) => [n, 30_730_000]));
+  const facts = (over: Partial<DatasetFacts> = {}): DatasetFacts => ({ found: { dir: null, rule: null, tried, problem: 'no CIFAR-10 folder found' }, files: null, dataDir: '/r/data', archive: null, fromEnv: false, ...over });
+  const at = (dir: string, rule: string, files: Record<string, number | null>) => facts({ found: { dir, rule, tried }, files });
+
+  it('a folder with the six batch files: nothing to do', () => {
+    expect(planDataset(at('/shared/x', '../shared', complete))).toEqual({ action: 'ok', dir: '/shared/x', rule: '../shared' });
+  });
+
+  it('an incomplete folder: stops, naming each missing or truncated file and what to do', () => {
+    const plan = planDataset(at('/r/data/cifar-10-batches-bin', './data', { ...complete, 'data_batch_3.bin': null, 'test_batch.bin': 3073 * 10 - 1 }));
+    expect(plan.action).toBe('stop');
+    expect(plan.action === 'stop' && plan.message).toBe(
+      'npm test: the CIFAR-10 folder /r/data/cifar-10-batches-bin (./data) is incomplete: data_batch_3.bin is missing; test_batch.bin is 30729 bytes, not a whole number of 3073-byte records.\n' +
+        `Replace its files with those of the official cifar-10-binary.tar.gz (${OFFICIAL_URL}, MD5 ${OFFICIAL_MD5}), or set CIFAR10_DIR to a folder with a complete copy`,
+    );
+  });
+
+  it('$CIFAR10_DIR that is not a folder: stops (a download into ./data would not be used), says to fix or unset it', () => {
+    const plan = planDataset(facts({ found: { dir: null, rule: null, tried: ['/nope'], problem: '$CIFAR10_DIR is set to /nope, which is not a folder' }, fromEnv: true }));
+    expect(plan.action).toBe('stop');
+    expect(plan.action === 'stop' && plan.message).toMatch(/^npm test: \$CIFAR10_DIR is set to \/nope, which is not a folder\.\nPoint CIFAR10_DIR at the folder that holds data_batch_1\.bin, .*test_batch\.bin, or unset it: then \/r\/data\/cifar-10-batches-bin is used/);
+  });
+
+  it('nothing found: downloads the official archive into ./data (and says what it would do in a dry run)', () => {
+    expect(planDataset(facts())).toEqual({
+      action: 'download',
+      dataDir: '/r/data',
+      doing: `CIFAR-10 is in none of ${tried.join(', ')}: downloading ${OFFICIAL_URL} (163 MB, once) into /r/data, checking its MD5 (${OFFICIAL_MD5}) and unpacking it into /r/data/cifar-10-batches-bin`,
+      would: `CIFAR-10 is in none of ${tried.join(', ')}: would download ${OFFICIAL_URL} (163 MB) into /r/data, check its MD5 (${OFFICIAL_MD5}) and unpack it into /r/data/cifar-10-batches-bin`,
+    });
+    const other = planDataset(facts(), { url: 'http://127.0.0.1:1/a.tgz', md5: '0'.repeat(32) });
+    expect(other.action === 'download' && other.doing).toContain(`downloading http://127.0.0.1:1/a.tgz (163 MB, once) into /r/data, checking its MD5 (${'0'.repeat(32)})`);
+  });
+
+  it('an archive already in ./data: checked and unpacked, nothing downloaded', () => {
+    const plan = planDataset(facts({ archive: '/r/data/cifar-10-binary.tar.gz' }));
+    expect(plan).toMatchObject({ action: 'download', dataDir: '/r/data' });
+    expect(plan.action === 'download' && plan.doing).toBe(`CIFAR-10 is not unpacked yet: checking /r/data/cifar-10-binary.tar.gz (its MD5 must be ${OFFICIAL_MD5}) and unpacking it into /r/data/cifar-10-batches-bin`);
+  });
+
+  it('the stop message after a failed fetch says exactly what to put where', () => {
+    expect(fetchFailedMessage('could not reach X (ENOTFOUND): this machine seems to be offline', { dataDir: '/r/data', tried })).toBe(
+      [
+        `npm test: CIFAR-10 is missing (looked in ${tried.join(', ')}) and could not be fetched: could not reach X (ENOTFOUND): this machine seems to be offline.`,
+        'Put it in place by hand, then run npm test again — any one of:',
+        `  - copy the official cifar-10-binary.tar.gz (${OFFICIAL_URL}, MD5 ${OFFICIAL_MD5}) to /r/data/cifar-10-binary.tar.gz: the next run checks and unpacks it`,
+        '  - unpack it so that /r/data/cifar-10-batches-bin/ holds data_batch_1.bin, data_batch_2.bin, data_batch_3.bin, data_batch_4.bin, data_batch_5.bin, test_batch.bin',
+        '  - set CIFAR10_DIR to a folder that holds those six files',
+      ].join('\n'),
+    );
+  });
+});
+
+describe('ensureDataset: the download path (the local server’s, scripts/dataset.mjs) against a local HTTP server', () => {
+  const RECORD = 3073;
+  let work = '';
+  let archive: Buffer;
+  let server: Server;
+  let base = '';
+  const requests: string[] = [];
+
+  beforeAll(async () => {
+    // A small stand-in for cifar-10-binary.tar.gz (2 records a batch), written by GNU tar.
+    work = mkdtempSync(join(tmpdir(), 'lrpet-dscheck-'));
+    const src = join(work, 'src', 'cifar-10-batches-bin');
+    mkdirSync(src, { recursive: true });
+    for (const [i, name] of REQUIRED_FILES.entries()) writeFileSync(join(src, name), Buffer.alloc(RECORD * 2, i + 1));
+    writeFileSync(join(src, 'batches.meta.txt'), 'airplane\n');
+    const t = spawnSync('tar', ['czf', join(work, 'fake.tar.gz'), '-C', join(work, 'src'), 'cifar-10-batches-bin'], { encoding: 'utf8' });
+    expect(t.status, `tar is needed for this test: ${t.error?.message ?? t.stderr}`).toBe(0);
+    archive = readFileSync(join(work, 'fake.tar.gz'));
+    server = createServer((req, res) => {
+      requests.push(req.url ?? '');
+      const body = req.url === '/fake.tar.gz' ? archive : req.url === '/portal.html' ? Buffer.from('<html>a captive portal</html>') : null;
+      res.writeHead(body ? 200 : 404, { 'content-length': body?.length ?? 0 });
+      res.end(body);
+    });
+    await new Promise<void>((ok) => server.listen(0, '127.0.0.1', ok));
+    base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  });
+
+  afterAll(() => {
+    server?.close();
+    if (work) rmSync(work, { recursive: true, force: true });
+  });
+
+  const md5 = (b: Buffer) => createHash('md5').update(b).digest('hex');
+  /** A fresh repository root with no data (nothing at ../shared either). */
+  const freshRoot = () => {
+    const root = join(mkdtempSync(join(work, 'clone-')), 'repo');
+    mkdirSync(root);
+    return root;
+  };
+
+  it('nothing found: fetches the archive once into ./data, checks its MD5, unpacks it; the next run finds it', async () => {
+    const root = freshRoot();
+    const log: string[] = [];
+    requests.length = 0;
+    const r = await ensureDataset({ root, env: {}, url: `${base}/fake.tar.gz`, md5: md5(archive), log: (l) => log.push(l) });
+    expect(r).toEqual({ ok: true, line: `CIFAR-10 in ${join(root, 'data', 'cifar-10-batches-bin')} (./data, just unpacked)` });
+    expect(requests).toEqual(['/fake.tar.gz']);
+    expect(log[0]).toContain(`downloading ${base}/fake.tar.gz (163 MB, once) into ${join(root, 'data')}`);
+    expect(readdirSync(join(root, 'data')).sort()).toEqual(['cifar-10-batches-bin', 'cifar-10-binary.tar.gz']);
+    expect(readFileSync(join(root, 'data', 'cifar-10-batches-bin', 'test_batch.bin'))).toEqual(Buffer.alloc(RECORD * 2, 6));
+    const again = await ensureDataset({ root, env: {}, url: `${base}/fake.tar.gz`, md5: md5(archive), log: (l) => log.push(l) });
+    expect(again).toEqual({ ok: true, line: `CIFAR-10 in ${join(root, 'data', 'cifar-10-batches-bin')} (./data)` });
+    expect(requests).toHaveLength(1);
+  });
+
+  it('a dry run says what it would do and changes nothing', async () => {
+    const root = freshRoot();
+    const log: string[] = [];
+    requests.length = 0;
+    expect(await ensureDataset({ root, env: {}, url: `${base}/fake.tar.gz`, dryRun: true, log: (l) => log.push(l) })).toEqual({ ok: true, line: 'CIFAR-10 would be fetched (dry run)' });
+    expect(log).toEqual([expect.stringContaining(`would download ${base}/fake.tar.gz (163 MB) into ${join(root, 'data')}`)]);
+    expect(requests).toEqual([]);
+    expect(readdirSync(root)).toEqual([]);
+  });
+
+  it('offline: stops at once, saying what to put where, with nothing left behind', async () => {
+    const closed = createServer();
+    await new Promise<void>((ok) => closed.listen(0, '127.0.0.1', ok));
+    const url = `http://127.0.0.1:${(closed.address() as AddressInfo).port}/cifar-10-binary.tar.gz`;
+    await new Promise((ok) => closed.close(ok));
+    const root = freshRoot();
+    const t0 = Date.now();
+    const r = await ensureDataset({ root, env: {}, url, md5: md5(archive), log: () => {} });
+    expect(Date.now() - t0).toBeLessThan(5000);
+    expect(r.ok).toBe(false);
+    const message = r.ok ? '' : r.message;
+    expect(message).toContain(`could not be fetched: could not reach ${url} (ECONNREFUSED): this machine seems to be offline.`);
+    expect(message).toContain(`to ${join(root, 'data', 'cifar-10-binary.tar.gz')}: the next run checks and unpacks it`);
+    expect(message).toContain(`unpack it so that ${join(root, 'data', 'cifar-10-batches-bin')}/ holds data_batch_1.bin`);
+    expect(message).toContain('set CIFAR10_DIR to a folder that holds those six files');
+    expect(readdirSync(join(root, 'data'))).toEqual([]);
+  });
+
+  it('an archive with another MD5 is refused and removed, nothing unpacked', async () => {
+    const root = freshRoot();
+    const r = await ensureDataset({ root, env: {}, url: `${base}/portal.html`, md5: md5(archive), log: () => {} });
+    expect(r.ok).toBe(false);
+    expect(r.ok ? '' : r.message).toMatch(new RegExp(`could not be fetched: ${base}/portal\\.html did not send the official cifar-10-binary\\.tar\\.gz \\(MD5 [0-9a-f]{32}, expected ${md5(archive)}\\): the download was removed and nothing was unpacked\\.\\nPut it in place by hand`));
+    expect(readdirSync(join(root, 'data'))).toEqual([]);
+  });
+
+  it('an archive brought into ./data by hand is checked and unpacked without any download', async () => {
+    const root = freshRoot();
+    mkdirSync(join(root, 'data'));
+    writeFileSync(join(root, 'data', 'cifar-10-binary.tar.gz'), archive);
+    requests.length = 0;
+    const r = await ensureDataset({ root, env: {}, url: `${base}/fake.tar.gz`, md5: md5(archive), log: () => {} });
+    expect(r.ok).toBe(true);
+    expect(requests).toEqual([]);
+    expect(existsSync(join(root, 'data', 'cifar-10-batches-bin', 'data_batch_5.bin'))).toBe(true);
+    // …and one that is not the official archive is named, and kept
+    const other = freshRoot();
+    mkdirSync(join(other, 'data'));
+    writeFileSync(join(other, 'data', 'cifar-10-binary.tar.gz'), 'not it');
+    const bad = await ensureDataset({ root: other, env: {}, url: `${base}/fake.tar.gz`, md5: md5(archive), log: () => {} });
+    expect(bad.ok ? '' : bad.message).toContain(`${join(other, 'data', 'cifar-10-binary.tar.gz')} is not the official cifar-10-binary.tar.gz (MD5 ${md5(Buffer.from('not it'))}, expected ${md5(archive)}): remove it and try again`);
+    expect(readdirSync(join(other, 'data'))).toEqual(['cifar-10-binary.tar.gz']);
+  });
+
+  it('check-system.mjs runs the data step after the packages: a $CIFAR10_DIR that is not a folder stops it (exit status 1)', () => {
+    const r = spawnSync(process.execPath, [SCRIPT, '--dry-run'], { encoding: 'utf8', env: { ...process.env, CIFAR10_DIR: join(work, 'nope') }, timeout: 60_000 });
+    expect(r.stdout).toContain('system check: ok'); // the packages (this machine has them)
+    expect(r.stderr).toContain(`npm test: $CIFAR10_DIR is set to ${join(work, 'nope')}, which is not a folder.`);
+    expect(r.status).toBe(1);
   });
 });

@@ -69,8 +69,13 @@ export interface ReferenceResult {
   float32: ReferenceRun[];
 }
 
+/** The deliberately wrong references the logits command computes on request (--wrong NAME). */
+export type WrongLogits = 'bn_eps' | 'kernels_hw';
+
 export interface ReferenceLogits {
   float64: number[][];
   float32: number[][];
+  /** Those asked for with --wrong. */
+  wrong: Partial<Record<WrongLogits, { float64: number[][]; float32: number[][] }>>;
   metadata: Record<string, string>;
 }
