@@ -2,37 +2,29 @@ import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { DataError, parseCifarFiles, type CifarDataset } from '../engine/data/cifar';
+import { findDatasetDir as lookUpDataset } from '../../scripts/dataset.mjs';
 
 /** The repository root (two folders above this file). */
 const REPO_ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');
 
 /**
- * Where the CIFAR-10 binary batches are: the explicit folder, else $CIFAR10_DIR, else
- * ./data/cifar-10-batches-bin, else ../shared/datasets/cifar10/cifar-10-batches-bin (each relative
- * to the working directory, then to the repository root). Throws a DataError saying what to do.
+ * Where the CIFAR-10 binary batches are: the explicit folder, else the lookup the local server and the
+ * system check use (scripts/dataset.mjs: $CIFAR10_DIR, ./data/cifar-10-batches-bin,
+ * ../shared/datasets/cifar10/cifar-10-batches-bin), from the working directory, then from the
+ * repository root. Throws a DataError saying what to do.
  */
 export function findDatasetDir(explicit?: string): string {
-  const tried: string[] = [];
-  const ok = (dir: string) => {
-    tried.push(dir);
-    return existsSync(dir) && statSync(dir).isDirectory();
-  };
   if (explicit) {
     const dir = resolve(explicit);
-    if (!ok(dir)) throw new DataError(`dataset folder ${dir} does not exist`);
+    if (!existsSync(dir) || !statSync(dir).isDirectory()) throw new DataError(`dataset folder ${dir} does not exist`);
     return dir;
   }
-  if (process.env.CIFAR10_DIR) {
-    const dir = resolve(process.env.CIFAR10_DIR);
-    if (!ok(dir)) throw new DataError(`$CIFAR10_DIR is ${dir}, which does not exist`);
-    return dir;
-  }
-  const candidates = ['data/cifar-10-batches-bin', '../shared/datasets/cifar10/cifar-10-batches-bin'];
-  for (const base of [process.cwd(), REPO_ROOT]) {
-    for (const c of candidates) {
-      const dir = resolve(base, c);
-      if (!tried.includes(dir) && ok(dir)) return dir;
-    }
+  const tried: string[] = [];
+  for (const root of new Set([process.cwd(), REPO_ROOT])) {
+    const found = lookUpDataset(root);
+    if (found.dir) return found.dir;
+    if (process.env.CIFAR10_DIR) throw new DataError(`${found.problem}`);
+    tried.push(...found.tried.filter((d) => !tried.includes(d)));
   }
   throw new DataError(
     `no CIFAR-10 data found (looked in: ${tried.join(', ')}). Download the official cifar-10-binary.tar.gz, unpack it into ./data (giving ./data/cifar-10-batches-bin), or pass --data DIR / set $CIFAR10_DIR`,
