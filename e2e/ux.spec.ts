@@ -1,4 +1,5 @@
 import { expect, test, type Locator, type Page } from '@playwright/test';
+import { auditPage, bodiesOverCaptions } from './a11y';
 import { labelProblems, serveChartsPage, tickLabels } from './ux-charts';
 
 // Playwright's tracing snapshots the DOM on the page's main thread: keep it off while training.
@@ -68,10 +69,13 @@ async function pressTabUntil(page: Page, target: Locator, max = 80, key = 'Tab')
 const pixels = (canvas: Locator) =>
   canvas.evaluate((c: HTMLCanvasElement) => Array.from(c.getContext('2d')!.getImageData(0, 0, c.width, c.height).data));
 
-test('keyboard only: Tab order and focus, a slider with the arrows, Start, Space to pause and resume, Step advances exactly one iteration, the matrix images', async ({ page }) => {
+test('keyboard only: Tab order and focus, a slider with the arrows, Start, Space to pause and resume, Step advances exactly one iteration, the matrix images; an axe-core audit (WCAG 2.1 A and AA) before and during the run', async ({ page }) => {
   await page.goto(TINY);
   await expect(page.getByTestId('backend-name')).toHaveText('WebGPU', { timeout: 60_000 });
   await expect(page.getByTestId('data-size')).toContainText('50,000 train');
+  // Before a run: nothing broken for assistive technology or low vision, no chart placeholder over a caption.
+  expect(await auditPage(page)).toEqual([]);
+  expect(await bodiesOverCaptions(page)).toEqual([]);
 
   // Tab: the skip link first, then the settings in order; the prune slider shows a focus ring and moves with the arrows.
   const slider = page.locator('#prune');
@@ -151,6 +155,9 @@ test('keyboard only: Tab order and focus, a slider with the arrows, Start, Space
 
   // The live loss and accuracy charts: tick labels clear of each other and of the edges.
   for (const id of ['chart-loss', 'chart-accuracy']) expect(labelProblems(await tickLabels(page.getByTestId(id)))).toEqual([]);
+  // During the run (paused, with projections on every chart): the audit again.
+  expect(await auditPage(page)).toEqual([]);
+  expect(await bodiesOverCaptions(page)).toEqual([]);
 
   // The run list by keyboard: Rename, type, Enter.
   const item = page.getByTestId('run-item').first();
