@@ -103,7 +103,7 @@ async function train(v: CliValues): Promise<number> {
     }
   }
   const dataDir = findDatasetDir(v.data);
-  const data = loadDatasetDir(dataDir);
+  const data = loadDatasetDir(dataDir, { trainLimit: config.trainLimit });
   const { tf, backend, note } = await loadTf(backendOption(v.backend), kernelsOption(v.kernels));
   const quiet = !!v.quiet;
   if (!quiet) process.stderr.write(`backend: ${note}\ndata: ${dataDir} (${data.train.count} training, ${data.test.count} test images)\n`);
@@ -201,7 +201,7 @@ async function evaluateSaved(v: CliValues): Promise<number> {
   const { tf, note } = await loadTf(backendOption(v.backend), kernelsOption(v.kernels));
   const model = await loadExported(tf, saved);
   const testLimit = (settingFromFlags('testLimit', v) as number | undefined) ?? null;
-  const test = strideSubset(loadDatasetDir(findDatasetDir(v.data)).test, testLimit);
+  const test = strideSubset(loadDatasetDir(findDatasetDir(v.data), { trainLimit: 1 }).test, testLimit);
   const { loss, accuracy } = await evaluateLogits(tf, (x) => model.predict(x) as Tensor, test);
   model.dispose();
   const result = { modelDir: dir, testImages: test.count, testAccuracy: accuracy, testLoss: loss, backend: note };
