@@ -216,24 +216,26 @@ test('a batch of two ablations: one run after the other, the comparison overlays
   expect(readFileSync(await csv.path(), 'utf8').trimEnd().split('\r\n')).toHaveLength(3);
   const measured = await et.getByTestId('claim-measured').textContent();
 
-  // Export a run as one file and import it again; the page's JSON-lines log imports like any run.
+  // A run exported as one file, and the page's JSON-lines log of the run it shows: they import again below.
   const first = page.getByTestId('run-item').first();
   const name = await first.getByTestId('run-name').textContent();
   const [zipDl] = await Promise.all([page.waitForEvent('download'), first.getByRole('button', { name: 'Export' }).click()]);
   expect(zipDl.suggestedFilename()).toMatch(/\.lrpet\.zip$/);
   const [logDl] = await Promise.all([page.waitForEvent('download'), page.getByRole('button', { name: 'Download event log (.jsonl)' }).click()]);
-  await page.getByTestId('import-input').setInputFiles([{ name: 'run.lrpet.zip', mimeType: 'application/zip', buffer: readFileSync(await zipDl.path()) }, { name: 'log.jsonl', mimeType: 'application/x-ndjson', buffer: readFileSync(await logDl.path()) }]);
-  await expect(page.getByTestId('import-status')).toContainText('imported');
-  await expect(page.getByTestId('run-item')).toHaveCount(4);
-  await expect(page.getByTestId('run-name').filter({ hasText: name! })).toHaveCount(2);
-  for (const item of (await page.getByTestId('run-item').all()).slice(0, 2)) await expect(item.getByTestId('run-status')).toHaveText('finished');
-  expect(await page.evaluate(() => window.__lrpetCsp)).toEqual([]);
 
   // The claims panel is rebuilt from the runs stored in the browser.
   await page.reload();
   await expect(page.getByTestId('claims-panel')).toHaveCount(0);
   await page.getByRole('button', { name: 'Ablation claims…' }).click();
   await expect(page.getByTestId('claims-panel').locator('[data-claim="energy-transfer"]').getByTestId('claim-measured')).toHaveText(measured!);
+
+  // Both files import like any run.
+  await page.getByTestId('import-input').setInputFiles([{ name: 'run.lrpet.zip', mimeType: 'application/zip', buffer: readFileSync(await zipDl.path()) }, { name: 'log.jsonl', mimeType: 'application/x-ndjson', buffer: readFileSync(await logDl.path()) }]);
+  await expect(page.getByTestId('import-status')).toContainText('imported');
+  await expect(page.getByTestId('run-item')).toHaveCount(4);
+  await expect(page.getByTestId('run-name').filter({ hasText: name! })).toHaveCount(2);
+  for (const item of (await page.getByTestId('run-item').all()).slice(0, 2)) await expect(item.getByTestId('run-status')).toHaveText('finished');
+  expect(await page.evaluate(() => window.__lrpetCsp)).toEqual([]);
 });
 
 test('a shared URL reproduces the config; out-of-range values are clamped and reported; older short keys still read', async ({ page, context }) => {
