@@ -40,7 +40,7 @@ export interface Bounds {
 }
 
 /** On the command line: a flag with a value (`--prune P`), or a switch that sets the value (`--no-energy-transfer`). */
-export type CliFlag = { flag: string; arg: string; required?: boolean; multiple?: boolean; help?: string } | { flag: string; sets: boolean };
+export type CliFlag = { flag: string; arg: string; required?: boolean; multiple?: boolean; help?: string } | { flag: string; sets: boolean; help?: string };
 
 interface Common {
   /**
@@ -159,8 +159,14 @@ export const SETTINGS = {
     ],
   }),
   rankFloors: boolean({
-    path: 'lrpet.rankFloors', default: false, minor: true, cli: { flag: 'rank-floors', sets: true }, url: 'floors',
+    path: 'lrpet.rankFloors', default: false, minor: true, cli: [
+      { flag: 'rank-floors', sets: true, help: 'the official VGG rank floors (18 for the first conv, then 43); vgg16 has them unless --no-rank-floors' },
+      { flag: 'no-rank-floors', sets: false, help: 'no rank floors (the default for every model but vgg16)' },
+    ],
+    url: 'floors',
     label: 'Official VGG rank floors (18, then 43)', short: 'floors', name: 'VGG rank floors',
+    // Not given, VGG-16 gets them (config.ts, withDependentDefaults): the official script always applies them.
+    help: 'on by default for vgg16 (its official script always applies them), off for the other models',
   }),
   rankOverrides: custom({
     path: 'lrpet.rankOverrides', type: z.record(z.string(), z.number().int().min(1)), default: {}, live: true, minor: true, cli: { flag: 'rank', arg: 'LAYER=R', multiple: true }, url: 'ranks',
