@@ -158,10 +158,12 @@ describe('the settings table', () => {
     expect(new Set(flags).size).toBe(flags.length);
   });
 
-  it('a switch flag sets the value away from its default', () => {
+  it('a switch flag sets the value away from its default; a setting with two switches (a default that depends on the model) has an on and an off', () => {
     for (const id of settingIds) {
       const s = spec(id);
-      for (const f of cliFlags(s)) if ('sets' in f) expect(f.sets, id).toBe(!s.default);
+      const switches = cliFlags(s).flatMap((f) => ('sets' in f ? [f.sets] : []));
+      if (switches.length === 2) expect(switches.sort(), id).toEqual([false, true]);
+      else for (const sets of switches) expect(sets, id).toBe(!s.default);
     }
   });
 
