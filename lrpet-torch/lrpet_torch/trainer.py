@@ -54,26 +54,31 @@ class Progress:
 
 
 class BnStatistics:
-    """The BatchNorm running statistics as views of one flat tensor, so that a step whose loss diverged can put them back in one copy."""
+    """The BatchNorm running statistics and counters as views of two flat tensors, so that a step that is not
+    applied (a diverging loss, a stop) puts them back in two copies."""
 
     def __init__(self, module):
         bns = [m for m in module.modules() if isinstance(m, torch.nn.modules.batchnorm._BatchNorm)]
-        self.flat = torch.cat([t.reshape(-1) for m in bns for t in (m.running_mean, m.running_var)]) if bns else None
-        at = 0
-        for m in bns:
-            for name in ("running_mean", "running_var"):
-                t = getattr(m, name)
-                setattr(m, name, self.flat[at:at + t.numel()].view_as(t))
+        self.flats = []
+        for names in (("running_mean", "running_var"), ("num_batches_tracked",)):
+            tensors = [(m, n) for m in bns for n in names]
+            if not tensors:
+                continue
+            flat = torch.cat([getattr(m, n).reshape(-1) for m, n in tensors])
+            at = 0
+            for m, n in tensors:
+                t = getattr(m, n)
+                setattr(m, n, flat[at:at + t.numel()].view_as(t))
                 at += t.numel()
-        self.saved = torch.empty_like(self.flat) if bns else None
+            self.flats.append((flat, torch.empty_like(flat)))
 
     def save(self):
-        if self.flat is not None:
-            self.saved.copy_(self.flat)
+        for flat, saved in self.flats:
+            saved.copy_(flat)
 
     def restore(self):
-        if self.flat is not None:
-            self.flat.copy_(self.saved)
+        for flat, saved in self.flats:
+            flat.copy_(saved)
 
 
 def load_init(path, model, name):
@@ -284,6 +289,7 @@ class Trainer:
         start = p.step * c["batchSize"]
         idx = self.order.order[start:start + c["batchSize"]]
         n = len(idx)
+        aug_state = self.aug.state
         draws = aug_draws(self.aug, n) if c["augment"] else None
         if self.args.permute_batch is not None:  # the same batch in another order: only the rounding changes (tests)
             perm = np.random.default_rng([self.args.permute_batch, p.iteration]).permutation(n)
@@ -305,12 +311,14 @@ class Trainer:
         hits = (logits.argmax(1) == y).sum()
         total_loss, total_hits, stop = procs.all_sum([float(loss_sum), float(hits), float(self.stop_signal)])
         loss = total_loss / n
+        diverged = None if stop else self.divergence(loss, lr, p.iteration + 1)
+        if stop or diverged:
+            # Nothing of this step is kept: it is taken again after a resume.
+            self.bn_stats.restore()
+            self.aug.state = aug_state
         if stop:
-            self.bn_stats.restore()
             return False
-        diverged = self.divergence(loss, lr, p.iteration + 1)
         if diverged:
-            self.bn_stats.restore()
             self.diverged = diverged
             self.log.emit("error", code=diverged[0], message=diverged[1], iteration=p.iteration, epoch=p.epoch)
             return False
@@ -353,8 +361,8 @@ class Trainer:
                              f"{first:.4g}): training is diverging at learning rate {lr}, so the run stopped before applying that step. Lower the learning rate, e.g. to {lr / 10}.")
 
     def test_hold(self):
-        """For the restart test only ($LRPET_TORCH_HOLD_AT=RANK:ITERATION): on the first attempt, that process stops
-        after that step and waits to be killed, after writing its pid to OUT/hold-RANK.pid."""
+        """For the tests that kill or stop a worker ($LRPET_TORCH_HOLD_AT=RANK:ITERATION): on the first attempt, that
+        process waits after that step, its pid in OUT/hold-RANK.pid, until it is killed or signalled (SIGTERM, SIGINT)."""
         hold = os.environ.get("LRPET_TORCH_HOLD_AT")
         if not hold or self.procs.restart:
             return
@@ -362,8 +370,8 @@ class Trainer:
         if rank == self.procs.rank and iteration == self.progress.iteration:
             with open(os.path.join(self.args.out, f"hold-{rank}.pid"), "w") as f:
                 f.write(str(os.getpid()))
-            while True:
-                time.sleep(1)
+            while not self.stop_signal:
+                time.sleep(0.05)
 
     def on_signal(self, signum, _frame):
         self.stop_signal = signum

@@ -5,7 +5,7 @@ state_dict, in its own code (numpy), and compares the result with a compact.safe
 shapes, the file loads into that module with strict=True, and both give the same logits (float64). Files with
 the names before the official ones (.0/.1) must load with lrpet_torch.compact as well.
 
-  authors_split.py PROJECTED COMPACT LAYERS.json IMAGES.bin   -> JSON report on stdout
+  authors_split.py LAYERS.json IMAGES.bin PROJECTED COMPACT [PROJECTED COMPACT ...]   -> a JSON list of reports on stdout
 LAYERS.json: the runStart event's layers (name, rank, projected, keptDense).
 """
 import json
@@ -46,7 +46,7 @@ def authors_module(model_name, projected, layers):
     return model.eval()
 
 
-def main(projected_path, compact_path, layers_path, images_path):
+def report(projected_path, compact_path, layers_path, images_path):
     projected, meta = load(projected_path)
     compact, cmeta = load(compact_path)
     layers = json.load(open(layers_path))
@@ -65,15 +65,16 @@ def main(projected_path, compact_path, layers_path, images_path):
     dense.load_state_dict({k: torch.from_numpy(v) for k, v in projected.items()}, strict=True)
     with torch.no_grad():
         a, b, c, d = ours(x), theirs(x), loaded(x), dense.eval()(x)
-    json.dump({
+    return {
         "model": model_name, "variant": cmeta.get("lrpet.variant"),
         "keys": list(have), "missing": sorted(set(want) - set(have)), "unexpected": sorted(set(have) - set(want)),
         "shapeMismatches": sorted(k for k in want if k in have and want[k] != have[k]),
         "splitKeys": sorted(k for k in have if ".C." in k or ".N." in k),
         "scale": float(a.abs().max()), "authorsVsFile": float((a - b).abs().max()), "legacyVsFile": float((c - b).abs().max()),
         "authorsVsProjected": float((a - d).abs().max()),
-    }, sys.stdout)
+    }
 
 
 if __name__ == "__main__":
-    main(*sys.argv[1:])
+    layers, images, files = sys.argv[1], sys.argv[2], sys.argv[3:]
+    json.dump([report(files[i], files[i + 1], layers, images) for i in range(0, len(files), 2)], sys.stdout)

@@ -1,6 +1,6 @@
 """The trainer's parts, for the tests (src/node/torch-trainer*.test.ts) to hold against the engine's.
 
-  probe.py init MODEL SEED OUT.safetensors    the engine's initialisation of MODEL for the run seed SEED
+  probe.py init SEED OUT_PREFIX MODEL...      the engine's initialisation of each MODEL for the run seed SEED -> OUT_PREFIX-MODEL.safetensors
   probe.py plans CONFIGS.json                 plan_model of each {model, lrpet} (JSON list) -> JSON list
   probe.py files SCHEMA FILE...               each run file as the trainer reads it ("trainer": {"ok": config} or
                                               {"error": message}) and as the jsonschema package checks it against
@@ -21,9 +21,10 @@ def main(argv):
         from lrpet_torch.plan import PlanError, plan_model
         from lrpet_torch.rng import derive_seed
     if cmd == "init":
-        model = build_model(args[0])
-        init_like_engine(model, args[0], derive_seed(int(args[1]), "init"))
-        save_state_dict(args[2], model.state_dict(), args[0], "dense")
+        for name in args[2:]:
+            model = build_model(name)
+            init_like_engine(model, name, derive_seed(int(args[0]), "init"))
+            save_state_dict(f"{args[1]}-{name}.safetensors", model.state_dict(), name, "dense")
     elif cmd == "plans":
         out = []
         for c in json.load(open(args[0])):
