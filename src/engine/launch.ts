@@ -61,13 +61,13 @@ export function launchCommands(o: LaunchOptions): LaunchCommands {
     ...(o.amp ? ['--amp', o.amp] : []),
     ...(o.channelsLast ? ['--channels-last'] : []),
   ].join(' ');
-  const torchrun = (placement: string) => `${ENV} torchrun ${placement} --max-restarts ${restarts} -m lrpet_torch ${train}`;
+  const torchrun = (placement: string) => `${ENV} torchrun ${placement} --max_restarts ${restarts} -m lrpet_torch ${train}`;
   const job = shellWord(o.jobId ?? 'lrpet');
   return {
     oneGpu: `${ENV} python3 -m lrpet_torch ${train}`,
     oneNode: torchrun(`--standalone --nproc_per_node ${o.gpusPerNode}`),
     severalNodes: torchrun(`--nnodes ${o.nodes} --nproc_per_node ${o.gpusPerNode} --rdzv_id ${job} --rdzv_backend c10d --rdzv_endpoint ${o.rendezvous}`),
-    resume: `${ENV} torchrun --standalone --nproc_per_node ${o.gpusPerNode} --max-restarts ${restarts} -m lrpet_torch ${train} --resume`,
+    resume: `${ENV} torchrun --standalone --nproc_per_node ${o.gpusPerNode} --max_restarts ${restarts} -m lrpet_torch ${train} --resume`,
     notes: [
       'Run from the repository root (PYTHONPATH=lrpet-torch); the machines need PyTorch and numpy, nothing else.',
       `The batch in ${o.runFile ?? 'run.json'} is the global batch: ${o.gpusPerNode} GPUs each compute 1/${o.gpusPerNode} of it, with BatchNorm statistics synchronised over all of them (as one GPU with the whole batch).`,

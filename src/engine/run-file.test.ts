@@ -77,9 +77,9 @@ describe('the launch commands', () => {
     const c = launchCommands(o);
     const train = 'train --config run.json --data /data/cifar-10-batches-bin --out runs/r56';
     expect(c.oneGpu).toBe(`PYTHONPATH=lrpet-torch python3 -m lrpet_torch ${train}`);
-    expect(c.oneNode).toBe(`PYTHONPATH=lrpet-torch torchrun --standalone --nproc_per_node 8 --max-restarts 3 -m lrpet_torch ${train}`);
+    expect(c.oneNode).toBe(`PYTHONPATH=lrpet-torch torchrun --standalone --nproc_per_node 8 --max_restarts 3 -m lrpet_torch ${train}`);
     expect(c.severalNodes).toBe(
-      `PYTHONPATH=lrpet-torch torchrun --nnodes 2 --nproc_per_node 8 --rdzv_id lrpet --rdzv_backend c10d --rdzv_endpoint node0:29400 --max-restarts 3 -m lrpet_torch ${train}`,
+      `PYTHONPATH=lrpet-torch torchrun --nnodes 2 --nproc_per_node 8 --rdzv_id lrpet --rdzv_backend c10d --rdzv_endpoint node0:29400 --max_restarts 3 -m lrpet_torch ${train}`,
     );
     expect(c.resume).toMatch(/ --resume$/);
     expect(c.notes.join(' ')).toMatch(/global batch: 8 GPUs each compute 1\/8 of it/);
@@ -89,7 +89,7 @@ describe('the launch commands', () => {
     const c = launchCommands({ ...o, dataDir: "/my data/it's", init: 'w.safetensors', amp: 'bf16', channelsLast: true, maxRestarts: 0, jobId: 'r56 a', runFile: 'r56.json' });
     expect(c.oneGpu).toBe(`PYTHONPATH=lrpet-torch python3 -m lrpet_torch train --config r56.json --data '/my data/it'\\''s' --out runs/r56 --init w.safetensors --amp bf16 --channels-last`);
     expect(c.severalNodes).toContain("--rdzv_id 'r56 a'");
-    expect(c.oneNode).toContain('--max-restarts 0');
+    expect(c.oneNode).toContain('--max_restarts 0');
     expect(shellWord('a b')).toBe("'a b'");
   });
 

@@ -4,6 +4,7 @@
  */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { mkdirSync, readFileSync } from 'node:fs';
+import { createServer, type AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { EngineEvent } from '../engine/events';
@@ -40,18 +41,26 @@ export function trainer(args: string[], o: { env?: Record<string, string>; expec
   return r;
 }
 
-/**
- * torchrun's arguments for `nproc` processes on this machine. Debian's torch 1.13 under Python 3.11 crashes
- * with torchrun's default --redirects 0; --redirects 2 --tee 2 works (and keeps stderr on the console).
- */
-export function torchrunArgs(nproc: number, args: string[], extra: string[] = []): string[] {
-  return ['-m', 'torch.distributed.run', '--standalone', '--nproc_per_node', String(nproc), '--redirects', '2', '--tee', '2', '--monitor_interval', '0.2', ...extra, '-m', 'lrpet_torch', ...args];
+/** A TCP port free on this machine now (for a torchrun job's store). */
+export function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.on('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const { port } = server.address() as AddressInfo;
+      server.close(() => resolve(port));
+    });
+  });
 }
 
-export function torchrun(nproc: number, args: string[], o: { env?: Record<string, string>; extra?: string[]; timeoutMs?: number } = {}): Finished {
-  const r = runPython(torchrunArgs(nproc, args, o.extra), o);
-  if (r.status !== 0) throw new Error(`torchrun ${nproc} × lrpet_torch ${args.join(' ')} exited with ${r.status ?? r.signal}: ${r.stderr.slice(-4000)}`);
-  return r;
+/**
+ * torchrun's arguments for `nproc` processes on this machine, with the static rendezvous on `port` (its c10d
+ * rendezvous, --standalone, failed now and then to reconnect to its store for a restart on this loaded
+ * machine). Debian's torch 1.13 under Python 3.11 crashes with torchrun's default --redirects 0;
+ * --redirects 2 --tee 2 works (and keeps stderr on the console).
+ */
+export function torchrunArgs(nproc: number, port: number, args: string[], extra: string[] = []): string[] {
+  return ['-m', 'torch.distributed.run', '--nnodes', '1', '--master_port', String(port), '--nproc_per_node', String(nproc), '--redirects', '2', '--tee', '2', '--monitor_interval', '0.2', ...extra, '-m', 'lrpet_torch', ...args];
 }
 
 /** Starts a python command without waiting (for the tests that signal or kill a worker). */
