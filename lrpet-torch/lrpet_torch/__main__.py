@@ -73,9 +73,12 @@ def cmd_train(a):
         procs.barrier()
         trainer = Trainer(cfg, a, procs, EventLog(events, procs.main))
         try:
-            return trainer.run(resume)
+            code = trainer.run(resume)
         finally:
             trainer.log.close()
+        if trainer.diverged and procs.main:
+            sys.stderr.write(f"lrpet_torch: the run ended with an error: {trainer.diverged[1]}\n")
+        return code
     finally:
         procs.close()
 

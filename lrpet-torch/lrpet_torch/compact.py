@@ -23,6 +23,7 @@ import torch
 from torch import nn
 
 from .models import build_model, layer_table
+from .projection import short_side_eigen
 
 try:  # the safetensors package when installed, else the small numpy reader of this package
     from safetensors.torch import load_file as _load_file, safe_open as _safe_open
@@ -94,12 +95,22 @@ def load_compact(path, model_name=None):
 @torch.no_grad()
 def split_weight(weight, rank):
     """A truncated SVD of a conv (O, I, k, k) or linear (O, I) weight, in float64: C = sqrt(s) V^T (r x I[xkxk]),
-    N = U sqrt(s) (O x r[x1x1]); and sigma_1. Of a weight of rank <= r (a projected one) C and N compute it exactly."""
+    N = U sqrt(s) (O x r[x1x1]); and sigma_1. Of a weight of rank <= r (a projected one) C and N compute it exactly.
+    Through the Gram matrix of the short side (projection.short_side_eigen): singular values below 1e-12 sigma_1 give
+    zero factors (they contribute nothing)."""
     w = weight.detach().to(torch.float64).reshape(weight.shape[0], -1)
-    u, s, vh = torch.linalg.svd(w, full_matrices=False)
-    root = torch.sqrt(s[:rank])
-    c = root[:, None] * vh[:rank]
-    n = u[:, :rank] * root[None, :]
+    s, vec, wide = short_side_eigen(w)
+    top = vec[:, :rank]
+    s = s[:rank]
+    keep = s > s[0] * 1e-12
+    root = torch.where(keep, torch.sqrt(s), torch.zeros_like(s))
+    inv_root = torch.where(keep, 1 / torch.sqrt(torch.where(keep, s, torch.ones_like(s))), torch.zeros_like(s))
+    if wide:  # top = U_r: C = diag(1/sqrt(s)) U_r^T W, N = U_r diag(sqrt(s))
+        c = inv_root[:, None] * (top.T @ w)
+        n = top * root[None, :]
+    else:  # top = V_r: C = diag(sqrt(s)) V_r^T, N = W V_r diag(1/sqrt(s))
+        c = root[:, None] * top.T
+        n = (w @ top) * inv_root[None, :]
     if weight.dim() == 4:
         return c.reshape(rank, *weight.shape[1:]), n.reshape(weight.shape[0], rank, 1, 1), float(s[0])
     return c, n, float(s[0])

@@ -11,7 +11,7 @@ import torch.nn.functional as F
 from . import safetensors_np
 from .data import EpochOrder, aug_draws, shard
 from .models import layer_table
-from .projection import energy_report, project
+from .projection import energy_report, project_gram, short_side_eigen
 from .rng import Rng, derive_seed
 
 EVAL_BATCH = 500
@@ -68,10 +68,12 @@ def project_layers(module, model, plan_layers, settings, procs):
 def _project_one(layer, w64, a, s):
     base = {"name": layer["name"], "shape": layer["shape"], "rank": layer["rank"]}
     full = layer["rank"] >= layer["n"]
-    summary = None if full else project(w64, a, layer["rank"], s["beta"], s["energyTransfer"])
+    if full:
+        summary, sigma = None, short_side_eigen(a[:, None] * w64.reshape(w64.shape[0], -1))[0].tolist()
+    else:
+        summary, sigma = project_gram(w64, a, layer["rank"], s["beta"], s["energyTransfer"])
     if summary is None:
         # Nothing to cut (rank n) or sigma_1 < 1e-4: the layer is left exactly as it is; the event still has its spectrum.
-        sigma = torch.linalg.svdvals(a[:, None] * w64.reshape(w64.shape[0], -1)).tolist()
         kept = 1.0 if full else energy_report(sigma, layer["rank"], 0.0, False, 1.0)["energyKeptBefore"]
         return {**base, "sigmaBefore": sigma, "sigmaAfter": sigma, "energyKeptBefore": kept, "energyKeptAfter": kept, "alpha": 1.0, "skipped": True}
     r = energy_report(summary["sigma"], layer["rank"], s["beta"], s["energyTransfer"], summary["alpha"])
