@@ -27,6 +27,8 @@ def train_parser(sub):
     p.add_argument("--init", help="start from these weights: a state_dict (.safetensors) of the model with the official names")
     p.add_argument("--resume", action="store_true", help="go on from OUT/checkpoint.pt (after torchrun restarts the workers this is automatic)")
     p.add_argument("--print-config", action="store_true", help="print the complete run.json (defaults filled in) and exit")
+    p.add_argument("--max-seconds", type=float, default=None,
+                   help="stop training after this many seconds (after the step in flight; the final projection and the compact model still come)")
     p.add_argument("--device", default="auto", choices=["auto", "cuda", "cpu"])
     p.add_argument("--amp", choices=["bf16"], default=None, help="bfloat16 autocast (default: float32, as the engine)")
     p.add_argument("--channels-last", action="store_true", help="channels-last memory format (NHWC convolutions)")

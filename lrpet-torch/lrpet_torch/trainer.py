@@ -143,6 +143,9 @@ class Trainer:
         self.aug = Rng(derive_seed(cfg["seed"], "augment"))
         self.progress = Progress()
         self.stop_signal = 0
+        # --max-seconds: training stops after the step in flight once this much time has passed (the end of the run still comes)
+        self.deadline = time.perf_counter() + args.max_seconds if getattr(args, "max_seconds", None) else None
+        self.time_up = False
         self.diverged = None
         self.trace = Trace(args.trace, procs.rank) if args.trace else None
         self.resumed_from = None
@@ -309,7 +312,8 @@ class Trainer:
         # DDP averages the processes' gradients: each computes its share of the global mean loss, times the processes.
         (loss_sum * (procs.world / n)).backward()
         hits = (logits.argmax(1) == y).sum()
-        total_loss, total_hits, stop = procs.all_sum([float(loss_sum), float(hits), float(self.stop_signal)])
+        late = float(procs.main and self.deadline is not None and time.perf_counter() > self.deadline)
+        total_loss, total_hits, stop, late = procs.all_sum([float(loss_sum), float(hits), float(self.stop_signal), late])
         loss = total_loss / n
         diverged = None if stop else self.divergence(loss, lr, p.iteration + 1)
         if stop or diverged:
@@ -340,6 +344,10 @@ class Trainer:
         if norms:
             self.log.emit("gradNorms", iteration=p.iteration, epoch=p.epoch, reasons=reasons, grad=norms[0], ratio=norms[1])
         self.test_hold()
+        if late:
+            self.time_up = True
+            self.log.emit("log", level="info", message=f"--max-seconds {self.args.max_seconds}: training stopped after iteration {p.iteration}")
+            return False
         return True
 
     def grad_norm_reasons(self, iteration, before, after):
