@@ -194,7 +194,7 @@ describe('lrpet bench-infer', () => {
 
   it.each([
     [['bench-infer'], /--model-dir is required/],
-    [['bench-infer', '--model-dir', '/nonexistent/models'], /\/nonexistent\/models\/projected\/model\.json does not exist: give the folder train --save wrote/],
+    [['bench-infer', '--model-dir', '/nonexistent/models'], /\/nonexistent\/models holds neither projected\/ and compact\/ \(what train --save writes\) nor projected\.safetensors and compact\.safetensors/],
     [['bench-infer', '--model-dir', '.', '--batch', '1,x'], /--batch takes batch sizes from 1 to 1024 separated by commas/],
     [['bench-infer', '--model-dir', '.', '--iterations', '0'], /--iterations must be an integer ≥ 1, got '0'/],
   ])('rejects bad arguments in one line: %j', async (args, message) => {
