@@ -54,7 +54,6 @@ def cmd_train(a):
         raise UsageError("train needs --data DIR and --out DIR")
     import torch
 
-    from .checkpoint import checkpoint_path
     from .distributed import Processes
     from .events import EventLog
     from .trainer import Trainer
@@ -66,13 +65,12 @@ def cmd_train(a):
     try:
         os.makedirs(a.out, exist_ok=True)
         events = os.path.join(a.out, "events.jsonl")
-        has_checkpoint = os.path.exists(checkpoint_path(a.out))
-        resume = a.resume or (procs.restart > 0 and has_checkpoint)
-        if a.resume and not has_checkpoint:
-            raise UsageError(f"--resume: there is no checkpoint in {a.out}")
-        if not resume and procs.restart == 0 and (has_checkpoint or os.path.exists(events)):
-            raise UsageError(f"{a.out} holds a run already: --resume to continue it, or give another --out")
-        procs.barrier()
+        # The first process's --out decides (on several nodes the others may not see it).
+        decision = start_or_resume(a, procs.restart, events) if procs.main else None
+        decision = procs.broadcast_object(decision)
+        if decision not in ("start", "resume"):
+            raise UsageError(decision)
+        resume = decision == "resume"
         trainer = Trainer(cfg, a, procs, EventLog(events, procs.main))
         try:
             code = trainer.run(resume)
@@ -83,6 +81,20 @@ def cmd_train(a):
         return code
     finally:
         procs.close()
+
+
+def start_or_resume(a, restart, events):
+    """'resume', 'start', or why neither (the first process decides from its --out)."""
+    from .checkpoint import checkpoint_path
+
+    has_checkpoint = os.path.exists(checkpoint_path(a.out))
+    if a.resume and not has_checkpoint:
+        return f"--resume: there is no checkpoint in {a.out}"
+    if a.resume or (restart > 0 and has_checkpoint):
+        return "resume"
+    if restart == 0 and (has_checkpoint or os.path.exists(events)):
+        return f"{a.out} holds a run already: --resume to continue it, or give another --out"
+    return "start"
 
 
 def main(argv=None):

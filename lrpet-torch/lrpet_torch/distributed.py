@@ -50,6 +50,14 @@ class Processes:
         if self.world > 1:
             dist.broadcast(tensor, 0)
 
+    def broadcast_object(self, obj):
+        """The first process's `obj` (picklable; tensors on the CPU) on every process."""
+        if self.world == 1:
+            return obj
+        box = [obj]
+        dist.broadcast_object_list(box, 0)
+        return box[0]
+
     def barrier(self):
         if self.world > 1:
             dist.barrier()

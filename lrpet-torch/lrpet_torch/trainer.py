@@ -170,7 +170,8 @@ class Trainer:
         self.procs.barrier()
 
     def restore(self):
-        ck = load_checkpoint(self.args.out, self.device)
+        # The first process reads the checkpoint (on several nodes the others may not see its --out) and sends it.
+        ck = self.procs.broadcast_object(load_checkpoint(self.args.out, "cpu") if self.procs.main else None)
         if ck["config"]["model"] != self.cfg["model"]:
             raise RunError(f"the checkpoint in {self.args.out} is of {ck['config']['model']}, not {self.cfg['model']}")
         changed = ck["config"] != self.cfg
