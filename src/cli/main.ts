@@ -9,7 +9,6 @@ import { ModelFileError } from '../engine/infer/model-costs';
 import { inferenceTable } from '../engine/infer/report';
 import { ConfigError, planModel } from '../engine/plan';
 import { createRun, type ExportedModel, type RunEnd } from '../engine/run';
-import type { Tf } from '../engine/run-api';
 import type { RunConfig } from '../engine/config';
 import { parseRunFileText, runFileText } from '../engine/run-file';
 import { graphModelOf, modelFromSafetensors } from '../engine/weights/model-files';
@@ -214,7 +213,7 @@ function readModelDir(dir: string): ExportedModel {
 }
 
 /** A state_dict file (.safetensors) as a graph model: `variant` from its metadata, else from its names. */
-async function graphModelFromFile(tf: Tf, file: string, variant?: 'dense' | 'compact'): Promise<ExportedModel> {
+async function graphModelFromFile(tf: typeof import('@tensorflow/tfjs'), file: string, variant?: 'dense' | 'compact'): Promise<ExportedModel> {
   let bytes: Uint8Array;
   try {
     bytes = new Uint8Array(readFileSync(file));

@@ -1,10 +1,10 @@
+import type * as tfType from '@tensorflow/tfjs';
 import { MODEL_NAMES, type ModelName } from '../config';
 import { exportGraphModel } from '../export/graph-model';
 import { buildModel } from '../models/builders';
 import type { ModelGraph } from '../models/graph';
 import { disposeParams, initParams } from '../models/params';
 import type { CompactLayer } from '../models/split';
-import type { ExportedModel, Tf } from '../run-api';
 import { assignWeightValues } from './model-weights';
 import { readCompactStateDict, readStateDict, WeightsError } from './pytorch-layout';
 import { decodeSafetensors, SafetensorsError, type SafetensorsFile } from './safetensors';
@@ -15,6 +15,10 @@ import { decodeSafetensors, SafetensorsError, type SafetensorsFile } from './saf
  * and the TensorFlow.js graph models it exports, so the inference timing, evaluation and downloads work on
  * any run's files as on the engine's own.
  */
+
+type Tf = typeof tfType;
+/** A TensorFlow.js graph model as files (what exportGraphModel makes). */
+type ExportedModel = Awaited<ReturnType<typeof exportGraphModel>>;
 
 export interface ModelFromFile {
   model: ModelName;
