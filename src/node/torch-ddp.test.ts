@@ -75,6 +75,7 @@ beforeAll(async () => {
     background(['-m', 'lrpet_torch', ...train('p2', '--permute-batch', '2')]),
     background(torchrunArgs(2, await freePort(), train('ddp', '--trace', out('trace')))),
     killedAndRestarted(),
+    background(torchrunArgs(2, await freePort(), train('nosync', '--no-sync-bn'))),
   ]);
   killed = runs[5];
 }, 600_000);
@@ -112,6 +113,14 @@ describe('PyTorch DDP (2 processes, gloo, synchronised BatchNorm) equals one pro
     expect(start.backend).toBe('PyTorch DDP · 2 × CPU');
     expect(start.runtime).toMatchObject({ processes: 2, syncBatchNorm: true, device: 'cpu' });
     expect(parseRunFile(new Uint8Array(readFileSync(join(out('ddp'), 'events.jsonl'))), 'events.jsonl').status).toBe('finished');
+  });
+
+  it('the criterion is not blind: with BatchNorm statistics per process (--no-sync-bn) the 2 processes fail it', () => {
+    const nosync = readEvents(out('nosync'));
+    const parity = lossParity(stepLosses(nosync), stepLosses(readEvents(out('f64'))), ['f32', 'p1', 'p2'].map((n) => stepLosses(readEvents(out(n)))));
+    console.log(`--no-sync-bn: max |ddp − one64| ${parity.maxEngineDiff.toExponential(1)} → ${parity.ok ? 'PASSED (bad)' : 'rejected'}`);
+    expect(parity.ok).toBe(false);
+    expect((nosync[0] as RunStartEvent & { runtime: Record<string, unknown> }).runtime.syncBatchNorm).toBe(false);
   });
 });
 
