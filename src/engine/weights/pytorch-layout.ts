@@ -201,7 +201,7 @@ function guessModel(file: SafetensorsFile): ModelName | null {
 /**
  * Reads a state_dict file for `graph` (the dense model of `model`): every tensor must be there with
  * its PyTorch shape, a floating-point dtype (F32, or F64/F16/BF16, converted to float32) and finite
- * values; `num_batches_tracked` an integer scalar; no other tensors. Returns the engine's values by
+ * values; `num_batches_tracked` an integer scalar, or absent (training does not use it); no other tensors. Returns the engine's values by
  * key, in engine layout. Throws one WeightsError listing what is wrong.
  */
 export function readStateDict(graph: ModelGraph, model: string, file: SafetensorsFile, variant: 'dense' | 'compact' = 'dense'): Map<string, Float32Array> {
