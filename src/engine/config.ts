@@ -22,6 +22,9 @@ const isRecord = (v: unknown): v is Record<string, unknown> => typeof v === 'obj
  * ¾: 200 and 300 of 400), as the CLI and the page make it; without `lrpet.rankFloors` VGG-16 gets the
  * official rank floors (its script always applies them) and every other model none.
  */
+/** The official script always applies the VGG rank floors to VGG-16: its default; no other model has them by default. */
+export const defaultRankFloors = (model: unknown): boolean => model === 'vgg16';
+
 function withDependentDefaults(input: unknown): unknown {
   const given = input ?? {};
   if (!isRecord(given)) return given;
@@ -31,7 +34,7 @@ function withDependentDefaults(input: unknown): unknown {
     if (epochs.success) c = { ...c, schedule: scheduleOfKind('step', epochs.data) };
   }
   const lrpet = c.lrpet ?? {};
-  if (c.model === 'vgg16' && isRecord(lrpet) && lrpet.rankFloors === undefined) c = { ...c, lrpet: { ...lrpet, rankFloors: true } };
+  if (defaultRankFloors(c.model) && isRecord(lrpet) && lrpet.rankFloors === undefined) c = { ...c, lrpet: { ...lrpet, rankFloors: true } };
   return c;
 }
 
