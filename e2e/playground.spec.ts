@@ -158,7 +158,7 @@ test('train on CIFAR-10 with WebGPU: live projections, pause/resume, a mid-run c
   expect(compactPt.suggestedFilename()).toBe('lrpet-resnet8-tiny-compact.safetensors');
   const c = decodeSafetensors(new Uint8Array(readFileSync(await compactPt.path())));
   expect(c.metadata).toMatchObject({ 'lrpet.model': 'resnet8-tiny', 'lrpet.variant': 'compact' });
-  expect(c.tensors.find((t) => t.name === 'conv1.0.weight')?.shape).toEqual([compact!.layers.find((l) => l.name === 'stem/conv')!.rank, 3, 3, 3]);
+  expect(c.tensors.find((t) => t.name === 'conv1.C.weight')?.shape).toEqual([compact!.layers.find((l) => l.name === 'stem/conv')!.rank, 3, 3, 3]);
 
   // Inference speed: on this software renderer the panel waits for a click, shows its progress, then both models' times.
   const panel = page.getByTestId('inference-panel');

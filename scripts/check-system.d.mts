@@ -17,7 +17,7 @@ export interface AptSource {
   text: string;
 }
 export type BackportsResult = { configured: true } | { configured: false; source: AptSource } | { configured: false; source: null; problem: string };
-export type RequirementId = 'node' | 'chromium' | 'mesa' | 'python' | 'numpy' | 'torch';
+export type RequirementId = 'node' | 'chromium' | 'mesa' | 'python' | 'numpy' | 'torch' | 'jsonschema';
 export interface Facts {
   node: string;
   os: OsRelease;
@@ -26,7 +26,7 @@ export interface Facts {
   sudo: boolean;
   chromium: { path: string; fromEnv: boolean; ok: boolean };
   vulkan: { override: string | null; nvidia: boolean; lavapipe: boolean; mesa: string | null; dpkg: boolean };
-  python: { path: string; rule: string; fromEnv: boolean; runs: boolean; numpy: string | null; torch: string | null; error: string | null };
+  python: { path: string; rule: string; fromEnv: boolean; runs: boolean; numpy: string | null; torch: string | null; jsonschema: string | null; error: string | null };
   backports: BackportsResult | null;
   attempted?: RequirementId[];
 }

@@ -28,7 +28,6 @@ Exit code 3 with a message when torch is missing.
 """
 import argparse
 import json
-import math
 import sys
 import time
 
@@ -43,9 +42,7 @@ except ImportError as e:  # pragma: no cover
 import safetensors_np
 from lrpet_compact import compact_model
 from lrpet_models import build_model, conv_bn_pairs, normalise
-
-RECTIFY_EPS = 1e-5  # the regularised inverse a / (a^2 + eps) of spec section 3
-SKIP_SIGMA = 1e-4  # spec section 4: a layer whose sigma_1 is below this is left alone
+from lrpet_torch.projection import param_groups, project, rank_for  # noqa: F401 (the one copy, shared with the trainer)
 
 
 def read_cifar_bin(path):
@@ -65,37 +62,6 @@ def save_weights(path, model, metadata):
     safetensors_np.save(path, {k: v.detach().cpu().contiguous() for k, v in model.state_dict().items()}, metadata)
 
 
-def rank_for(n, p):
-    """Spec section 2: r = max(1, floor(n - n*p)) in double precision."""
-    return max(1, math.floor(n - n * p))
-
-
-@torch.no_grad()
-def project(weight, a, rank, beta, energy_transfer):
-    """Spec sections 3-4 on one conv weight [O, I, k, k], in place, in the weight's own dtype.
-
-    M = diag(a) W;  M = U S V^T;  S -> S';  W' = diag(a / (a^2 + eps)) U S' V^T.
-    Returns a summary (singular values before, alpha), or None when the layer is skipped.
-    """
-    out_ch = weight.shape[0]
-    w = weight.reshape(out_ch, -1)
-    m = a[:, None] * w
-    u, s, vh = torch.linalg.svd(m, full_matrices=False)
-    if not s[0] >= SKIP_SIGMA:
-        return None
-    r = min(rank, s.numel())
-    energy = (s * s).sum()
-    kept = (s[:r] * s[:r]).sum()
-    alpha = (energy - beta * beta * (energy - kept)) / kept if energy_transfer else torch.ones((), dtype=s.dtype)
-    s_new = s.clone()
-    s_new[:r] *= torch.sqrt(alpha)
-    s_new[r:] *= beta
-    m_new = (u * s_new) @ vh
-    inv = a / (a * a + RECTIFY_EPS)
-    weight.copy_((inv[:, None] * m_new).reshape(weight.shape))
-    return {"sigma": s.tolist(), "alpha": float(alpha)}
-
-
 def project_model(model, cfg, beta, energy_transfer):
     layers = {}
     for name, conv, bn in conv_bn_pairs(model):
@@ -111,19 +77,6 @@ def project_model(model, cfg, beta, energy_transfer):
         summary = project(w.data, a, rank, beta, energy_transfer)
         layers[name] = {"rank": rank, "skipped": summary is None, **(summary or {})}
     return layers
-
-
-def param_groups(model, scope, weight_decay):
-    if scope == "all":
-        return [{"params": list(model.parameters()), "weight_decay": weight_decay}]
-    if scope != "kernels":
-        raise ValueError(f"wd_scope must be 'kernels' or 'all', got {scope!r}")
-    kernels, rest = [], []
-    for mod in model.modules():
-        for pname, p in mod.named_parameters(recurse=False):
-            is_kernel = isinstance(mod, (torch.nn.Conv2d, torch.nn.Linear)) and pname == "weight"
-            (kernels if is_kernel else rest).append(p)
-    return [{"params": kernels, "weight_decay": weight_decay}, {"params": rest, "weight_decay": 0.0}]
 
 
 def train(cfg, init, images_u8, labels, dtype):

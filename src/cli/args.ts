@@ -1,7 +1,7 @@
 import { basename } from 'node:path';
 import { parseArgs } from 'node:util';
 import { parseRunConfig, type RunConfig } from '../engine/config';
-import { boundsText, cliFlags, inBounds, setAt, SETTINGS, settingIds, spec, type Bounds, type CliFlag, type Setting, type SettingId } from '../engine/settings';
+import { boundsText, cliFlags, inBounds, setAt, SETTINGS, settingIds, spec, type Bounds, type CliFlag, type CliSpec, type Setting, type SettingId } from '../engine/settings';
 import { scheduleOfKind, type LrScheduleKind } from '../engine/train/schedule';
 import { errorText } from '../engine/errors';
 
@@ -19,6 +19,8 @@ const RUNNER_OPTIONS = {
   save: { type: 'string' },
   quiet: { type: 'boolean' },
   'max-seconds': { type: 'string' },
+  config: { type: 'string' },
+  'print-config': { type: 'boolean' },
   'model-dir': { type: 'string' },
   warmup: { type: 'string' },
   iterations: { type: 'string' },
@@ -59,7 +61,7 @@ function settingLine(s: Setting, group: CliFlag[]): string {
   else if (s.kind === 'choice') what = `${s.label}: ${s.values.join(', ')}`;
   else what = `${s.label}${s.help ? `: ${s.help}` : ''}`;
   const required = !('sets' in f) && f.required;
-  const dflt = shownDefault(s);
+  const dflt = (s.cli && !Array.isArray(s.cli) ? (s.cli as CliSpec).defaultText : undefined) ?? shownDefault(s);
   const usage = group.map(usageOf).join('sets' in f ? ' / ' : ', ');
   return wrap(`  ${usage.padEnd(26)} ${what}${required ? ' (required)' : dflt ? `  [${dflt}]` : ''}`, 100, 29);
 }
@@ -83,16 +85,21 @@ export const USAGE = `usage: lrpet <command> [options]
 
 commands:
   flops     ranks, MACs and parameters of a model, dense vs compact
-            --model M  [--prune P | --target-flops F | --target-params F] [--rank-floors] [--rank LAYER=R ...] [--json]
+            --model M  [--prune P | --target-flops F | --target-params F] [--no-rank-floors] [--rank LAYER=R ...] [--json]
+            (or --config run.json)
   train     train with LRPET and write the event log: --model M and any of the settings below, and
             [--data DIR] [--backend auto|webgpu|cpu] [--kernels fast|stock] [--log run.jsonl] [--save DIR] [--quiet]
+            --config run.json: the settings of a run file (the page's "Run at scale…"); flags override them
+            --print-config: print the run.json the settings make (for the page, lrpet train and lrpet-torch) and exit
             [--max-seconds S]: stop after S seconds (as Ctrl-C or SIGTERM do: the step in flight ends, the
             compact model is still built and the log is complete; a second signal quits at once)
   evaluate  load a saved model (model.json) with tf.loadGraphModel and report its test accuracy
             --model-dir DIR [--test-limit N] [--data DIR] [--backend auto|webgpu|cpu]
+            (--model-dir FILE.safetensors: a projected or compact state_dict, e.g. of lrpet-torch)
   bench-infer
             inference speed of a --save'd run's dense (DIR/projected) and compact (DIR/compact) model on
             the backend: median, spread and images/s per batch size, the speed-up next to the MAC ratio
+            (a folder with projected.safetensors and compact.safetensors, e.g. lrpet-torch's --out, works too)
             --model-dir DIR [--batch 1,128] [--warmup 2] [--iterations 10] [--json] [--backend auto|webgpu|cpu]
 
 settings [default]:
@@ -193,14 +200,18 @@ export function kernelsOption(v: string | undefined): 'fast' | 'stock' {
 }
 
 /**
- * The run config the flags describe (the flops command reads its model and compression settings from it).
- * What no flag gives is the settings table's default; the schedule is given as a kind and scaled to the epochs.
+ * The run config the flags describe (the flops command reads its model and compression settings from it),
+ * over `base` (a run.json given with --config) where there is one. What neither gives is the settings
+ * table's default; the schedule is given as a kind and scaled to the epochs — a base's schedule stays as it
+ * is unless the flags name a schedule or change the epochs.
  */
-export function trainConfig(v: CliValues): RunConfig {
-  const input: Record<string, unknown> = {};
-  let schedule: LrScheduleKind = SETTINGS.scheduleKind.default;
+export function trainConfig(v: CliValues, base: RunConfig | null = null): RunConfig {
+  const input: Record<string, unknown> = base ? structuredClone(base) : {};
+  let schedule: LrScheduleKind | undefined;
   for (const id of settingIds) {
     if (spec(id).cli === undefined) continue;
+    // Over a run file only the flags given count (a flag's reader may have a value for "not given", like no rank overrides).
+    if (base && cliFlags(id).every((f) => v[f.flag] === undefined)) continue;
     const value = settingFromFlags(id, v);
     if (value === undefined) continue;
     const path = spec(id).path;
@@ -209,5 +220,6 @@ export function trainConfig(v: CliValues): RunConfig {
     else throw new Error(`setting ${id} has a command-line flag but no place in the config`);
   }
   const config = parseRunConfig(input);
-  return { ...config, schedule: scheduleOfKind(schedule, config.epochs) };
+  if (base && schedule === undefined && settingFromFlags('epochs', v) === undefined) return config;
+  return { ...config, schedule: scheduleOfKind(schedule ?? base?.schedule.kind ?? SETTINGS.scheduleKind.default, config.epochs) };
 }

@@ -1,5 +1,5 @@
 import { createWriteStream, existsSync, mkdirSync, readFileSync, writeFileSync, type WriteStream } from 'node:fs';
-import { join, resolve } from 'node:path';
+import { basename, join, resolve } from 'node:path';
 import { ZodError } from 'zod';
 import { DataError, strideSubset } from '../engine/data/cifar';
 import type { Tensor } from '@tensorflow/tfjs';
@@ -10,6 +10,9 @@ import { ModelFileError } from '../engine/infer/model-costs';
 import { inferenceTable } from '../engine/infer/report';
 import { ConfigError, planModel } from '../engine/plan';
 import { createRun, type ExportedModel, type RunEnd } from '../engine/run/run';
+import type { RunConfig } from '../engine/config';
+import { parseRunFileText, runFileText } from '../engine/run-file';
+import { graphModelOf, modelFromSafetensors } from '../engine/weights/model-files';
 import { WeightsError } from '../engine/weights/pytorch-layout';
 import { findDatasetDir, loadDatasetDir } from '../node/dataset';
 import { loadTf } from '../node/webgpu-node';
@@ -53,8 +56,21 @@ function errorLine(e: unknown): string {
   return e instanceof Error ? `${e.name}: ${e.message}` : String(e);
 }
 
+/** The run config of the command line: a run file's (--config) with the flags over it, or the flags alone. */
+function configFromArgs(v: CliValues): RunConfig {
+  if (!v.config) return trainConfig(v);
+  const file = resolve(v.config);
+  let text: string;
+  try {
+    text = readFileSync(file, 'utf8');
+  } catch (e) {
+    throw new UsageError(`--config: cannot read ${file}: ${(e as Error).message}`);
+  }
+  return trainConfig(v, parseRunFileText(text, v.config));
+}
+
 function flops(v: CliValues): number {
-  const { model, lrpet } = trainConfig(v);
+  const { model, lrpet } = configFromArgs(v);
   const plan = planModel(model, lrpet);
   const result = {
     model,
@@ -89,10 +105,14 @@ function writeModel(dir: string, model: ExportedModel): void {
 }
 
 async function train(v: CliValues): Promise<number> {
-  const config = trainConfig(v);
+  const config = configFromArgs(v);
   const maxSeconds = maxSecondsOption(v['max-seconds']);
   // Validate the plan (ranks, target) before loading anything heavy.
   planModel(config.model, config.lrpet);
+  if (v['print-config']) {
+    process.stdout.write(runFileText(config));
+    return 0;
+  }
   let initWeights: Uint8Array | undefined;
   if (v.init) {
     v_init = resolve(v.init as string);
@@ -194,11 +214,28 @@ function readModelDir(dir: string): ExportedModel {
   return { modelJson: json as Record<string, unknown>, weights: new Uint8Array(Buffer.concat(files)) };
 }
 
+/** A state_dict file (.safetensors) as a graph model: `variant` from its metadata, else from its names. */
+async function graphModelFromFile(tf: typeof import('@tensorflow/tfjs'), file: string, variant?: 'dense' | 'compact'): Promise<ExportedModel> {
+  let bytes: Uint8Array;
+  try {
+    bytes = new Uint8Array(readFileSync(file));
+  } catch (e) {
+    throw new DataError(`cannot read ${file}: ${(e as Error).message}`);
+  }
+  const kind = variant ?? (/compact/.test(basename(file)) ? 'compact' : 'dense');
+  try {
+    return await graphModelOf(tf, modelFromSafetensors(bytes, kind, file));
+  } catch (e) {
+    if (e instanceof WeightsError) throw new DataError(e.message);
+    throw e;
+  }
+}
+
 async function evaluateSaved(v: CliValues): Promise<number> {
   if (!v['model-dir']) throw new UsageError('--model-dir is required');
   const dir = resolve(v['model-dir']);
-  const saved = readModelDir(dir);
   const { tf, note } = await loadTf(backendOption(v.backend), kernelsOption(v.kernels));
+  const saved = dir.endsWith('.safetensors') ? await graphModelFromFile(tf, dir) : readModelDir(dir);
   const model = await loadExported(tf, saved);
   const testLimit = (settingFromFlags('testLimit', v) as number | undefined) ?? null;
   const test = strideSubset(loadDatasetDir(findDatasetDir(v.data), { trainLimit: 1 }).test, testLimit);
@@ -233,11 +270,15 @@ async function benchInfer(v: CliValues): Promise<number> {
   const warmup = countOption('warmup', v.warmup, 2, 0);
   const iterations = countOption('iterations', v.iterations, 10, 1);
   const dir = resolve(v['model-dir']);
-  for (const sub of ['projected', 'compact']) {
-    if (!existsSync(join(dir, sub, 'model.json'))) throw new DataError(`${join(dir, sub, 'model.json')} does not exist: give the folder train --save wrote (it holds projected/ and compact/)`);
+  // The engine's --save folder holds graph models; the PyTorch trainer's --out only the safetensors files.
+  const graphs = ['projected', 'compact'].every((sub) => existsSync(join(dir, sub, 'model.json')));
+  if (!graphs && !['projected', 'compact'].every((sub) => existsSync(join(dir, `${sub}.safetensors`)))) {
+    throw new DataError(`${dir} holds neither projected/ and compact/ (what train --save writes) nor projected.safetensors and compact.safetensors (what lrpet-torch writes)`);
   }
-  const models = { dense: readModelDir(join(dir, 'projected')), compact: readModelDir(join(dir, 'compact')), denseSource: 'projected' as const };
   const { tf, note } = await loadTf(backendOption(v.backend), kernelsOption(v.kernels));
+  const models = graphs
+    ? { dense: readModelDir(join(dir, 'projected')), compact: readModelDir(join(dir, 'compact')), denseSource: 'projected' as const }
+    : { dense: await graphModelFromFile(tf, join(dir, 'projected.safetensors'), 'dense'), compact: await graphModelFromFile(tf, join(dir, 'compact.safetensors'), 'compact'), denseSource: 'projected' as const };
   const quiet = !!v.quiet || !!v.json;
   if (!quiet) process.stderr.write(`backend: ${note}\n`);
   const body = await benchInference(tf, models, {

@@ -17,17 +17,28 @@ const RunConfigObject = z.object(shapeAt('', () => lrpetDefault) as ShapeAt<''> 
 const isRecord = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
 
 /**
- * Without a schedule a run gets the paper's step schedule scaled to its epochs (×0.1 at ½ and ¾: 200 and
- * 300 of 400), as the CLI and the page make it: a default that depends on another field.
+ * Defaults that depend on another field (run.schema.json describes them; the PyTorch trainer applies the
+ * same rules): without a schedule a run gets the paper's step schedule scaled to its epochs (×0.1 at ½ and
+ * ¾: 200 and 300 of 400), as the CLI and the page make it; without `lrpet.rankFloors` VGG-16 gets the
+ * official rank floors (its script always applies them) and every other model none.
  */
-function withDefaultSchedule(input: unknown): unknown {
-  const c = input ?? {};
-  if (!isRecord(c) || c.schedule !== undefined) return c;
-  const epochs = SETTINGS.epochs.type.safeParse(c.epochs ?? SETTINGS.epochs.default);
-  return epochs.success ? { ...c, schedule: scheduleOfKind('step', epochs.data) } : c;
+/** The official script always applies the VGG rank floors to VGG-16: its default; no other model has them by default. */
+export const defaultRankFloors = (model: unknown): boolean => model === 'vgg16';
+
+function withDependentDefaults(input: unknown): unknown {
+  const given = input ?? {};
+  if (!isRecord(given)) return given;
+  let c = given;
+  if (c.schedule === undefined) {
+    const epochs = SETTINGS.epochs.type.safeParse(c.epochs ?? SETTINGS.epochs.default);
+    if (epochs.success) c = { ...c, schedule: scheduleOfKind('step', epochs.data) };
+  }
+  const lrpet = c.lrpet ?? {};
+  if (defaultRankFloors(c.model) && isRecord(lrpet) && lrpet.rankFloors === undefined) c = { ...c, lrpet: { ...lrpet, rankFloors: true } };
+  return c;
 }
 
-export const RunConfigSchema = z.preprocess(withDefaultSchedule, RunConfigObject);
+export const RunConfigSchema = z.preprocess(withDependentDefaults, RunConfigObject);
 export type RunConfig = z.infer<typeof RunConfigObject>;
 export type RunConfigInput = z.input<typeof RunConfigObject>;
 

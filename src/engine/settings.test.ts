@@ -7,7 +7,7 @@ import { boundsText, valueText, formIds, liveIds, MODEL_NAMES, pageRange, SETTIN
  * The schemas as they were written by hand before they were derived from the table (a fixed reference:
  * checkpoints and stored runs hold RunConfigs, so the derived schema must parse exactly like this one),
  * with the settings added since: weight decay scope, BN recalibration, the paper's 400 epochs and its
- * step schedule scaled to the epochs when none is given.
+ * step schedule scaled to the epochs when none is given, VGG-16's official rank floors when not set.
  */
 const Before = (() => {
   const lrpet = z.object({
@@ -56,7 +56,11 @@ const Before = (() => {
     if (!(Number.isInteger(e) && (e as number) >= 1)) return c;
     return { ...c, schedule: { kind: 'step', milestones: [Math.round((e as number) / 2), Math.round(((e as number) * 3) / 4)], gamma: 0.1 } };
   };
-  const run = z.preprocess(stepAtHalfAndThreeQuarters, object);
+  const vggFloors = (input: unknown) => {
+    const c = input as { model?: unknown; lrpet?: { rankFloors?: unknown } };
+    return c?.model === 'vgg16' && c.lrpet?.rankFloors === undefined ? { ...c, lrpet: { ...c.lrpet, rankFloors: true } } : c;
+  };
+  const run = z.preprocess((input) => vggFloors(stepAtHalfAndThreeQuarters(input)), object);
   const live = z.object({
     lr: z.number().positive().optional(),
     interval: z.number().int().min(1).nullable().optional(),
@@ -90,6 +94,9 @@ describe('schemas derived from the settings table', () => {
       {},
       { lrpet: {} },
       { model: 'vgg16', epochs: 400, lr: 0.05, schedule: { kind: 'cosine' }, lrpet: { prune: 0.99, target: { metric: 'params', reduction: 0.5 } } },
+      { model: 'vgg16' },
+      { model: 'vgg16', lrpet: { rankFloors: false } },
+      { model: 'vgg-tiny', lrpet: {} },
       { model: 'resnet99' },
       { epochs: 0 },
       { epochs: 1.5 },

@@ -40,7 +40,7 @@ export interface Bounds {
 }
 
 /** On the command line: a flag with a value (`--prune P`), or a switch that sets the value (`--no-energy-transfer`). */
-export type CliFlag = { flag: string; arg: string; required?: boolean; multiple?: boolean; help?: string } | { flag: string; sets: boolean };
+export type CliFlag = { flag: string; arg: string; required?: boolean; multiple?: boolean; help?: string } | { flag: string; sets: boolean; help?: string };
 
 /**
  * How a setting is given on the command line. Its flag is its id in kebab case (`weightDecayScope` →
@@ -54,6 +54,8 @@ export interface CliSpec {
   multiple?: true;
   help?: string;
   aliases?: readonly (string | { flag: string; sets: boolean })[];
+  /** The default in words, where it is not the value's own (one that depends on the model). */
+  defaultText?: string;
 }
 
 /** A setting with a URL key is a field of the page's form; the key is its id, older keys (`p`, `wdscope`) still read. */
@@ -177,8 +179,10 @@ export const SETTINGS = {
     ],
   }),
   rankFloors: boolean({
-    path: 'lrpet.rankFloors', default: false, minor: true, plan: true, cli: {}, url: { aliases: ['floors'] },
+    path: 'lrpet.rankFloors', default: false, minor: true, plan: true, cli: { defaultText: 'on for vgg16, off for the other models' }, url: { aliases: ['floors'] },
     label: 'Official VGG rank floors (18, then 43)', short: 'floors', name: 'VGG rank floors',
+    // Not given, VGG-16 gets them (config.ts, withDependentDefaults): the official script always applies them.
+    help: 'on by default for vgg16 (its official script always applies them), off for the other models',
   }),
   rankOverrides: custom({
     path: 'lrpet.rankOverrides', type: z.record(z.string(), z.number().int().min(1)), default: {}, live: true, minor: true, plan: true, cli: { arg: 'LAYER=R', multiple: true, aliases: ['rank'] }, url: { aliases: ['ranks'] },

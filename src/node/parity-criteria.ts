@@ -188,3 +188,10 @@ export function logitsParity(engine: number[][], torch64: number[][], torch32: n
   const allowed = k * Math.max(noise, relFloor * scale);
   return { ok: diff <= allowed, diff, noise, scale, allowed };
 }
+
+/** The largest |a − b| over two same-shaped tables of numbers (logits). */
+export function maxAbsDiff(a: number[][], b: number[][]): number {
+  let d = 0;
+  for (let i = 0; i < a.length; i++) for (let j = 0; j < a[i].length; j++) d = Math.max(d, Math.abs(a[i][j] - b[i][j]));
+  return d;
+}

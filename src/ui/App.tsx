@@ -1,4 +1,5 @@
 import { useCallback, useEffect, useMemo, useState } from 'react';
+import { defaultRankFloors } from '../engine/config';
 import { totalCosts } from '../engine/models/cost';
 import type { BackendPreference } from '../worker/protocol';
 import { AccuracyChart, LossChart } from './charts/LossAccuracy';
@@ -15,6 +16,7 @@ import { DataPanel } from './components/DataPanel';
 import { Results } from './components/Results';
 import { InferencePanel } from './components/InferencePanel';
 import { RunBar } from './components/RunBar';
+import { RunAtScale } from './components/RunAtScale';
 import { RunNotices } from './components/RunNotices';
 import { InitWeightsPicker } from './components/InitWeightsPicker';
 import { RunsPanel } from './components/RunsPanel';
@@ -82,13 +84,15 @@ export function App() {
   const shareLink = useShareLink(form);
   const [urlNotes, setUrlNotes] = useState<string[]>(fromUrl.notes);
   const [batchOpen, setBatchOpen] = useState(false);
+  const [scaleOpen, setScaleOpen] = useState(false);
   const [presetNote, setPresetNote] = useState<string | null>(null);
   const [layer, setLayer] = useState<string | null>(null);
   // The scrubber's position belongs to one run (a new run, a resume or a restart starts at the latest projection).
   const [scrubbed, setScrubbed] = useState<{ run: number | null; at: Scrub }>({ run: null, at: null });
 
   const set = useCallback(<K extends keyof FormState>(key: K, value: FormState[K]) => {
-    setForm((f) => (key === 'model' && value !== f.model ? { ...f, model: value as FormState['model'], rankOverrides: {} } : { ...f, [key]: value }));
+    // Another model: its own rank overrides (none) and its own default for the VGG rank floors.
+    setForm((f) => (key === 'model' && value !== f.model ? { ...f, model: value as FormState['model'], rankOverrides: {}, rankFloors: defaultRankFloors(value) } : { ...f, [key]: value }));
     if (key !== 'model' && !isLiveField(key)) setPresetNote(null);
   }, []);
   const applyPreset = useCallback((p: Preset) => {
@@ -113,6 +117,7 @@ export function App() {
   const onMeasure = useCallback(() => void (currentId && session.measureInference(currentId)), [session, currentId]);
   const onMeasureStored = useCallback((id: string) => void session.measureInference(id), [session]);
   const onCancelMeasure = useCallback(() => session.cancelInference(), [session]);
+  const compactZip = useCallback((bytes: Uint8Array, name: string) => session.compactModelZip(bytes, name), [session]);
   const onDownloadLog = useCallback(() => void session.downloadLog(`lrpet-${modelName}-events.jsonl`), [session, modelName]);
 
   // A stable element, so the memoised controls do not re-render with every batch of events.
@@ -227,6 +232,9 @@ export function App() {
             <button type="button" className="small" onClick={() => setBatchOpen((o) => !o)} disabled={active || batch?.status === 'running'}>
               Ablation batch…
             </button>
+            <button type="button" className="small" onClick={() => setScaleOpen((o) => !o)} title="This run as a run.json for the PyTorch trainer, and the commands for one GPU, one machine or several">
+              Run at scale…
+            </button>
             <button
               type="button"
               className="small"
@@ -238,6 +246,7 @@ export function App() {
             </button>
             {shareLink.note ? <span className="muted">{shareLink.note}</span> : null}
           </div>
+          {scaleOpen ? <RunAtScale form={form} init={initWeights.weights?.name ?? null} save={saveBlob} onClose={() => setScaleOpen(false)} /> : null}
           <RunNotices
             session={engine}
             run={run}
@@ -321,6 +330,7 @@ export function App() {
               onResume={resumeStored}
               onCompare={() => setCompareOpen(true)}
               onMeasureSpeed={onMeasureStored}
+              compactZip={compactZip}
               canMeasureSpeed={!active && !engine.busy && !measuring && engine.backend.status === 'ready'}
             />
           </details>

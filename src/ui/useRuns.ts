@@ -88,10 +88,18 @@ export function useRuns() {
     }
   }, [store]);
 
-  /** Imports files one after another; each bad file is reported, none stops the others. */
-  const importFiles = useCallback(async (files: File[]) => {
+  /**
+   * Imports files one after another; each bad file is reported, none stops the others. A compact model's
+   * .safetensors given with one run log (the PyTorch trainer's output folder: events.jsonl and
+   * compact.safetensors) becomes that run's stored compact model, turned into a graph model by
+   * `compactZip` (in the training worker), so its inference speed can be measured like a browser run's.
+   */
+  const importFiles = useCallback(async (given: File[], compactZip?: (bytes: Uint8Array, name: string) => Promise<Uint8Array>) => {
     if (!store) return;
+    const models = given.filter((f) => f.name.endsWith('.safetensors'));
+    const files = given.filter((f) => !f.name.endsWith('.safetensors'));
     const done: string[] = [];
+    const doneIds: string[] = [];
     const failed: string[] = [];
     setImportStatus({ ok: true, message: `importing ${files.length} file${files.length === 1 ? '' : 's'}…` });
     const worker = new Worker(new URL('../worker/import-worker.ts', import.meta.url), { type: 'module', name: 'lrpet-import' });
@@ -111,7 +119,9 @@ export function useRuns() {
             if (current) setImportStatus({ ok: true, message: `importing ${f.name}${of}: ${what}…` });
           });
           try {
-            done.push((await api.importFile(f, onProgress)).name);
+            const run = await api.importFile(f, onProgress);
+            done.push(run.name);
+            doneIds.push(run.id);
           } finally {
             current = false;
           }
@@ -122,6 +132,22 @@ export function useRuns() {
     } finally {
       api[Comlink.releaseProxy]();
       worker.terminate();
+    }
+    const compact = models.filter((f) => f.name === 'compact.safetensors' || /compact/.test(f.name));
+    for (const f of models) {
+      if (!compact.includes(f)) failed.push(`${f.name}: only a compact model's .safetensors is kept with a run (its dense one is not needed)`);
+    }
+    if (compact.length) {
+      if (compact.length > 1 || doneIds.length !== 1 || !compactZip) failed.push(`${compact.map((f) => f.name).join(', ')}: a compact model imports together with exactly one run log (the trainer's events.jsonl and compact.safetensors)`);
+      else {
+        try {
+          setImportStatus({ ok: true, message: `importing ${compact[0].name}: making its graph model…` });
+          await store.putModel(doneIds[0], await compactZip(new Uint8Array(await compact[0].arrayBuffer()), compact[0].name));
+          done.push(`${compact[0].name} (its compact model)`);
+        } catch (e) {
+          failed.push(`${compact[0].name}: ${errorText(e)}`);
+        }
+      }
     }
     setImportStatus(failed.length ? { ok: false, message: failed.join('\n') } : { ok: true, message: `imported ${done.join(', ')}` });
     changed();

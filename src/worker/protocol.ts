@@ -123,6 +123,11 @@ export interface WorkerApi {
   /** The last run's model as a safetensors file with the official PyTorch names. */
   downloadSafetensors(which: 'compact' | 'projected'): Promise<Uint8Array | null>;
   /**
+   * A compact model's safetensors file (e.g. the PyTorch trainer's compact.safetensors) as the TensorFlow.js
+   * graph model a run keeps (a zip of model.json + weights.bin); rejects, saying why, for a file that is not one.
+   */
+  compactModelZip(safetensors: Uint8Array, name: string): Promise<Uint8Array>;
+  /**
    * Times the dense and the compact model (engine/infer/bench.ts) and answers with the inference event;
    * rejects when a run is going, when 'last' models are asked for and this worker has none, or when
    * cancelled (cancelInference).

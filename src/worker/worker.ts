@@ -22,6 +22,7 @@ import { Batcher } from './batcher';
 import { dataInfo, parseUserFiles, ServerData } from './data';
 import type { DataInfo, ModelDownload, ModelFiles, Progress, WorkerApi, WorkerMessage, WorkerRunEnd } from './protocol';
 import { Recording, takeCheckpoint } from './recording';
+import { graphModelOf, modelFromSafetensors } from '../engine/weights/model-files';
 import { errorText } from '../engine/errors';
 
 const BATCH_MS = 150;
@@ -276,6 +277,9 @@ const api: WorkerApi = {
   async downloadSafetensors(which) {
     const bytes = torchFiles[which]?.slice();
     return bytes ? Comlink.transfer(bytes, [bytes.buffer]) : null;
+  },
+  async compactModelZip(bytes, name) {
+    return toDownload(await graphModelOf(tf, modelFromSafetensors(bytes, 'compact', name))).zip;
   },
   async benchInference(req, onProgress) {
     if (run) throw new Error('a run is going: measure inference speed after it');

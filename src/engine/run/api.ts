@@ -27,7 +27,7 @@ export interface RunOptions {
 export interface SafetensorsExport {
   /** The dense (projected) model; null when the run trained a compact model (post-hoc after its switch, compact from scratch). */
   projected: Uint8Array | null;
-  /** The compact model (split names, reference/pytorch/lrpet_compact.py loads it). */
+  /** The compact model (the authors' split names <layer>.C / <layer>.N; lrpet-torch/lrpet_torch/compact.py loads it). */
   compact: Uint8Array | null;
 }
 

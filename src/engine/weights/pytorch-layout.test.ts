@@ -35,20 +35,20 @@ describe('PyTorch names and layouts', () => {
     expect(names(buildModel('vgg16')).slice(-2)).toEqual(['classifier.weight [10,512]', 'classifier.bias [10]']);
   });
 
-  it('compact models: a split layer P becomes P.0 (k×k to r) and P.1 (1×1 back, with the bias)', () => {
+  it('compact models: a split layer P becomes P.C (k×k to r) and P.N (1×1 back, with the bias), the authors’ names', () => {
     const plan = planModel('resnet8-tiny', { prune: 0.5, target: null, rankOverrides: {}, rankFloors: false, projectDense: true });
     const layout = names(compactGraph(plan.graph, plannedCompactLayers(plan.layers)));
-    expect(layout).toContain('conv1.0.weight [4,3,3,3]');
-    expect(layout).toContain('conv1.1.weight [8,4,1,1]');
-    expect(layout).toContain('layer3.0.conv2.0.weight [16,32,3,3]');
-    expect(layout).toContain('layer3.0.conv2.1.weight [32,16,1,1]');
+    expect(layout).toContain('conv1.C.weight [4,3,3,3]');
+    expect(layout).toContain('conv1.N.weight [8,4,1,1]');
+    expect(layout).toContain('layer3.0.conv2.C.weight [16,32,3,3]');
+    expect(layout).toContain('layer3.0.conv2.N.weight [32,16,1,1]');
     expect(layout).toContain('layer3.0.bn2.weight [32]');
-    expect(layout.slice(-3)).toEqual(['linear.0.weight [5,32]', 'linear.1.weight [10,5]', 'linear.1.bias [10]']);
+    expect(layout.slice(-3)).toEqual(['linear.C.weight [5,32]', 'linear.N.weight [10,5]', 'linear.N.bias [10]']);
     const vgg = planModel('vgg-tiny', { prune: 0.5, target: null, rankOverrides: {}, rankFloors: false, projectDense: false });
     const v = names(compactGraph(vgg.graph, plannedCompactLayers(vgg.layers)));
-    expect(v.slice(0, 4)).toEqual(['features.0.0.weight [8,3,3,3]', 'features.0.1.weight [16,8,1,1]', 'features.0.1.bias [16]', 'features.1.weight [16]']);
-    expect(v).toContain('features.4.0.weight [16,16,3,3]');
-    expect(v).toContain('features.8.1.bias [64]');
+    expect(v.slice(0, 4)).toEqual(['features.0.C.weight [8,3,3,3]', 'features.0.N.weight [16,8,1,1]', 'features.0.N.bias [16]', 'features.1.weight [16]']);
+    expect(v).toContain('features.4.C.weight [16,16,3,3]');
+    expect(v).toContain('features.8.N.bias [64]');
   });
 
   it('every layer of every model has a name, and no two share one', () => {

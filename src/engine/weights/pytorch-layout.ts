@@ -8,16 +8,18 @@
  * - Conv weights OIHW (the engine keeps HWIO), linear weights [out, in] (engine [in, out]); BatchNorm
  *   as `weight` (γ), `bias` (β), `running_mean`, `running_var` and `num_batches_tracked` (int64 scalar,
  *   part of every BatchNorm2d state_dict; the engine does not use it).
- * - The compact model: a split layer `P` becomes `P.0` (the k×k conv to r channels, no bias) and `P.1`
- *   (the 1×1 conv r → O, with the original bias), i.e. an nn.Sequential in place of the original conv
- *   (reference/pytorch/lrpet_compact.py builds it). A split dense layer likewise (`linear.0`, `linear.1`).
+ * - The compact model: a split layer `P` becomes `P.C` (the k×k conv to r channels, no bias) and `P.N`
+ *   (the 1×1 conv r → O, with the original bias), i.e. an nn.Sequential with children C and N in place of
+ *   the original conv, as the authors' compact model builds it (lrpet-torch/lrpet_torch/compact.py loads
+ *   it). A split dense layer likewise (`linear.C`, `linear.N`). Files written before these names (`P.0`,
+ *   `P.1`) are still read (readCompactStateDict).
  *
  * The small test variants (resnet8-tiny, resnet14-narrow, vgg-tiny) follow the same scheme.
  */
 import { MODEL_NAMES, type ModelName } from '../config';
 import { buildModel } from '../models/builders';
-import type { ModelGraph, WeightNode } from '../models/graph';
-import { basisName } from '../models/split';
+import { weightNodes, type ModelGraph, type WeightNode } from '../models/graph';
+import { basisName, compactGraph, type CompactLayer } from '../models/split';
 import { elementCount, isFloatDtype, isIntegerDtype, toFloat32, type SafetensorsFile, type TensorInput } from './safetensors';
 
 export class WeightsError extends Error {
@@ -46,13 +48,17 @@ export interface WeightsMetadata {
 
 const RESNET_LAYER = /^stage(\d+)\/block(\d+)\/(conv|bn)(\d+)$/;
 
+/** The children of a split layer's nn.Sequential: the official names, and those of files written before them. */
+export const SPLIT_HALVES = ['C', 'N'] as const;
+const LEGACY_HALVES = ['0', '1'] as const;
+
 /** The PyTorch module path of every conv, dense and BN node of a (dense or compact) engine graph. */
 export function modulePaths(graph: ModelGraph): Map<string, string> {
   const paths = new Map<string, string>();
   const isResNet = graph.nodes.some((n) => n.name === 'stem/conv');
   const isMix = (n: WeightNode) => n.input === basisName(n.name);
   const baseName = (name: string) => (name.endsWith('/basis') ? name.slice(0, -'/basis'.length) : name);
-  const splitSuffix = (n: WeightNode) => (n.name.endsWith('/basis') ? '.0' : isMix(n) ? '.1' : '');
+  const splitSuffix = (n: WeightNode) => (n.name.endsWith('/basis') ? `.${SPLIT_HALVES[0]}` : isMix(n) ? `.${SPLIT_HALVES[1]}` : '');
   if (isResNet) {
     const resnetPath = (name: string): string => {
       if (name === 'stem/conv') return 'conv1';
@@ -176,8 +182,8 @@ export function metadataFor(meta: WeightsMetadata): Record<string, string> {
   return { format: 'pt', 'lrpet.model': meta.model, 'lrpet.variant': meta.variant };
 }
 
-/** A half of a split layer: `conv1.0.weight`, `layer2.1.conv2.1.weight`, `features.3.0.weight`, `linear.1.weight`. */
-const SPLIT_NAME = /(^|\.)(conv\d+|linear|classifier|features\.\d+)\.[01]\.weight$/;
+/** A half of a split layer: `conv1.C.weight`, `layer2.1.conv2.N.weight`, `features.3.C.weight`, `linear.N.weight` (or `.0`/`.1`, the names before). */
+const SPLIT_NAME = /(^|\.)(conv\d+|linear|classifier|features\.\d+)\.[CN01]\.weight$/;
 
 const listOf = (names: string[], max = 4) => names.slice(0, max).join(', ') + (names.length > max ? ` and ${names.length - max} more` : '');
 const shapeText = (s: number[]) => `[${s.join(', ')}]`;
@@ -195,21 +201,21 @@ function guessModel(file: SafetensorsFile): ModelName | null {
 /**
  * Reads a state_dict file for `graph` (the dense model of `model`): every tensor must be there with
  * its PyTorch shape, a floating-point dtype (F32, or F64/F16/BF16, converted to float32) and finite
- * values; `num_batches_tracked` an integer scalar; no other tensors. Returns the engine's values by
+ * values; `num_batches_tracked` an integer scalar, or absent (training does not use it); no other tensors. Returns the engine's values by
  * key, in engine layout. Throws one WeightsError listing what is wrong.
  */
-export function readStateDict(graph: ModelGraph, model: string, file: SafetensorsFile): Map<string, Float32Array> {
+export function readStateDict(graph: ModelGraph, model: string, file: SafetensorsFile, variant: 'dense' | 'compact' = 'dense'): Map<string, Float32Array> {
   const layout = torchLayout(graph);
   const byName = new Map(file.tensors.map((t) => [t.name, t]));
   const expected = new Set(layout.map((t) => t.name));
   const problems: string[] = [];
-  const missing = layout.filter((t) => !byName.has(t.name)).map((t) => t.name);
+  // The BN counters are not used by training, and many saved checkpoints drop them.
+  const missing = layout.filter((t) => !byName.has(t.name) && t.layout !== 'counter').map((t) => t.name);
   const unexpected = file.tensors.filter((t) => !expected.has(t.name)).map((t) => t.name);
   if (missing.length || unexpected.length) {
     const declared = file.metadata['lrpet.model'];
-    const variant = file.metadata['lrpet.variant'];
     const guess = guessModel(file);
-    if (variant === 'compact' || unexpected.some((n) => SPLIT_NAME.test(n))) {
+    if (variant === 'dense' && (file.metadata['lrpet.variant'] === 'compact' || unexpected.some((n) => SPLIT_NAME.test(n)))) {
       problems.push(`this is a compact (split) model's file${declared ? ` of ${declared}` : ''}; start from a dense model's weights (e.g. projected.safetensors) of ${model}`);
     } else if (guess && guess !== model) {
       problems.push(`these are ${guess}'s weights, not ${model}'s: pick ${guess} as the model, or a file of ${model}`);
@@ -257,4 +263,39 @@ export function readStateDict(graph: ModelGraph, model: string, file: Safetensor
   if (notFinite.length) problems.push(`${notFinite.length} tensor${notFinite.length > 1 ? 's hold' : ' holds'} invalid values: ${listOf(notFinite, 3)}`);
   if (problems.length) throw new WeightsError(`these weights do not fit ${model}: ${problems.join('; ')}`);
   return values;
+}
+
+/**
+ * A compact model's state_dict file (compact.safetensors of the engine or of the PyTorch trainer) for `model`:
+ * its split layers and ranks read from the shapes of `<layer>.C.weight` (or `<layer>.0.weight` in files
+ * written before the official names), the compact graph, and its values by engine key. A layer whose
+ * factors are all zero is reported as zero (its output is its bias). Throws a WeightsError saying what is wrong.
+ */
+export function readCompactStateDict(model: ModelName, file: SafetensorsFile): { graph: ModelGraph; layers: CompactLayer[]; values: Map<string, Float32Array> } {
+  const dense = buildModel(model);
+  const paths = modulePaths(dense);
+  const byName = new Map(file.tensors.map((t) => [t.name, t]));
+  const legacy = file.tensors.some((t) => [...paths.values()].some((p) => t.name === `${p}.${LEGACY_HALVES[0]}.weight`));
+  const halves = legacy ? LEGACY_HALVES : SPLIT_HALVES;
+  const renamed = new Map<string, string>();
+  const layers: CompactLayer[] = [];
+  for (const node of weightNodes(dense)) {
+    const p = paths.get(node.name)!;
+    const first = byName.get(`${p}.${halves[0]}.weight`);
+    if (!first) {
+      layers.push({ name: node.name, rank: 0, split: false, zero: false });
+      continue;
+    }
+    const rank = first.shape[0];
+    if (!Number.isInteger(rank) || rank < 1) throw new WeightsError(`these weights do not fit ${model}'s compact model: ${first.name} has shape [${first.shape.join(', ')}]`);
+    const zero = [first, byName.get(`${p}.${halves[1]}.weight`)].every((t) => t && (isFloatDtype(t.dtype) ? toFloat32(t).every((x) => x === 0) : false));
+    layers.push({ name: node.name, rank, split: true, zero });
+    halves.forEach((h, i) => {
+      for (const kind of ['weight', 'bias']) renamed.set(`${p}.${h}.${kind}`, `${p}.${SPLIT_HALVES[i]}.${kind}`);
+    });
+  }
+  const graph = compactGraph(dense, layers);
+  const official: SafetensorsFile = { ...file, tensors: file.tensors.map((t) => ({ ...t, name: renamed.get(t.name) ?? t.name })) };
+  const values = readStateDict(graph, `${model}'s compact model`, official, 'compact');
+  return { graph, layers: layers.filter((l) => l.split), values };
 }

@@ -36,6 +36,7 @@ export const CompareTable = memo(function CompareTable({ runs }: { runs: Compare
               <th scope="col">Run</th>
               <th scope="col">What differs</th>
               <th scope="col">Status</th>
+              <th scope="col">Trained on</th>
               <th scope="col">Final test accuracy</th>
               <th scope="col">MACs</th>
               <th scope="col">Parameters</th>
@@ -56,6 +57,7 @@ export const CompareTable = memo(function CompareTable({ runs }: { runs: Compare
                   <span className={`phase ${r.phase}`}>{PHASE_LABEL[r.phase]}</span>
                   {r.live ? <span className="live-tag compare-live">live</span> : null}
                 </td>
+                <td data-testid="compare-backend">{r.backend ?? '–'}</td>
                 <td className="acc" data-testid="compare-accuracy">
                   {fmtPct(r.accuracy, 2)}
                   {r.accuracySource ? <span className="muted small"> {r.accuracySource === 'compact' ? 'compact' : 'last epoch'}</span> : null}

@@ -17,6 +17,8 @@ export interface SummaryRow {
   color: string;
   phase: Phase;
   live: boolean;
+  /** Where it trained: the page's backend (webgpu, webgl, cpu) or the PyTorch trainer's ("PyTorch DDP · 8 × GPU"); null before its start. */
+  backend: string | null;
   /** Final test accuracy: the compact model's when built, else the last epoch's; null before the first epoch. */
   accuracy: number | null;
   accuracySource: 'compact' | 'epoch' | null;
@@ -45,6 +47,7 @@ export function summaryRows(runs: readonly CompareRun[]): SummaryRow[] {
       color: r.color,
       phase: s.phase,
       live: r.live,
+      backend: s.start?.backend ?? null,
       accuracy: accuracy !== null && Number.isFinite(accuracy) ? accuracy : null,
       accuracySource: s.compact ? 'compact' : lastEpoch ? 'epoch' : null,
       macs: cost ? { value: compact ? cost.macsCompact : cost.macsDense, dense: cost.macsDense, compact } : null,

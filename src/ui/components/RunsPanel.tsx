@@ -122,8 +122,11 @@ export function RunsPanel({
   onCompare,
   onMeasureSpeed,
   canMeasureSpeed,
+  compactZip,
 }: {
   runs: Runs;
+  /** Turns an imported compact .safetensors into the graph model a run keeps (the training worker does it). */
+  compactZip?: (bytes: Uint8Array, name: string) => Promise<Uint8Array>;
   currentId: string | null;
   busy: boolean;
   selected: string[];
@@ -162,16 +165,16 @@ export function RunsPanel({
         ))}
       </ul>
       <label className="file-button small">
-        Import runs (.lrpet.zip or .jsonl)
+        Import runs (.lrpet.zip, .jsonl; with a trainer's compact.safetensors)
         <input
           type="file"
-          accept=".zip,.jsonl,.json,.ndjson,application/zip,application/x-ndjson"
+          accept=".zip,.jsonl,.json,.ndjson,.safetensors,application/zip,application/x-ndjson"
           multiple
           data-testid="import-input"
           onChange={(e) => {
             const files = [...(e.target.files ?? [])];
             e.target.value = '';
-            if (files.length) void runs.importFiles(files);
+            if (files.length) void runs.importFiles(files, compactZip);
           }}
         />
       </label>

@@ -314,6 +314,11 @@ export class RunSession {
     this.downloads.save(await this.log.toBlob(), filename);
   }
 
+  /** A compact model's safetensors file as the graph model a run keeps (a zip), made in the worker (it has tfjs). */
+  compactModelZip(safetensors: Uint8Array, name: string): Promise<Uint8Array> {
+    return this.host.api().compactModelZip(safetensors, name);
+  }
+
   /** tfjs memory and CSP violations inside the worker (for the console and the end-to-end tests). */
   diagnostics() {
     return this.host.api().diagnostics();

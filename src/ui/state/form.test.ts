@@ -156,3 +156,12 @@ describe('the form of a run', () => {
     expect(liveDiff(changed, formFromConfig(changed, f)).update).toBeNull();
   });
 });
+
+describe('the paper presets', () => {
+  it("plan the authors' compact models: ResNet-56 at p = 0.57, VGG-16 with the official floors at p = 0.99", () => {
+    const resnet = planFor(presetById('paper').form).plan!;
+    expect([Number((resnet.macsCompact / 1e6).toFixed(2)), Number((resnet.paramsCompact / 1e6).toFixed(4))]).toEqual([56.06, 0.3945]);
+    const vgg = planFor(presetById('vgg').form).plan!;
+    expect([Number((vgg.macsCompact / 1e6).toFixed(2)), Math.floor(vgg.paramsCompact / 1e4) / 100]).toEqual([81.29, 1.62]);
+  });
+});

@@ -14,7 +14,7 @@ export type Compression = FormState['compression'];
 export type LrScheduleKind = FormState['scheduleKind'];
 
 export interface Preset {
-  id: 'quick' | 'paper';
+  id: 'quick' | 'paper' | 'vgg';
   name: string;
   description: string;
   form: FormState;
@@ -36,9 +36,15 @@ export const PRESETS: Preset[] = [
   },
   {
     id: 'paper',
-    name: 'Paper recipe',
-    description: 'ResNet-56, p = 0.57 (ranks 6/13/27), 400 epochs, lr 0.1 ×0.1 at epochs 200 and 300, batch 128, one projection per epoch — the authors\' CIFAR-10 setup (days in a browser).',
+    name: 'Paper: ResNet-56',
+    description: 'ResNet-56, p = 0.57 (ranks 6/13/27), 400 epochs, lr 0.1 ×0.1 at epochs 200 and 300, batch 128, one projection per epoch — the authors\' CIFAR-10 setup (days in a browser; Run at scale… takes it to your GPUs).',
     form: { ...base, model: 'resnet56', prune: 0.57, epochs: 400, scheduleKind: 'step' },
+  },
+  {
+    id: 'vgg',
+    name: 'Paper: VGG-16',
+    description: 'VGG-16-BN with the official rank floors (18 for the first conv, 43 for the others) and p = 0.99, so the floors decide every rank: 81.29M MACs and 1.62M parameters, 400 epochs of the same recipe — the authors\' VGG setting.',
+    form: { ...base, model: 'vgg16', prune: 0.99, rankFloors: true, epochs: 400, scheduleKind: 'step' },
   },
 ];
 

@@ -127,7 +127,7 @@ describe('formFromSearch: the old links keep working', () => {
   });
 
   it('an unknown preset is reported and the fallback used', () => {
-    expect(read('preset=huge&epochs=5')).toEqual({ form: { ...paper, epochs: 5 }, notes: ['preset: "huge" is not quick or paper, ignored'] });
+    expect(read('preset=huge&epochs=5')).toEqual({ form: { ...paper, epochs: 5 }, notes: ['preset: "huge" is not quick, paper or vgg, ignored'] });
   });
 });
 
@@ -208,6 +208,13 @@ describe('formFromSearch: bad input', () => {
     }
     expect(read('preset=quick&p=0.3&prune=0.6')).toEqual({ form: { ...quick, prune: 0.6 }, notes: ['prune and p both set prune: using prune'] });
     expect(read('preset=quick&p=2').notes).toEqual(['p 2 is above the maximum 0.99: using 0.99']);
+  });
+
+  it("a link to VGG-16 that says nothing of the rank floors gets the model's default (on); one that does keeps its word", () => {
+    expect(read('preset=quick&model=vgg16').form.rankFloors).toBe(true);
+    expect(read('preset=quick&model=vgg16&rankFloors=0').form.rankFloors).toBe(false);
+    expect(read('preset=vgg&model=resnet20').form.rankFloors).toBe(false);
+    expect(read('preset=vgg').form).toEqual(presetById('vgg').form);
   });
 
   it('a key given twice: the last wins, reported', () => {

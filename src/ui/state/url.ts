@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import type { ModelName } from '../../engine/config';
+import { defaultRankFloors, type ModelName } from '../../engine/config';
 import { planModel } from '../../engine/plan';
 import { formIds, pageRange, spec, urlKeys, type FormId, type NumberSetting, type SETTINGS } from '../../engine/settings';
 import { presetById, type FormState, type Preset } from './form';
@@ -246,8 +246,8 @@ export function formFromSearch(search: string, fallback: FormState): { form: For
 
   const preset = last('preset');
   let f: FormState = structuredClone(fallback);
-  if (preset === 'quick' || preset === 'paper') f = structuredClone(presetById(preset).form);
-  else if (preset !== null) notes.push(`preset: "${preset}" is not quick or paper, ignored`);
+  if (preset === 'quick' || preset === 'paper' || preset === 'vgg') f = structuredClone(presetById(preset).form);
+  else if (preset !== null) notes.push(`preset: "${preset}" is not quick, paper or vgg, ignored`);
 
   const known = new Set<string>(['preset', ...PAGE_KEYS, ...CODECS.flatMap((c) => c.keys)]);
   for (const key of new Set(params.keys())) {
@@ -264,6 +264,8 @@ export function formFromSearch(search: string, fallback: FormState): { form: For
       notes.push(`rank overrides are for ${modelBefore}, not ${f.model}: cleared`);
       f = { ...f, rankOverrides: {} };
     }
+    // A link that changes the model and says nothing of the floors: the model's own default (VGG-16 has them).
+    if (codec.field === 'rankFloors' && raw === null && f.model !== modelBefore) f = { ...f, rankFloors: defaultRankFloors(f.model) };
     if (raw === null) continue;
     const change = codec.read(raw, f, notes, key);
     if (change) f = { ...f, ...change };

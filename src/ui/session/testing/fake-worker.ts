@@ -150,6 +150,10 @@ export class FakeWorker implements WorkerClient {
       this.calls.push(`downloadSafetensors ${which}`);
       return this.safetensors;
     },
+    compactModelZip: async (_bytes, name) => {
+      this.calls.push(`compactModelZip ${name}`);
+      return new Uint8Array([80, 75, 5, 6]);
+    },
     benchInference: (req, onProgress) => new Promise<InferenceEvent>((resolve, reject) => void this.benches.push({ req, progress: onProgress, resolve, reject })),
     cancelInference: async () => void this.cancelledInference++,
     diagnostics: async () => ({ numTensors: 0, numBytes: 0, cspViolations: [] }),
