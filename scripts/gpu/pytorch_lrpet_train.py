@@ -22,7 +22,7 @@ fp32 training with TF32 off on CUDA (as WebGPU computes in fp32); CPU when no CU
 
 Usage: python3 scripts/gpu/pytorch_lrpet_train.py --data DIR --model resnet20 --prune 0.5 --epochs 4
          [--batch 128] [--train-limit 20000] [--test-limit 10000] [--lr 0.1] [--schedule step]
-         [--interval N] [--seed 1] [--max-seconds S] [--device auto|cuda|cpu] [--out accuracy-torch.json]
+         [--rank-multiple K] [--interval N] [--seed 1] [--max-seconds S] [--device auto|cuda|cpu] [--out accuracy-torch.json]
 """
 import argparse
 import glob
@@ -75,13 +75,13 @@ def init_like_engine(model):
 
 
 @torch.no_grad()
-def project_model(model, prune, beta=0.0, energy_transfer=True, bn_rectification=True):
+def project_model(model, prune, beta=0.0, energy_transfer=True, bn_rectification=True, rank_multiple=1):
     """The reference's projection of every conv, in float64, written back in the weight's dtype."""
     kept = []
     for _, conv, bn in conv_bn_pairs(model):
         w = conv.weight
         n = min(w.shape[0], w[0].numel())
-        rank = rank_for(n, prune)
+        rank = rank_for(n, prune, rank_multiple)
         if rank >= n:
             continue  # nothing to cut: the engine leaves such a layer as it is
         w64 = w.detach().to(torch.float64).clone()
@@ -132,6 +132,7 @@ def main():
     ap.add_argument('--data', required=True, help='folder with data_batch_*.bin and test_batch.bin')
     ap.add_argument('--model', default='resnet20')
     ap.add_argument('--prune', type=float, default=0.5)
+    ap.add_argument('--rank-multiple', type=int, default=1, help='ranks rounded up to a multiple of this, never above n (the engine\'s --rank-multiple)')
     ap.add_argument('--epochs', type=int, required=True)
     ap.add_argument('--batch', type=int, default=128)
     ap.add_argument('--train-limit', type=int, default=None)
@@ -218,7 +219,7 @@ def main():
             loss_sum += float(loss) * len(idx)
             hits += int((out.argmax(1) == ytr_t[idx]).sum())
             if iteration % interval == 0:
-                project_model(model, a.prune)
+                project_model(model, a.prune, rank_multiple=a.rank_multiple)
                 projections += 1
                 last_projection = iteration
             if a.max_seconds is not None and time.perf_counter() - t_start > a.max_seconds:
@@ -235,7 +236,7 @@ def main():
             print(f'  --max-seconds {a.max_seconds}: stopped at iteration {iteration}', flush=True)
             break
     if last_projection != iteration:
-        project_model(model, a.prune)
+        project_model(model, a.prune, rank_multiple=a.rank_multiple)
         projections += 1
     acc, tloss = evaluate(model, xte_t, yte_t, mean, std)
     final = {'testAccuracy': acc, 'testLoss': tloss, 'projections': projections, 'iterations': iteration}

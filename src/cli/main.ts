@@ -57,6 +57,7 @@ function flops(v: CliValues): number {
   const result = {
     model,
     prune: plan.prune,
+    rankMultiple: lrpet.rankMultiple,
     macsDense: plan.macsDense,
     macsCompact: plan.macsCompact,
     paramsDense: plan.paramsDense,
@@ -70,7 +71,7 @@ function flops(v: CliValues): number {
     return 0;
   }
   const M = (x: number) => `${(x / 1e6).toFixed(2)}M`;
-  const lines = [`${model}, p = ${plan.prune.toFixed(4)}`, `${'layer'.padEnd(24)} ${'matrix'.padStart(10)} ${'rank'.padStart(5)}  MACs dense → compact`];
+  const lines = [`${model}, p = ${plan.prune.toFixed(4)}${lrpet.rankMultiple > 1 ? `, ranks rounded up to multiples of ${lrpet.rankMultiple}` : ''}`, `${'layer'.padEnd(24)} ${'matrix'.padStart(10)} ${'rank'.padStart(5)}  MACs dense → compact`];
   for (const l of plan.layers) {
     lines.push(`${l.name.padEnd(24)} ${`${l.shape[0]}×${l.shape[1]}`.padStart(10)} ${String(l.rank).padStart(5)}  ${M(l.macsDense)} → ${M(l.macsCompact)}${l.keptDense && l.kind === 'conv' ? ' (kept dense)' : ''}`);
   }

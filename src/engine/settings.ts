@@ -162,6 +162,11 @@ export const SETTINGS = {
     path: 'lrpet.rankFloors', default: false, minor: true, cli: { flag: 'rank-floors', sets: true }, url: 'floors',
     label: 'Official VGG rank floors (18, then 43)', short: 'floors', name: 'VGG rank floors',
   }),
+  rankMultiple: number({
+    path: 'lrpet.rankMultiple', bounds: { int: true, min: 1, max: 16 }, default: 1, live: true, minor: true, cli: { flag: 'rank-multiple', arg: 'M' }, url: 'rankmult',
+    label: 'Rank multiple', short: 'rank ×',
+    help: "each projected layer's rank rounded up to a multiple of this (never above n): 4 or 8 suit GPU kernels' vector loads; 1 = the paper's ranks. Rank overrides are kept as given",
+  }),
   rankOverrides: custom({
     path: 'lrpet.rankOverrides', type: z.record(z.string(), z.number().int().min(1)), default: {}, live: true, minor: true, cli: { flag: 'rank', arg: 'LAYER=R', multiple: true }, url: 'ranks',
     label: 'Rank overrides', short: 'ranks', help: 'per-layer ranks, by conv layer name',

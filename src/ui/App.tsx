@@ -117,7 +117,7 @@ export function App() {
   const plan = useMemo(
     () => planFor(form),
     // eslint-disable-next-line react-hooks/exhaustive-deps
-    [form.model, form.lrpet, form.compression, form.prune, form.flopsTarget, form.rankFloors, form.rankOverrides],
+    [form.model, form.lrpet, form.compression, form.prune, form.flopsTarget, form.rankFloors, form.rankOverrides, form.rankMultiple],
   );
 
   const [initWeights, setInitWeights] = useState<InitWeights | null>(null);

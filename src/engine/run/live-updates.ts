@@ -31,7 +31,7 @@ export class LiveUpdates {
     const refuse = (why: string) => run.emit('error', { code: 'config', message: `change not applied: ${why}`, ...at });
     while (this.queue.length) {
       const changes = this.queue.shift()!;
-      const rankChange = changes.prune !== undefined || changes.rankOverrides !== undefined;
+      const rankChange = changes.prune !== undefined || changes.rankOverrides !== undefined || changes.rankMultiple !== undefined;
       const refusal = rankChange ? rankChangeRefusal() : null;
       if (refusal) {
         refuse(`the ranks cannot change, ${refusal}`);

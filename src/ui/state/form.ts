@@ -82,9 +82,9 @@ export interface PlanResult {
 }
 
 /** Ranks, MACs and parameters for the form, computed on the spot (pure, fast). */
-export function planFor(f: Pick<FormState, 'model' | 'lrpet' | 'compression' | 'prune' | 'flopsTarget' | 'rankFloors' | 'rankOverrides'>): PlanResult {
+export function planFor(f: Pick<FormState, 'model' | 'lrpet' | 'compression' | 'prune' | 'flopsTarget' | 'rankFloors' | 'rankOverrides'> & Partial<Pick<FormState, 'rankMultiple'>>): PlanResult {
   try {
-    const plan = planModel(f.model, { enabled: f.lrpet, prune: f.prune, target: targetOf(f), rankOverrides: f.rankOverrides, rankFloors: f.rankFloors, projectDense: false });
+    const plan = planModel(f.model, { enabled: f.lrpet, prune: f.prune, target: targetOf(f), rankOverrides: f.rankOverrides, rankFloors: f.rankFloors, rankMultiple: f.rankMultiple, projectDense: false });
     const { graph: _graph, ...rest } = plan;
     return { plan: rest, error: null };
   } catch (e) {

@@ -32,6 +32,7 @@ function randomForm(rng: Rng): FormState {
     prune: inRange(RANGES.prune),
     flopsTarget: inRange(RANGES.flopsTarget),
     rankFloors: rng.next() < 0.5,
+    rankMultiple: inRange(RANGES.rankMultiple),
     rankOverrides,
     interval: rng.next() < 0.3 ? null : inRange(RANGES.interval),
     startEpoch,
@@ -54,7 +55,7 @@ function randomForm(rng: Rng): FormState {
   };
 }
 
-const KEY_ORDER = ['model', 'lrpet', 'comp', 'p', 'flops', 'floors', 'ranks', 'interval', 'start', 'end', 'et', 'beta', 'bn', 'bnrecal', 'lr', 'wdscope', 'sched', 'batch', 'epochs', 'seed', 'train', 'test', 'aug', 'ckpt', 'grads'];
+const KEY_ORDER = ['model', 'lrpet', 'comp', 'p', 'flops', 'floors', 'rankmult', 'ranks', 'interval', 'start', 'end', 'et', 'beta', 'bn', 'bnrecal', 'lr', 'wdscope', 'sched', 'batch', 'epochs', 'seed', 'train', 'test', 'aug', 'ckpt', 'grads'];
 const keysOf = (search: string) => [...new URLSearchParams(search).keys()];
 
 describe('formToSearch / formFromSearch round trip', () => {
