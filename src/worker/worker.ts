@@ -15,6 +15,7 @@ import { decodeCheckpoint, encodeCheckpoint } from '../engine/checkpoint';
 import { benchInference, denseArchitectureModel, inferenceEvent } from '../engine/infer/bench';
 import { createRun } from '../engine/run';
 import { useKernels } from '../webgpu-kernels';
+import { registerFusedSplitConv } from '../webgpu-kernels/fused-split-conv';
 import type { ExportedModel, RunControls } from '../engine/run-api';
 import type { MatrixImageStore } from '../engine/run/matrix-images';
 import { chooseBackend, type AdapterDescription, type BackendInfo, type BackendName, type BackendPreference } from './backend';
@@ -157,6 +158,7 @@ const api: WorkerApi = {
     let used: 'fast' | 'stock' | null = null;
     if (backendInfo.backend === 'webgpu') {
       useKernels(kernels);
+      registerFusedSplitConv();
       used = kernels;
       watchDevice(reportDeviceProblem);
     }
