@@ -6,6 +6,7 @@ import { fillBatch } from '../engine/data/batcher';
 import type { EngineEvent } from '../engine/events';
 import { benchInference, DEFAULT_BATCHES, loadExported, MAX_BATCH } from '../engine/infer/bench';
 import { ModelFileError } from '../engine/infer/model-costs';
+import { onnxFromGraphModel } from '../engine/deploy/onnx';
 import { inferenceTable } from '../engine/infer/report';
 import { ConfigError, planModel } from '../engine/plan';
 import { createRun, type ExportedModel, type RunEnd } from '../engine/run';
@@ -148,11 +149,13 @@ async function train(v: CliValues): Promise<number> {
       const { projected, compact } = await run.exportModels();
       writeModel(join(dir, 'projected'), projected);
       if (compact) writeModel(join(dir, 'compact'), compact);
+      writeFileSync(join(dir, 'projected.onnx'), onnxFromGraphModel(projected, { variant: 'projected' }));
+      if (compact) writeFileSync(join(dir, 'compact.onnx'), onnxFromGraphModel(compact, { variant: 'compact' }));
       const torch = await run.exportSafetensors();
       if (torch.projected) writeFileSync(join(dir, 'projected.safetensors'), torch.projected);
       if (torch.compact) writeFileSync(join(dir, 'compact.safetensors'), torch.compact);
       if (!quiet) {
-        const files = [`${dir}/projected${compact ? ` and ${dir}/compact` : ''} (TensorFlow.js graph models)`];
+        const files = [`${dir}/projected${compact ? ` and ${dir}/compact` : ''} (TensorFlow.js graph models)`, `projected.onnx${compact ? ' and compact.onnx' : ''} (ONNX)`];
         const st = [torch.projected && 'projected.safetensors', torch.compact && 'compact.safetensors'].filter(Boolean);
         if (st.length) files.push(`${st.join(' and ')} (PyTorch state_dicts)`);
         process.stderr.write(`saved: ${files.join(', ')}\n`);

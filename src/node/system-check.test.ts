@@ -46,7 +46,7 @@ function healthy(over: Partial<Facts> = {}): Facts {
     sudo: false,
     chromium: { path: '/usr/bin/chromium', fromEnv: false, ok: true },
     vulkan: { override: null, nvidia: false, lavapipe: true, mesa: '25.0.7-2~bpo12+1', dpkg: true },
-    python: { path: '/usr/bin/python3', rule: '/usr/bin/python3', fromEnv: false, runs: true, numpy: '1.24.2', torch: '1.13.1', error: null },
+    python: { path: '/usr/bin/python3', rule: '/usr/bin/python3', fromEnv: false, runs: true, numpy: '1.24.2', torch: '1.13.1', onnx: '1.12.0', error: null },
     backports: { configured: true },
     ...over,
   };
@@ -149,23 +149,23 @@ describe('planSystem', () => {
     }
   });
 
-  it('a fresh bookworm as root: chromium, python3-numpy, python3-torch from the release, Mesa from backports', () => {
+  it('a fresh bookworm as root: chromium, python3-numpy, python3-torch, python3-onnx from the release, Mesa from backports', () => {
     const plan = planSystem(
       bookwormMesa22({
         chromium: { path: '/usr/bin/chromium', fromEnv: false, ok: false },
         vulkan: { override: null, nvidia: false, lavapipe: false, mesa: null, dpkg: true },
-        python: { path: '/usr/bin/python3', rule: '/usr/bin/python3', fromEnv: false, runs: true, numpy: null, torch: null, error: null },
+        python: { path: '/usr/bin/python3', rule: '/usr/bin/python3', fromEnv: false, runs: true, numpy: null, torch: null, onnx: null, error: null },
       }),
     );
     expect(plan.action).toBe('install');
     if (plan.action !== 'install') return;
-    expect(plan.install.release).toEqual(['chromium', 'python3-numpy', 'python3-torch']);
+    expect(plan.install.release).toEqual(['chromium', 'python3-numpy', 'python3-torch', 'python3-onnx']);
     expect(plan.install.backports?.packages).toEqual(['mesa-vulkan-drivers']);
   });
 
   it('no python3 at all: python3 with numpy and torch', () => {
-    const plan = planSystem(healthy({ python: { path: 'python3', rule: 'python3 on PATH', fromEnv: false, runs: false, numpy: null, torch: null, error: 'spawnSync python3 ENOENT' } }));
-    expect(plan.action === 'install' && plan.install.release).toEqual(['python3', 'python3-numpy', 'python3-torch']);
+    const plan = planSystem(healthy({ python: { path: 'python3', rule: 'python3 on PATH', fromEnv: false, runs: false, numpy: null, torch: null, onnx: null, error: 'spawnSync python3 ENOENT' } }));
+    expect(plan.action === 'install' && plan.install.release).toEqual(['python3', 'python3-numpy', 'python3-torch', 'python3-onnx']);
   });
 
   it('backports already configured: no source written', () => {
