@@ -216,7 +216,7 @@ describe('planSystem', () => {
   });
 
   it('$LRPET_PYTHON without torch: never apt (that would not change that python), says what to do', () => {
-    const plan = planSystem(healthy({ python: { path: '/opt/venv/bin/python', rule: '$LRPET_PYTHON', fromEnv: true, runs: true, numpy: '2.1.0', torch: null, error: null } }));
+    const plan = planSystem(healthy({ python: { path: '/opt/venv/bin/python', rule: '$LRPET_PYTHON', fromEnv: true, runs: true, numpy: '2.1.0', torch: null, onnx: null, error: null } }));
     expect(plan.action).toBe('stop');
     if (plan.action !== 'stop') return;
     expect(plan.message).toContain('torch in /opt/venv/bin/python ($LRPET_PYTHON)');
