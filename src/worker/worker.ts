@@ -13,6 +13,7 @@ import type { CifarDataset } from '../engine/data/cifar';
 import type { EngineEvent } from '../engine/events';
 import { decodeCheckpoint, encodeCheckpoint } from '../engine/checkpoint';
 import { benchInference, denseArchitectureModel, inferenceEvent } from '../engine/infer/bench';
+import { onnxFromGraphModel } from '../engine/deploy/onnx';
 import { createRun } from '../engine/run';
 import { useKernels } from '../webgpu-kernels';
 import { registerFusedSplitConv } from '../webgpu-kernels/fused-split-conv';
@@ -277,6 +278,12 @@ const api: WorkerApi = {
   async downloadSafetensors(which) {
     const bytes = torchFiles[which]?.slice();
     return bytes ? Comlink.transfer(bytes, [bytes.buffer]) : null;
+  },
+  async downloadOnnx(which) {
+    const model = typeof which === 'string' ? (downloads[which] ? lastModel(which) : null) : fromFiles(which);
+    if (!model) return null;
+    const bytes = onnxFromGraphModel(model, { variant: typeof which === 'string' ? which : 'compact' });
+    return Comlink.transfer(bytes, [bytes.buffer]);
   },
   async benchInference(req, onProgress) {
     if (run) throw new Error('a run is going: measure inference speed after it');

@@ -17,6 +17,12 @@ export type CompactForwardMode = 'fused' | 'ops';
 /** Whether the fused split convolution can run on the backend in use (registered for it). */
 export const fusedForwardAvailable = (tf: Tf): boolean => tf.getKernel(FUSED_SPLIT_CONV, tf.getBackend()) !== undefined;
 
+/**
+ * How the engine runs a compact model (its test evaluations): fused where the kernel is registered
+ * (WebGPU), where it measured faster than plain ops (README › Benchmarks); plain ops elsewhere.
+ */
+export const compactForwardMode = (tf: Tf): CompactForwardMode => (fusedForwardAvailable(tf) ? 'fused' : 'ops');
+
 interface TensorWeights {
   kernel: tfType.Tensor;
   bias: tfType.Tensor | null;

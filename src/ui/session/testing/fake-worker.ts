@@ -95,6 +95,10 @@ export class FakeWorker implements WorkerClient {
       this.calls.push(`downloadSafetensors ${which}`);
       return this.safetensors;
     },
+    downloadOnnx: async (which) => {
+      this.calls.push(`downloadOnnx ${typeof which === 'string' ? which : 'files'}`);
+      return null;
+    },
     benchInference: (req, onProgress) => new Promise<InferenceEvent>((resolve, reject) => void this.benches.push({ req, progress: onProgress, resolve, reject })),
     cancelInference: async () => void this.cancelledInference++,
     diagnostics: async () => ({ numTensors: 0, numBytes: 0, cspViolations: [] }),
