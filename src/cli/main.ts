@@ -4,7 +4,8 @@ import { ZodError } from 'zod';
 import { DataError, strideSubset } from '../engine/data/cifar';
 import { fillBatch } from '../engine/data/batcher';
 import type { EngineEvent } from '../engine/events';
-import { benchInference, DEFAULT_BATCHES, loadExported, MAX_BATCH } from '../engine/infer/bench';
+import { benchInference, DEFAULT_BATCHES, loadExported, MAX_BATCH, type InferenceBody } from '../engine/infer/bench';
+import { benchOrt } from '../node/ort-bench';
 import { ModelFileError } from '../engine/infer/model-costs';
 import { onnxFromGraphModel } from '../engine/deploy/onnx';
 import { inferenceTable } from '../engine/infer/report';
@@ -239,31 +240,45 @@ function batchList(raw: string | undefined): number[] {
   return out;
 }
 
+function choiceOption<T extends string>(flag: string, raw: string | undefined, values: readonly T[], dflt: T): T {
+  if (raw === undefined) return dflt;
+  if (!values.includes(raw as T)) throw new UsageError(`--${flag} must be one of ${values.join(', ')}, got '${raw}'`);
+  return raw as T;
+}
+
 async function benchInfer(v: CliValues): Promise<number> {
   if (!v['model-dir']) throw new UsageError('--model-dir is required (a folder written by train --save: DIR/projected and DIR/compact)');
   const batches = batchList(v.batch as string | undefined);
   const warmup = countOption('warmup', v.warmup, 2, 0);
   const iterations = countOption('iterations', v.iterations, 10, 1);
+  const runtime = choiceOption('runtime', v.runtime, ['tfjs', 'ort', 'both'] as const, 'both');
+  const paddedRanks = choiceOption('padded-ranks', v['padded-ranks'], ['auto', 'always', 'never'] as const, 'auto');
   const dir = resolve(v['model-dir']);
   for (const sub of ['projected', 'compact']) {
     if (!existsSync(join(dir, sub, 'model.json'))) throw new DataError(`${join(dir, sub, 'model.json')} does not exist: give the folder train --save wrote (it holds projected/ and compact/)`);
   }
   const models = { dense: readModelDir(join(dir, 'projected')), compact: readModelDir(join(dir, 'compact')), denseSource: 'projected' as const };
-  const { tf, note } = await loadTf(backendOption(v.backend), kernelsOption(v.kernels));
   const quiet = !!v.quiet || !!v.json;
-  if (!quiet) process.stderr.write(`backend: ${note}\n`);
-  const body = await benchInference(tf, models, {
-    batches,
-    warmup,
-    iterations,
-    device: note,
-    onProgress: quiet ? undefined : (p) => process.stderr.write(`\r${p.label} (${p.done}/${p.total})\u001b[K`),
-  });
+  const onProgress = quiet ? undefined : (p: { label: string; done: number; total: number }) => process.stderr.write(`\r${p.label} (${p.done}/${p.total})\u001b[K`);
+  let tfjs: InferenceBody | null = null;
+  let ort: InferenceBody | null = null;
+  if (runtime !== 'ort') {
+    const { tf, note } = await loadTf(backendOption(v.backend), kernelsOption(v.kernels));
+    if (!quiet) process.stderr.write(`backend: ${note}\n`);
+    tfjs = await benchInference(tf, models, { batches, warmup, iterations, device: note, paddedRanks, onProgress });
+  }
+  if (runtime !== 'tfjs') {
+    // The ONNX files --save wrote, where they are (older runs: written from the graph models, the same bytes).
+    const file = (name: string) => (existsSync(join(dir, name)) ? new Uint8Array(readFileSync(join(dir, name))) : null);
+    const [d, c] = [file('projected.onnx'), file('compact.onnx')];
+    ort = await benchOrt(models, { batches, warmup, iterations, onProgress }, d && c ? { dense: d, compact: c } : undefined);
+  }
   if (!quiet) process.stderr.write('\r\u001b[K');
   if (v.json) {
-    process.stdout.write(`${JSON.stringify({ modelDir: dir, ...body }, null, 2)}\n`);
+    process.stdout.write(`${JSON.stringify({ modelDir: dir, ...(tfjs ?? {}), ...(ort ? { ort } : {}) }, null, 2)}\n`);
     return 0;
   }
-  process.stdout.write(`${inferenceTable(body).join('\n')}\n`);
+  const sections = [...(tfjs ? [`TensorFlow.js (${tfjs.backend})`, ...inferenceTable(tfjs)] : []), ...(tfjs && ort ? [''] : []), ...(ort ? ['ONNX Runtime', ...inferenceTable(ort)] : [])];
+  process.stdout.write(`${sections.join('\n')}\n`);
   return 0;
 }
