@@ -26,7 +26,7 @@ async function loadOrt(): Promise<Ort> {
   try {
     return await import('onnxruntime-node');
   } catch (e) {
-    throw new Error(`ONNX Runtime (npm onnxruntime-node) could not be loaded: ${(e as Error).message}`);
+    throw new Error(`ONNX Runtime (npm onnxruntime-node) could not be loaded: ${(e as Error).message}`, { cause: e });
   }
 }
 
