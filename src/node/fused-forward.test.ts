@@ -19,6 +19,7 @@ import { forward } from '../engine/models/forward';
 import { Rng } from '../engine/rng';
 import { compactFixture } from '../engine/testing/compact-fixture';
 import { maxRelDiff } from '../engine/testing/compare';
+import { fusedReference } from '../webgpu-kernels/fused-reference';
 import { loadTf } from './webgpu-node';
 
 let tf: typeof tfType;
@@ -27,37 +28,6 @@ beforeAll(async () => {
   tf = (await loadTf('webgpu')).tf; // throws when WebGPU is missing
   expect(tf.getBackend()).toBe('webgpu');
 });
-
-/** float64: relu?(bias + conv1x1(conv_kxk(x, basis), mix)). */
-function reference(x: Float32Array, [n, h, w, c]: number[], basis: Float32Array, k: number, r: number, mix: Float32Array, bias: Float32Array, stride: number, pad: number, relu: boolean) {
-  const o = bias.length;
-  const oh = Math.floor((h + 2 * pad - k) / stride) + 1;
-  const ow = Math.floor((w + 2 * pad - k) / stride) + 1;
-  const out = new Float64Array(n * oh * ow * o);
-  const t = new Float64Array(r);
-  for (let b = 0; b < n; b++)
-    for (let oy = 0; oy < oh; oy++)
-      for (let ox = 0; ox < ow; ox++) {
-        t.fill(0);
-        for (let ky = 0; ky < k; ky++)
-          for (let kx = 0; kx < k; kx++) {
-            const iy = oy * stride + ky - pad;
-            const ix = ox * stride + kx - pad;
-            if (iy < 0 || iy >= h || ix < 0 || ix >= w) continue;
-            for (let i = 0; i < c; i++) {
-              const xv = x[((b * h + iy) * w + ix) * c + i];
-              for (let j = 0; j < r; j++) t[j] += xv * basis[((ky * k + kx) * c + i) * r + j];
-            }
-          }
-        const base = ((b * oh + oy) * ow + ox) * o;
-        for (let q = 0; q < o; q++) {
-          let s = bias[q];
-          for (let j = 0; j < r; j++) s += t[j] * mix[j * o + q];
-          out[base + q] = relu ? Math.max(0, s) : s;
-        }
-      }
-  return out;
-}
 
 describe('fused split convolution kernel', () => {
   it('matches a float64 reference over a sweep of shapes (stride 1 and 2, r from 1 to n, channels not multiples of 4)', async () => {
@@ -84,7 +54,7 @@ describe('fused split convolution kernel', () => {
             { stride: s.stride, pad, relu: s.relu } as never,
           ) as tfType.Tensor,
         );
-        const ref = reference(xv, shape, bv, s.k, r, mv, biasv, s.stride, pad, s.relu);
+        const ref = fusedReference(xv, shape, bv, s.k, r, mv, biasv, s.stride, pad, s.relu);
         const got = (await y.data()) as Float32Array;
         const oh = Math.floor((s.h + 2 * pad - s.k) / s.stride) + 1;
         expect(y.shape).toEqual([2, oh, oh, s.o]);
