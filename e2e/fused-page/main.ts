@@ -9,7 +9,7 @@ import { splitPairs } from '../../src/engine/deploy/model';
 import { readGraphModel } from '../../src/engine/deploy/read-graph-model';
 import { exportGraphModel } from '../../src/engine/export/graph-model';
 import { Rng } from '../../src/engine/rng';
-import { compactFixture } from '../../src/engine/testing/compact-fixture';
+import { randomCompactModel } from '../../src/engine/testing/compact-fixture';
 import { maxRelDiff } from '../../src/engine/testing/compare';
 import { fusedReference } from '../../src/webgpu-kernels/fused-reference';
 import { registerFusedSplitConv } from '../../src/webgpu-kernels/fused-split-conv';
@@ -77,9 +77,9 @@ async function timeIt(f: () => tf.Tensor, runs: number): Promise<number> {
 }
 
 async function model(name: 'resnet56' | 'vgg16', opts: object): Promise<void> {
-  const fx = await compactFixture(tf, name, opts);
-  const deploy = readGraphModel(await exportGraphModel(fx.compact.graph, fx.compact.params));
-  fx.dispose();
+  const compact = randomCompactModel(tf, name, opts);
+  const deploy = readGraphModel(await exportGraphModel(compact.graph, compact.params));
+  compact.dispose();
   const runner = deployRunner(tf, deploy);
   const x = tf.randomNormal([1, 32, 32, 3], 0, 1, 'float32', 5) as tf.Tensor4D;
   const ops = tf.tidy(() => runner.predict(x, 'ops'));

@@ -17,7 +17,7 @@ import { readGraphModel } from '../engine/deploy/read-graph-model';
 import { exportGraphModel } from '../engine/export/graph-model';
 import { forward } from '../engine/models/forward';
 import { Rng } from '../engine/rng';
-import { compactFixture } from '../engine/testing/compact-fixture';
+import { randomCompactModel } from '../engine/testing/compact-fixture';
 import { maxRelDiff } from '../engine/testing/compare';
 import { fusedReference } from '../webgpu-kernels/fused-reference';
 import { loadTf } from './webgpu-node';
@@ -72,16 +72,16 @@ describe.each([
   ['vgg16', { prune: 0.99, rankFloors: true }],
 ] as const)('engine compact forward of %s', (model, opts) => {
   it('fused = unfused within 1e-5 of max|logit|, one dispatch per split layer, no tensor left', async () => {
-    const fx = await compactFixture(tf, model, opts);
-    const deploy = readGraphModel(await exportGraphModel(fx.compact.graph, fx.compact.params));
+    const compact = randomCompactModel(tf, model, opts);
+    const deploy = readGraphModel(await exportGraphModel(compact.graph, compact.params));
     const pairs = splitPairs(deploy.graph);
-    expect(pairs.length).toBe(fx.compact.layers.filter((l) => l.split).length);
+    expect(pairs.length).toBe(compact.layers.filter((l) => l.split).length);
     const before = tf.memory().numTensors;
     const x = tf.randomNormal([2, 32, 32, 3], 0, 1, 'float32', 5) as tfType.Tensor4D;
     const runner = deployRunner(tf, deploy);
     const ops = tf.tidy(() => runner.predict(x, 'ops'));
     const fused = tf.tidy(() => runner.predict(x, 'fused'));
-    const withBn = tf.tidy(() => forward(tf, fx.compact.graph, fx.compact.params, x, false));
+    const withBn = tf.tidy(() => forward(tf, compact.graph, compact.params, x, false));
     const [o, f, b] = (await Promise.all([ops.data(), fused.data(), withBn.data()])) as Float32Array[];
     const fusedVsOps = maxRelDiff(f, o);
     const foldedVsBn = maxRelDiff(o, b);
@@ -112,6 +112,6 @@ describe.each([
     x.dispose();
     runner.dispose();
     expect(tf.memory().numTensors).toBe(before);
-    fx.dispose();
+    compact.dispose();
   });
 });

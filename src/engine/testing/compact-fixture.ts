@@ -2,6 +2,7 @@ import type { ModelName } from '../config';
 import { buildCompactModel, type CompactModel } from '../lrpet/compact';
 import { projectModel } from '../lrpet/project';
 import { disposeParams, initParams, type ModelParams } from '../models/params';
+import { compactGraph, plannedCompactLayers } from '../models/split';
 import { planModel, type ModelPlan, type PlanOptions } from '../plan';
 import { Rng } from '../rng';
 import type { Tf } from '../run-api';
@@ -49,4 +50,17 @@ export async function compactFixture(tf: Tf, model: ModelName, opts: Partial<Pla
       disposeParams(compact.params);
     },
   };
+}
+
+/**
+ * A compact model of the plan's structure with random weights and BN statistics, without the SVDs of a
+ * real projection (fast, for tests of what runs a compact model: only its structure matters there).
+ */
+export function randomCompactModel(tf: Tf, model: ModelName, opts: Partial<PlanOptions> = {}, seed = 11): CompactModel & { dispose(): void } {
+  const plan = planModel(model, { prune: 0.57, target: null, rankOverrides: {}, rankFloors: false, projectDense: false, ...opts });
+  const layers = plannedCompactLayers(plan.layers);
+  const graph = compactGraph(plan.graph, layers);
+  const params = initParams(tf, graph, seed);
+  randomizeBn(tf, params, new Rng(seed + 1));
+  return { graph, params, layers, dispose: () => disposeParams(params) };
 }
