@@ -113,6 +113,15 @@ export function gapExplanation(r: InferenceResult): string[] {
     );
   }
   out.push('BatchNorm (a multiply and an add per value), ReLU and the residual additions are separate passes over memory in the exported graph, the same in both models: they do not shrink with the MACs.');
+  // What was measured besides the graph models: aligned ranks and the fused forward, at the verdict's batch.
+  for (const p of r.paddedRanks ?? []) {
+    const b = p.batches.find((x) => x.batch === v.batch);
+    if (b) out.push(`Measured: with its ranks padded to multiples of ${p.multiple} (${[...new Set(p.splitRanks)].join('/')}; ${p.macRatio.toFixed(2)}× fewer MACs than dense) the compact graph model ran ${b.speedup.toFixed(2)}× the dense one at batch ${v.batch} (${(b.speedup / r.macRatio).toFixed(2)} of the unpadded MAC reduction).`);
+  }
+  const fused = r.batches.find((x) => x.batch === v.batch);
+  if (fused?.fused && fused.fusedSpeedup !== undefined) {
+    out.push(`Measured: the engine's fused forward (one kernel per split layer, the r-channel intermediate kept in workgroup memory) ran ${fused.fusedSpeedup.toFixed(2)}× the dense graph model at batch ${v.batch} (${(fused.fusedSpeedup / r.macRatio).toFixed(2)} of the MAC reduction).`);
+  }
   if (r.backend === 'cpu' || (r.device !== null && SOFTWARE.test(r.device))) {
     out.push('This was measured on a software renderer (the CPU standing in for a GPU): its costs per kernel and per byte differ from a GPU’s, so a GPU may show another ratio.');
   }
