@@ -6,7 +6,7 @@ import { buildModel } from '../models/builders';
 import { disposeParams, initParams } from '../models/params';
 import type { ExportedModel, Tf } from '../run-api';
 import { deployRunner, fusedForwardAvailable, type CompactForwardMode, type DeployRunner } from '../deploy/forward';
-import type { DeployModel } from '../deploy/model';
+import { splitPairs, type DeployModel } from '../deploy/model';
 import { deployToGraphModel, padRanks } from '../deploy/pad-ranks';
 import { readGraphModel } from '../deploy/read-graph-model';
 import { graphModelCosts, splitRanks } from './model-costs';
@@ -51,8 +51,8 @@ export interface InferenceBenchOptions {
   fused?: boolean;
   /**
    * 'auto' (default): when the speed-up at the largest batch falls below 0.8 of the MAC reduction, also time
-   * the compact graph model with its ranks padded (zero filters) to multiples of 4 and of 8 and name the
-   * fastest; 'always', 'never'.
+   * the compact graph model with its ranks padded (zero filters) to multiples of 4 and of 8 (each where that
+   * changes a rank) and name the fastest; 'always', 'never'.
    */
   paddedRanks?: 'auto' | 'always' | 'never';
   onProgress?: (p: InferenceProgress) => void;
@@ -204,7 +204,12 @@ export async function benchInference(tf: Tf, models: InferenceModels, o: Inferen
 /** The compact model with its ranks padded to each of PADDED_MULTIPLES, timed as graph models (dense: the timings above). */
 async function timePadded(tf: Tf, deploy: DeployModel, body: InferenceBody, loop: TimingLoopOptions & { seed: number; progress: { done: number; total: number } }): Promise<NonNullable<InferenceBody['paddedRanks']>> {
   const variants: { multiple: number; exported: ExportedModel }[] = [];
-  for (const multiple of PADDED_MULTIPLES) variants.push({ multiple, exported: await deployToGraphModel(tf, padRanks(deploy, multiple)) });
+  for (const multiple of PADDED_MULTIPLES) {
+    const padded = padRanks(deploy, multiple);
+    // Ranks that are multiples already: nothing to pad, nothing to time again.
+    if (splitPairs(padded.graph).every((p, i) => p.rank === body.splitRanks[i])) continue;
+    variants.push({ multiple, exported: await deployToGraphModel(tf, padded) });
+  }
   loop.progress.total += body.batches.length * variants.length * (loop.warmup + loop.iterations);
   const loaded: tfType.GraphModel[] = [];
   try {
