@@ -163,7 +163,7 @@ export const SETTINGS = {
     label: 'Official VGG rank floors (18, then 43)', short: 'floors', name: 'VGG rank floors',
   }),
   rankMultiple: number({
-    path: 'lrpet.rankMultiple', bounds: { int: true, min: 1, max: 16 }, default: 1, live: true, minor: true, cli: { flag: 'rank-multiple', arg: 'M' }, url: 'rankmult',
+    path: 'lrpet.rankMultiple', bounds: { int: true, min: 1, max: 16 }, default: 1, live: true, minor: true, cli: { flag: 'rank-multiple', arg: 'M' }, url: 'rankMultiple',
     label: 'Rank multiple', short: 'rank ×',
     help: "each projected layer's rank rounded up to a multiple of this (never above n): 4 or 8 suit GPU kernels' vector loads; 1 = the paper's ranks. Rank overrides are kept as given",
   }),

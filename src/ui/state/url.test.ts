@@ -55,7 +55,7 @@ function randomForm(rng: Rng): FormState {
   };
 }
 
-const KEY_ORDER = ['model', 'lrpet', 'comp', 'p', 'flops', 'floors', 'rankmult', 'ranks', 'interval', 'start', 'end', 'et', 'beta', 'bn', 'bnrecal', 'lr', 'wdscope', 'sched', 'batch', 'epochs', 'seed', 'train', 'test', 'aug', 'ckpt', 'grads'];
+const KEY_ORDER = ['model', 'lrpet', 'comp', 'p', 'flops', 'floors', 'rankMultiple', 'ranks', 'interval', 'start', 'end', 'et', 'beta', 'bn', 'bnrecal', 'lr', 'wdscope', 'sched', 'batch', 'epochs', 'seed', 'train', 'test', 'aug', 'ckpt', 'grads'];
 const keysOf = (search: string) => [...new URLSearchParams(search).keys()];
 
 describe('formToSearch / formFromSearch round trip', () => {
