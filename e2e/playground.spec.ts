@@ -160,6 +160,11 @@ test('train on CIFAR-10 with WebGPU: live projections, pause/resume, a mid-run c
   expect(c.metadata).toMatchObject({ 'lrpet.model': 'resnet8-tiny', 'lrpet.variant': 'compact' });
   expect(c.tensors.find((t) => t.name === 'conv1.C.weight')?.shape).toEqual([compact!.layers.find((l) => l.name === 'stem/conv')!.rank, 3, 3, 3]);
 
+  // …and as ONNX, for deployment runtimes (src/node/onnx.test.ts runs such files in ONNX Runtime).
+  const [onnx] = await Promise.all([page.waitForEvent('download'), page.getByTestId('download-onnx-compact').click()]);
+  expect(onnx.suggestedFilename()).toBe('lrpet-resnet8-tiny-compact.onnx');
+  expect(readFileSync(await onnx.path()).subarray(0, 2)).toEqual(Buffer.from([0x08, 0x08])); // ir_version 8, the first field
+
   // Inference speed: on this software renderer the panel waits for a click, shows its progress, then both models' times.
   const panel = page.getByTestId('inference-panel');
   await expect(panel.getByTestId('inference-hint')).toContainText('software renderer');
@@ -177,6 +182,8 @@ test('train on CIFAR-10 with WebGPU: live projections, pause/resume, a mid-run c
   const fraction = Number(await panel.getByTestId('inference-fraction').textContent());
   if (fraction < 0.8) await expect(panel.getByTestId('inference-explanation')).toContainText('software renderer');
   else await expect(panel.getByTestId('inference-explanation')).toHaveCount(0);
+  // On WebGPU the engine's fused forward of the compact model is timed too.
+  await expect(panel.getByTestId('inference-fused-ms')).toHaveCount(2);
   // The measurement is one more event of the run: in the log download…
   const [measuredDl] = await Promise.all([page.waitForEvent('download'), page.getByRole('button', { name: 'Download event log (.jsonl)' }).click()]);
   const inference = JSON.parse(readFileSync(await measuredDl.path(), 'utf8').trim().split('\n').at(-1)!) as InferenceEvent;
@@ -192,6 +199,12 @@ test('train on CIFAR-10 with WebGPU: live projections, pause/resume, a mid-run c
     await expect(panel.locator(`[data-batch="${b.batch}"]`).getByTestId('inference-speedup')).toHaveText(`${b.speedup.toFixed(2)}×`);
   }
   expect(inference.splitRanks).toEqual(compact!.layers.filter((l) => l.split).map((l) => l.rank));
+  for (const b of inference.batches) expect(b.fusedSpeedup).toBeCloseTo(b.dense.medianMs / b.fused!.medianMs, 9);
+  // Short of 0.8 of the MAC reduction, the compact model is timed with its ranks padded, and the fastest variant named.
+  if (fraction < 0.8 && inference.paddedRanks?.length) {
+    await expect(panel.getByTestId('inference-padded-row')).toHaveCount(inference.paddedRanks.length);
+    await expect(panel.getByTestId('inference-fastest')).toContainText('batch 8');
+  }
   // …and in Compare, read back from the browser's storage.
   await page.getByTestId('run-item').first().getByRole('checkbox').check();
   await page.getByTestId('compare-button').click();

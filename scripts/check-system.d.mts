@@ -26,7 +26,7 @@ export interface Facts {
   sudo: boolean;
   chromium: { path: string; fromEnv: boolean; ok: boolean };
   vulkan: { override: string | null; nvidia: boolean; lavapipe: boolean; mesa: string | null; dpkg: boolean };
-  python: { path: string; rule: string; fromEnv: boolean; runs: boolean; numpy: string | null; torch: string | null; jsonschema: string | null; error: string | null };
+  python: { path: string; rule: string; fromEnv: boolean; runs: boolean; numpy: string | null; torch: string | null; jsonschema: string | null; onnx: string | null; error: string | null };
   backports: BackportsResult | null;
   attempted?: RequirementId[];
 }

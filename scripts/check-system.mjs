@@ -6,7 +6,8 @@
 //   - Mesa >= 25's lavapipe (software Vulkan for Dawn's WebGPU in Node; Dawn refuses Mesa 22's), unless
 //     $VK_ICD_FILENAMES / $VK_DRIVER_FILES or an NVIDIA driver is there (src/node/webgpu-node.ts)
 //   - the reference python (scripts/python.mjs) with numpy and torch (the tests' float64 / torch oracles) and
-//     jsonschema (the tests check run.json files against their JSON Schema with it)
+//     jsonschema (the tests check run.json files against their JSON Schema with it) and onnx (the
+//     checker of the exported ONNX files)
 //   - then CIFAR-10 where the tests look for it; when missing, it is fetched once into ./data, or the
 //     check stops saying what to put where (scripts/check-dataset.mjs)
 // When something is missing and this runs as root on a machine with apt, it installs it (on Debian 12
@@ -146,10 +147,10 @@ export function backportsSource(codename, files) {
  *   root, apt, sudo: booleans (running as root; apt-get and sudo on PATH)
  *   chromium: { path, fromEnv, ok }
  *   vulkan: { override: string|null (VK_ICD_FILENAMES/VK_DRIVER_FILES, all files exist), nvidia, lavapipe (ICD file exists), mesa: installed mesa-vulkan-drivers version|null, dpkg }
- *   python: { path, rule, fromEnv, runs, numpy: version|null, torch: version|null, jsonschema: version|null, error: string|null }
+ *   python: { path, rule, fromEnv, runs, numpy: version|null, torch: version|null, jsonschema: version|null, onnx: version|null, error: string|null }
  *   backports: backportsSource(...) result, for Debian releases in MESA_FROM_BACKPORTS (else null)
  *   attempted: ids the installer already tried in this run (then their advice is manual)
- * Returns [{ id, what }], id in node, chromium, mesa, python, numpy, torch, jsonschema.
+ * Returns [{ id, what }], id in node, chromium, mesa, python, numpy, torch, jsonschema, onnx.
  */
 export function missingRequirements(facts) {
   const out = [];
@@ -171,6 +172,7 @@ export function missingRequirements(facts) {
     if (!p.numpy) out.push({ id: 'numpy', what: `numpy in ${who} (the float64 reference)` });
     if (!p.torch) out.push({ id: 'torch', what: `torch in ${who} (the torch reference)` });
     if (!p.jsonschema) out.push({ id: 'jsonschema', what: `jsonschema in ${who} (checks run.json files against their schema)` });
+    if (!p.onnx) out.push({ id: 'onnx', what: `onnx in ${who} (the checker of the exported ONNX files)` });
   }
   return out;
 }
@@ -178,10 +180,11 @@ export function missingRequirements(facts) {
 const APT_PACKAGES = {
   chromium: ['chromium'],
   mesa: ['mesa-vulkan-drivers'],
-  python: ['python3', 'python3-numpy', 'python3-torch', 'python3-jsonschema'],
+  python: ['python3', 'python3-numpy', 'python3-torch', 'python3-jsonschema', 'python3-onnx'],
   numpy: ['python3-numpy'],
   torch: ['python3-torch'],
   jsonschema: ['python3-jsonschema'],
+  onnx: ['python3-onnx'],
 };
 
 /** Advice for one missing requirement that apt cannot fix here, or null when apt can. */
@@ -216,8 +219,9 @@ function manualAdvice(m, facts) {
     case 'numpy':
     case 'torch':
     case 'jsonschema':
-      if (facts.python.fromEnv) return `install numpy, torch and jsonschema into $${PYTHON_ENV} (${facts.python.path}), e.g. \`${facts.python.path} -m pip install numpy torch jsonschema\`, or unset ${PYTHON_ENV} to use /usr/bin/python3 with Debian's python3-numpy and python3-torch`;
-      if (fam === 'other' || !facts.apt || tried) return `${tried}give ${facts.python.path} numpy, torch and jsonschema, or set ${PYTHON_ENV} to a python3 that has them`;
+    case 'onnx':
+      if (facts.python.fromEnv) return `install numpy, torch, jsonschema and onnx into $${PYTHON_ENV} (${facts.python.path}), e.g. \`${facts.python.path} -m pip install numpy torch jsonschema onnx\`, or unset ${PYTHON_ENV} to use /usr/bin/python3 with Debian's python3-numpy, python3-torch, python3-jsonschema and python3-onnx`;
+      if (fam === 'other' || !facts.apt || tried) return `${tried}give ${facts.python.path} numpy, torch, jsonschema and onnx, or set ${PYTHON_ENV} to a python3 that has them`;
       return null;
   }
   return null;
@@ -312,7 +316,7 @@ export function aptSourceFiles(etc = '/etc/apt') {
 const PY_PROBE = `
 import json
 out = {}
-for name in ("numpy", "torch", "jsonschema"):
+for name in ("numpy", "torch", "jsonschema", "onnx"):
     try:
         out[name] = __import__(name).__version__
     except Exception as e:
@@ -322,7 +326,7 @@ print(json.dumps(out))
 
 function probePython(env) {
   const { path, rule } = referencePython(env);
-  const base = { path, rule, fromEnv: Boolean(env[PYTHON_ENV]), runs: false, numpy: null, torch: null, jsonschema: null, error: null };
+  const base = { path, rule, fromEnv: Boolean(env[PYTHON_ENV]), runs: false, numpy: null, torch: null, jsonschema: null, onnx: null, error: null };
   const r = spawnSync(path, ['-c', PY_PROBE], { encoding: 'utf8', timeout: 120_000 });
   if (r.error) return { ...base, error: r.error.message };
   if (r.status !== 0) return { ...base, error: (r.stderr || '').trim().split('\n').at(-1) || `exit ${r.status}` };
@@ -369,7 +373,7 @@ export function gatherFacts(env = process.env, attempted = []) {
 
 function summary(f) {
   const gpu = f.vulkan.override ? `Vulkan ICD ${f.vulkan.override}` : f.vulkan.nvidia ? 'NVIDIA Vulkan' : `lavapipe (Mesa ${f.vulkan.mesa ?? 'version unknown: no dpkg'})`;
-  return `system check: ok — Node ${f.node}, Chromium ${f.chromium.path}, ${gpu}, ${f.python.path} with numpy ${f.python.numpy} and torch ${f.python.torch}`;
+  return `system check: ok — Node ${f.node}, Chromium ${f.chromium.path}, ${gpu}, ${f.python.path} with numpy ${f.python.numpy}, torch ${f.python.torch} and onnx ${f.python.onnx}`;
 }
 
 function run(cmd, args) {

@@ -8,9 +8,13 @@ RECTIFY_EPS = 1e-5  # the regularised inverse a / (a^2 + eps) of spec section 3
 SKIP_SIGMA = 1e-4  # spec section 4: a layer whose sigma_1 is below this is left alone
 
 
-def rank_for(n, p):
-    """Spec section 2: r = max(1, floor(n - n*p)) in double precision."""
-    return max(1, math.floor(n - n * p))
+def rank_for(n, p, multiple=1):
+    """Spec section 2: r = max(1, floor(n - n*p)) in double precision, then rounded up to a multiple of
+    `multiple` (the engine's lrpet.rankMultiple, default 1: the paper's rank), never above n."""
+    if int(multiple) != multiple or multiple < 1:
+        raise ValueError(f"rank multiple must be an integer >= 1, got {multiple!r}")
+    r = max(1, math.floor(n - n * p))
+    return min(n, -(-r // int(multiple)) * int(multiple))
 
 
 @torch.no_grad()

@@ -15,8 +15,13 @@ Commands (all files are safetensors with the official PyTorch names, see lrpet_m
           lr, momentum, weight_decay, wd_scope ('kernels': conv/linear weights only, 'all': every
           parameter), prune, interval, energy_transfer, beta, bn_rectification, final_hard_projection
           (beta > 0: end with one hard projection, beta = 0 and no energy transfer, instead of a final
-          soft one), skip_full_rank (layers of rank n are not projected), and bn_eps (only to make a
-          deliberately wrong reference).
+          soft one), skip_full_rank (layers of rank n are not projected), rank_multiple (ranks rounded up
+          to a multiple of it, never above n; default 1) and bn_eps (only to make a deliberately wrong
+          reference).
+  plan    --cases '[[MODEL, P, K, FLOORS], ...]' --out RESULT.json
+          For each case, every conv's rank (with FLOORS the official VGG floors, 18 then 43) and the
+          dense and compact MACs (output sizes from a forward pass; a split conv costs
+          H*W*r*(I*k*k + O), a layer that gains nothing from splitting stays dense).
   logits  --model M --weights FILE [--compact] --data FILE --out RESULT.json [--wrong NAME ...]
           Loads FILE with load_state_dict(strict=True) (the compact module for --compact) and writes
           its inference-mode logits in float64 and float32; with --wrong, also those of deliberately
@@ -67,7 +72,7 @@ def project_model(model, cfg, beta, energy_transfer):
     for name, conv, bn in conv_bn_pairs(model):
         w = conv.weight
         n = min(w.shape[0], w[0].numel())
-        rank = rank_for(n, cfg["prune"])
+        rank = rank_for(n, cfg["prune"], cfg.get("rank_multiple", 1))
         if cfg.get("skip_full_rank") and rank >= n:
             continue
         if cfg["bn_rectification"]:
@@ -209,6 +214,43 @@ def cmd_names(args):
     json.dump(out, sys.stdout)
 
 
+def plan(model_name, prune, multiple=1, floors=False):
+    """Every conv's rank and the dense and compact MACs of one plan (see the plan command)."""
+    model = build_model(model_name)
+    sizes = {}
+    hooks = [m.register_forward_hook(lambda mod, _i, out: sizes.__setitem__(mod, out.shape[-2] * out.shape[-1]))
+             for m in model.modules() if isinstance(m, torch.nn.Conv2d)]
+    with torch.no_grad():
+        model.eval()(torch.zeros(1, 3, 32, 32))
+    for h in hooks:
+        h.remove()
+    layers, dense, compact = [], 0, 0
+    for i, (name, conv, _bn) in enumerate(conv_bn_pairs(model)):
+        o, k = conv.weight.shape[0], conv.weight[0].numel()
+        n = min(o, k)
+        if floors:  # the floor applies before the rounding
+            r = max(rank_for(n, prune), min(n, 18 if i == 0 else 43))
+            r = min(n, -(-r // multiple) * multiple)
+        else:
+            r = rank_for(n, prune, multiple)
+        split = r * (k + o) < o * k
+        macs = sizes[conv] * o * k
+        dense += macs
+        compact += sizes[conv] * r * (k + o) if split else macs
+        layers.append({"name": name, "rank": r, "split": split})
+    for m in model.modules():
+        if isinstance(m, torch.nn.Linear):
+            dense += m.in_features * m.out_features
+            compact += m.in_features * m.out_features
+    return {"layers": layers, "macsDense": dense, "macsCompact": compact}
+
+
+def cmd_plan(args):
+    cases = json.loads(args.cases)
+    with open(args.out, "w") as f:
+        json.dump([plan(m, p, k, bool(fl)) for m, p, k, fl in cases], f)
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     sub = parser.add_subparsers(dest="command", required=True)
@@ -231,8 +273,11 @@ def main():
     p.add_argument("--wrong", action="append", choices=sorted(WRONG_LOGITS), help="also a deliberately wrong reference (repeatable)")
     p = sub.add_parser("names")
     p.add_argument("models", nargs="+")
+    p = sub.add_parser("plan")
+    p.add_argument("--cases", required=True, help='JSON list of [model, prune, rank multiple, rank floors]')
+    p.add_argument("--out", required=True)
     args = parser.parse_args()
-    {"init": cmd_init, "train": cmd_train, "logits": cmd_logits, "names": cmd_names}[args.command](args)
+    {"init": cmd_init, "train": cmd_train, "logits": cmd_logits, "names": cmd_names, "plan": cmd_plan}[args.command](args)
 
 
 if __name__ == "__main__":

@@ -11,7 +11,7 @@ reads (accuracy per epoch, the final compact model's test accuracy).
 
 Usage: python3 scripts/gpu/pytorch_lrpet_train.py --data DIR --model resnet20 --prune 0.5 --epochs 4
          [--batch 128] [--train-limit 20000] [--test-limit 10000] [--lr 0.1] [--schedule step]
-         [--interval N] [--seed 1] [--max-seconds S] [--device auto|cuda|cpu] [--out accuracy-torch.json]
+         [--rank-multiple K] [--interval N] [--seed 1] [--max-seconds S] [--device auto|cuda|cpu] [--out accuracy-torch.json]
 """
 import argparse
 import json
@@ -36,6 +36,7 @@ def main():
     ap.add_argument('--data', required=True, help='folder with data_batch_*.bin and test_batch.bin')
     ap.add_argument('--model', default='resnet20')
     ap.add_argument('--prune', type=float, default=0.5)
+    ap.add_argument('--rank-multiple', type=int, default=1, help='ranks rounded up to a multiple of this, never above n (the engine\'s --rank-multiple)')
     ap.add_argument('--epochs', type=int, required=True)
     ap.add_argument('--batch', type=int, default=128)
     ap.add_argument('--train-limit', type=int, default=None)

@@ -24,6 +24,8 @@ const RUNNER_OPTIONS = {
   'model-dir': { type: 'string' },
   warmup: { type: 'string' },
   iterations: { type: 'string' },
+  runtime: { type: 'string' },
+  'padded-ranks': { type: 'string' },
   help: { type: 'boolean', short: 'h' },
 } as const;
 
@@ -85,7 +87,7 @@ export const USAGE = `usage: lrpet <command> [options]
 
 commands:
   flops     ranks, MACs and parameters of a model, dense vs compact
-            --model M  [--prune P | --target-flops F | --target-params F] [--no-rank-floors] [--rank LAYER=R ...] [--json]
+            --model M  [--prune P | --target-flops F | --target-params F] [--no-rank-floors] [--rank-multiple K] [--rank LAYER=R ...] [--json]
             (or --config run.json)
   train     train with LRPET and write the event log: --model M and any of the settings below, and
             [--data DIR] [--backend auto|webgpu|cpu] [--kernels fast|stock] [--log run.jsonl] [--save DIR] [--quiet]
@@ -97,10 +99,14 @@ commands:
             --model-dir DIR [--test-limit N] [--data DIR] [--backend auto|webgpu|cpu]
             (--model-dir FILE.safetensors: a projected or compact state_dict, e.g. of lrpet-torch)
   bench-infer
-            inference speed of a --save'd run's dense (DIR/projected) and compact (DIR/compact) model on
-            the backend: median, spread and images/s per batch size, the speed-up next to the MAC ratio
+            inference speed of a --save'd run's dense (DIR/projected) and compact (DIR/compact) model:
+            median, spread and images/s per batch size, the speed-up next to the MAC ratio; on tfjs (the
+            graph models on the backend, and on WebGPU the engine's fused forward of the compact model) and
+            on ONNX Runtime (CPU; DIR/projected.onnx and DIR/compact.onnx, written from the graph models)
             (a folder with projected.safetensors and compact.safetensors, e.g. lrpet-torch's --out, works too)
-            --model-dir DIR [--batch 1,128] [--warmup 2] [--iterations 10] [--json] [--backend auto|webgpu|cpu]
+            --model-dir DIR [--runtime tfjs|ort|both (both)] [--batch 1,128] [--warmup 2] [--iterations 10]
+            [--padded-ranks auto|always|never (auto: when the tfjs speed-up is below 0.8 of the MAC ratio, also
+            time the compact model with ranks padded to multiples of 4 and 8)] [--json] [--backend auto|webgpu|cpu]
 
 settings [default]:
 ${settingLines}

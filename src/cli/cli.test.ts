@@ -132,6 +132,8 @@ describe('lrpet train and evaluate on the CIFAR-10 copy', () => {
     expect(projected.tensors.map((t) => t.name)).toContain('layer3.0.conv2.weight');
     const split = decodeSafetensors(readFileSync(join(out, 'models', 'compact.safetensors')));
     expect(split.tensors.map((t) => t.name)).toContain('layer3.0.conv2.N.weight');
+    // And as ONNX files (src/node/onnx.test.ts checks their logits and the ONNX checker).
+    for (const f of ['projected.onnx', 'compact.onnx']) expect(readFileSync(join(out, 'models', f)).byteLength, f).toBeGreaterThan(1000);
 
     // --init starts from those weights: with a learning rate of 1e-12 they come out as they went in (BN statistics move, weights do not).
     const again = join(out, 'again');
@@ -171,9 +173,14 @@ describe('lrpet bench-infer', () => {
       '--backend', 'cpu', '--quiet', '--save', models,
     ]);
     expect(tr.code, tr.stderr).toBe(0);
-    const r = await lrpet(['bench-infer', '--model-dir', models, '--batch', '1,4', '--warmup', '1', '--iterations', '3', '--backend', 'cpu', '--json']);
+    const r = await lrpet(['bench-infer', '--model-dir', models, '--batch', '1,4', '--warmup', '1', '--iterations', '3', '--backend', 'cpu', '--padded-ranks', 'always', '--json']);
     expect(r.code, r.stderr).toBe(0);
     const j = JSON.parse(r.stdout);
+    // ONNX Runtime too (both runtimes by default), from the .onnx files --save wrote; and the padded ranks on tfjs.
+    expect(j.ort).toMatchObject({ backend: 'onnxruntime', warmup: 1, iterations: 3, macsDense: j.macsDense, macsCompact: j.macsCompact });
+    expect(j.ort.batches.map((b: { batch: number; speedup: number }) => b.batch)).toEqual([1, 4]);
+    expect(j.paddedRanks.map((p: { multiple: number }) => p.multiple)).toEqual([8]); // ranks 4/8/16: only ×8 changes them
+    expect(j.fastest).toHaveLength(2);
     const plan = JSON.parse((await lrpet(['flops', '--model', 'resnet8-tiny', '--prune', '0.5', '--json'])).stdout);
     expect(j).toMatchObject({ modelDir: models, backend: 'cpu', denseSource: 'projected', warmup: 1, iterations: 3, macsDense: plan.macsDense, macsCompact: plan.macsCompact });
     expect(j.macRatio).toBeCloseTo(plan.macsDense / plan.macsCompact, 9);
@@ -185,8 +192,13 @@ describe('lrpet bench-infer', () => {
       expect(b.speedup).toBeCloseTo(b.dense.medianMs / b.compact.medianMs, 9);
     }
     // The table for people: one row per batch and the verdict against the MAC reduction.
-    const t = await lrpet(['bench-infer', '--model-dir', models, '--batch', '2', '--warmup', '0', '--iterations', '1', '--backend', 'cpu']);
+    const t = await lrpet(['bench-infer', '--model-dir', models, '--batch', '2', '--warmup', '0', '--iterations', '1', '--backend', 'cpu', '--padded-ranks', 'never']);
     expect(t.code, t.stderr).toBe(0);
+    expect(t.stdout).toMatch(/^TensorFlow\.js \(cpu\)$/m);
+    expect(t.stdout).toMatch(/^ONNX Runtime$/m);
+    const onlyOrt = await lrpet(['bench-infer', '--model-dir', models, '--batch', '2', '--warmup', '0', '--iterations', '1', '--runtime', 'ort', '--json']);
+    expect(onlyOrt.code, onlyOrt.stderr).toBe(0);
+    expect(Object.keys(JSON.parse(onlyOrt.stdout))).toEqual(['modelDir', 'ort']);
     expect(t.stdout).toMatch(/MACs 3\.17M → 1\.81M \(1\.75× fewer\)/);
     expect(t.stdout).toMatch(/^ +2 +[\d.]+ m?s \(IQR/m);
     expect(t.stdout).toMatch(/speed-up at batch 2: [\d.]+× = [\d.]+ of the 1\.75× MAC reduction/);
@@ -197,6 +209,7 @@ describe('lrpet bench-infer', () => {
     [['bench-infer', '--model-dir', '/nonexistent/models'], /\/nonexistent\/models holds neither projected\/ and compact\/ \(what train --save writes\) nor projected\.safetensors and compact\.safetensors/],
     [['bench-infer', '--model-dir', '.', '--batch', '1,x'], /--batch takes batch sizes from 1 to 1024 separated by commas/],
     [['bench-infer', '--model-dir', '.', '--iterations', '0'], /--iterations must be an integer ≥ 1, got '0'/],
+    [['bench-infer', '--model-dir', '.', '--runtime', 'tflite'], /--runtime must be one of tfjs, ort, both, got 'tflite'/],
   ])('rejects bad arguments in one line: %j', async (args, message) => {
     const r = await lrpet(args);
     expect(r.code).not.toBe(0);

@@ -2,11 +2,13 @@ import { createWriteStream, existsSync, mkdirSync, readFileSync, writeFileSync, 
 import { basename, join, resolve } from 'node:path';
 import { ZodError } from 'zod';
 import { DataError, strideSubset } from '../engine/data/cifar';
-import type { Tensor } from '@tensorflow/tfjs';
+import type { Tensor2D } from '@tensorflow/tfjs';
 import { evaluateLogits } from '../engine/train/evaluate';
 import type { EngineEvent } from '../engine/events';
-import { benchInference, DEFAULT_BATCHES, loadExported, MAX_BATCH } from '../engine/infer/bench';
+import { benchInference, DEFAULT_BATCHES, loadExported, MAX_BATCH, type InferenceBody } from '../engine/infer/bench';
+import { benchOrt } from '../node/ort-bench';
 import { ModelFileError } from '../engine/infer/model-costs';
+import { onnxFromGraphModel } from '../engine/deploy/onnx';
 import { inferenceTable } from '../engine/infer/report';
 import { ConfigError, planModel } from '../engine/plan';
 import { createRun, type ExportedModel, type RunEnd } from '../engine/run/run';
@@ -75,6 +77,7 @@ function flops(v: CliValues): number {
   const result = {
     model,
     prune: plan.prune,
+    rankMultiple: lrpet.rankMultiple,
     macsDense: plan.macsDense,
     macsCompact: plan.macsCompact,
     paramsDense: plan.paramsDense,
@@ -88,7 +91,7 @@ function flops(v: CliValues): number {
     return 0;
   }
   const M = (x: number) => `${(x / 1e6).toFixed(2)}M`;
-  const lines = [`${model}, p = ${plan.prune.toFixed(4)}`, `${'layer'.padEnd(24)} ${'matrix'.padStart(10)} ${'rank'.padStart(5)}  MACs dense → compact`];
+  const lines = [`${model}, p = ${plan.prune.toFixed(4)}${lrpet.rankMultiple > 1 ? `, ranks rounded up to multiples of ${lrpet.rankMultiple}` : ''}`, `${'layer'.padEnd(24)} ${'matrix'.padStart(10)} ${'rank'.padStart(5)}  MACs dense → compact`];
   for (const l of plan.layers) {
     lines.push(`${l.name.padEnd(24)} ${`${l.shape[0]}×${l.shape[1]}`.padStart(10)} ${String(l.rank).padStart(5)}  ${M(l.macsDense)} → ${M(l.macsCompact)}${l.keptDense && l.kind === 'conv' ? ' (kept dense)' : ''}`);
   }
@@ -169,11 +172,13 @@ async function train(v: CliValues): Promise<number> {
       const { projected, compact } = await run.exportModels();
       writeModel(join(dir, 'projected'), projected);
       if (compact) writeModel(join(dir, 'compact'), compact);
+      writeFileSync(join(dir, 'projected.onnx'), onnxFromGraphModel(projected, { variant: 'projected' }));
+      if (compact) writeFileSync(join(dir, 'compact.onnx'), onnxFromGraphModel(compact, { variant: 'compact' }));
       const torch = await run.exportSafetensors();
       if (torch.projected) writeFileSync(join(dir, 'projected.safetensors'), torch.projected);
       if (torch.compact) writeFileSync(join(dir, 'compact.safetensors'), torch.compact);
       if (!quiet) {
-        const files = [`${dir}/projected${compact ? ` and ${dir}/compact` : ''} (TensorFlow.js graph models)`];
+        const files = [`${dir}/projected${compact ? ` and ${dir}/compact` : ''} (TensorFlow.js graph models)`, `projected.onnx${compact ? ' and compact.onnx' : ''} (ONNX)`];
         const st = [torch.projected && 'projected.safetensors', torch.compact && 'compact.safetensors'].filter(Boolean);
         if (st.length) files.push(`${st.join(' and ')} (PyTorch state_dicts)`);
         process.stderr.write(`saved: ${files.join(', ')}\n`);
@@ -239,7 +244,7 @@ async function evaluateSaved(v: CliValues): Promise<number> {
   const model = await loadExported(tf, saved);
   const testLimit = (settingFromFlags('testLimit', v) as number | undefined) ?? null;
   const test = strideSubset(loadDatasetDir(findDatasetDir(v.data), { trainLimit: 1 }).test, testLimit);
-  const { loss, accuracy } = await evaluateLogits(tf, (x) => model.predict(x) as Tensor, test);
+  const { loss, accuracy } = await evaluateLogits(tf, (x) => model.predict(x) as Tensor2D, test);
   model.dispose();
   const result = { modelDir: dir, testImages: test.count, testAccuracy: accuracy, testLoss: loss, backend: note };
   process.stdout.write(`${JSON.stringify(result)}\n`);
@@ -264,35 +269,51 @@ function batchList(raw: string | undefined): number[] {
   return out;
 }
 
+function choiceOption<T extends string>(flag: string, raw: string | undefined, values: readonly T[], dflt: T): T {
+  if (raw === undefined) return dflt;
+  if (!values.includes(raw as T)) throw new UsageError(`--${flag} must be one of ${values.join(', ')}, got '${raw}'`);
+  return raw as T;
+}
+
 async function benchInfer(v: CliValues): Promise<number> {
   if (!v['model-dir']) throw new UsageError('--model-dir is required (a folder written by train --save: DIR/projected and DIR/compact)');
   const batches = batchList(v.batch as string | undefined);
   const warmup = countOption('warmup', v.warmup, 2, 0);
   const iterations = countOption('iterations', v.iterations, 10, 1);
+  const runtime = choiceOption('runtime', v.runtime, ['tfjs', 'ort', 'both'] as const, 'both');
+  const paddedRanks = choiceOption('padded-ranks', v['padded-ranks'], ['auto', 'always', 'never'] as const, 'auto');
   const dir = resolve(v['model-dir']);
   // The engine's --save folder holds graph models; the PyTorch trainer's --out only the safetensors files.
   const graphs = ['projected', 'compact'].every((sub) => existsSync(join(dir, sub, 'model.json')));
   if (!graphs && !['projected', 'compact'].every((sub) => existsSync(join(dir, `${sub}.safetensors`)))) {
     throw new DataError(`${dir} holds neither projected/ and compact/ (what train --save writes) nor projected.safetensors and compact.safetensors (what lrpet-torch writes)`);
   }
-  const { tf, note } = await loadTf(backendOption(v.backend), kernelsOption(v.kernels));
+  // tfjs is loaded for its timings, and to turn safetensors files into graph models.
+  const loaded = runtime !== 'ort' || !graphs ? await loadTf(backendOption(v.backend), kernelsOption(v.kernels)) : null;
   const models = graphs
     ? { dense: readModelDir(join(dir, 'projected')), compact: readModelDir(join(dir, 'compact')), denseSource: 'projected' as const }
-    : { dense: await graphModelFromFile(tf, join(dir, 'projected.safetensors'), 'dense'), compact: await graphModelFromFile(tf, join(dir, 'compact.safetensors'), 'compact'), denseSource: 'projected' as const };
+    : { dense: await graphModelFromFile(loaded!.tf, join(dir, 'projected.safetensors'), 'dense'), compact: await graphModelFromFile(loaded!.tf, join(dir, 'compact.safetensors'), 'compact'), denseSource: 'projected' as const };
   const quiet = !!v.quiet || !!v.json;
-  if (!quiet) process.stderr.write(`backend: ${note}\n`);
-  const body = await benchInference(tf, models, {
-    batches,
-    warmup,
-    iterations,
-    device: note,
-    onProgress: quiet ? undefined : (p) => process.stderr.write(`\r${p.label} (${p.done}/${p.total})\u001b[K`),
-  });
+  const onProgress = quiet ? undefined : (p: { label: string; done: number; total: number }) => process.stderr.write(`\r${p.label} (${p.done}/${p.total})\u001b[K`);
+  let tfjs: InferenceBody | null = null;
+  let ort: InferenceBody | null = null;
+  if (runtime !== 'ort') {
+    const { tf, note } = loaded!;
+    if (!quiet) process.stderr.write(`backend: ${note}\n`);
+    tfjs = await benchInference(tf, models, { batches, warmup, iterations, device: note, paddedRanks, onProgress });
+  }
+  if (runtime !== 'tfjs') {
+    // The ONNX files --save wrote, where they are (older runs: written from the graph models, the same bytes).
+    const file = (name: string) => (existsSync(join(dir, name)) ? new Uint8Array(readFileSync(join(dir, name))) : null);
+    const [d, c] = [file('projected.onnx'), file('compact.onnx')];
+    ort = await benchOrt(models, { batches, warmup, iterations, onProgress }, d && c ? { dense: d, compact: c } : undefined);
+  }
   if (!quiet) process.stderr.write('\r\u001b[K');
   if (v.json) {
-    process.stdout.write(`${JSON.stringify({ modelDir: dir, ...body }, null, 2)}\n`);
+    process.stdout.write(`${JSON.stringify({ modelDir: dir, ...(tfjs ?? {}), ...(ort ? { ort } : {}) }, null, 2)}\n`);
     return 0;
   }
-  process.stdout.write(`${inferenceTable(body).join('\n')}\n`);
+  const sections = [...(tfjs ? [`TensorFlow.js (${tfjs.backend})`, ...inferenceTable(tfjs)] : []), ...(tfjs && ort ? [''] : []), ...(ort ? ['ONNX Runtime', ...inferenceTable(ort)] : [])];
+  process.stdout.write(`${sections.join('\n')}\n`);
   return 0;
 }

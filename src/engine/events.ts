@@ -286,8 +286,29 @@ export const InferenceEventSchema = extensible({
       compact: TimingSchema,
       /** Dense median / compact median. */
       speedup: real,
+      /** The engine's own forward of the compact model with the fused split convolution (WebGPU only; absent in older logs). */
+      fused: TimingSchema.optional(),
+      /** Dense median / fused median. */
+      fusedSpeedup: real.optional(),
     }),
   ),
+  /**
+   * Measured when the speed-up fell below 0.8 of the MAC reduction: the compact graph model with every split
+   * layer's rank padded (zero filters) to a multiple, the same function with more MACs.
+   */
+  paddedRanks: z
+    .array(
+      extensible({
+        multiple: count,
+        splitRanks: z.array(count),
+        macsCompact: real,
+        macRatio: real,
+        batches: z.array(extensible({ batch: count, compact: TimingSchema, speedup: real })),
+      }),
+    )
+    .optional(),
+  /** Per batch, the quickest compact variant measured: the graph model as trained, padded to ×4 or ×8, or the fused forward. */
+  fastest: z.array(extensible({ batch: count, variant: z.enum(['graph', 'padded4', 'padded8', 'fused']), medianMs: real, speedup: real })).optional(),
 });
 export type InferenceEvent = z.output<typeof InferenceEventSchema>;
 export type InferenceTiming = z.output<typeof TimingSchema>;

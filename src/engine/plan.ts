@@ -3,7 +3,7 @@ import { ConfigError } from './errors';
 import type { CostSummary, LayerInfo } from './events';
 import { buildModel } from './models/builders';
 import { bnAfter, weightNodes, type ModelGraph, type WeightNode } from './models/graph';
-import { rankForPrune, vggRankFloor } from './lrpet/rank';
+import { rankForPrune, roundRankUp, vggRankFloor } from './lrpet/rank';
 import { sumCosts, totalCosts, weightNodeCosts } from './models/cost';
 import { splitLayer } from './models/split';
 
@@ -18,6 +18,8 @@ export interface ModelPlan extends CostSummary {
 
 export type PlanOptions = Pick<LrpetConfig, 'prune' | 'target' | 'rankOverrides' | 'rankFloors' | 'projectDense'> & {
   enabled?: boolean;
+  /** Round each rank from p (and the floors) up to a multiple of this, never above n (default 1: the paper's ranks); overrides stay as given. */
+  rankMultiple?: number;
 };
 
 function matrixDims(node: WeightNode): { O: number; K: number; kernel: [number, number, number, number] } {
@@ -53,6 +55,7 @@ function planForPrune(graph: ModelGraph, p: number, opts: Omit<PlanOptions, 'pru
     if (projected) {
       rank = rankForPrune(n, p);
       if (opts.rankFloors && node.op === 'conv') rank = Math.max(rank, vggRankFloor(convIndex, n));
+      rank = roundRankUp(rank, n, opts.rankMultiple ?? 1);
       const override = opts.rankOverrides?.[node.name];
       if (override !== undefined) {
         if (!Number.isInteger(override) || override < 1 || override > n) {
@@ -84,7 +87,8 @@ function reduction(plan: CostSummary, metric: 'macs' | 'params'): number {
 
 /**
  * Smallest p whose reduction of MACs (or parameters) reaches the target. The reduction is a
- * non-decreasing step function of p, so bisection finds the step's left edge.
+ * non-decreasing step function of p (rounding ranks up to a multiple keeps it so), so bisection finds
+ * the step's left edge.
  */
 function solvePrune(graph: ModelGraph, target: { metric: 'macs' | 'params'; reduction: number }, opts: Omit<PlanOptions, 'prune' | 'target'>): number {
   const pMax = 1 - 1e-9;

@@ -7,7 +7,7 @@ import { boundsText, valueText, formIds, liveIds, MODEL_NAMES, pageRange, SETTIN
  * The schemas as they were written by hand before they were derived from the table (a fixed reference:
  * checkpoints and stored runs hold RunConfigs, so the derived schema must parse exactly like this one),
  * with the settings added since: weight decay scope, BN recalibration, the paper's 400 epochs and its
- * step schedule scaled to the epochs when none is given, VGG-16's official rank floors when not set.
+ * step schedule scaled to the epochs when none is given, VGG-16's official rank floors when not set, the rank multiple.
  */
 const Before = (() => {
   const lrpet = z.object({
@@ -19,6 +19,7 @@ const Before = (() => {
       .default(null),
     rankOverrides: z.record(z.string(), z.number().int().min(1)).default({}),
     rankFloors: z.boolean().default(false),
+    rankMultiple: z.number().int().min(1).max(16).default(1),
     interval: z.number().int().min(1).nullable().default(null),
     startEpoch: z.number().int().min(0).default(0),
     endEpoch: z.number().int().min(0).nullable().default(null),
@@ -68,6 +69,7 @@ const Before = (() => {
     endEpoch: z.number().int().min(0).nullable().optional(),
     prune: z.number().min(0).lt(1).optional(),
     rankOverrides: z.record(z.string(), z.number().int().min(1)).optional(),
+    rankMultiple: z.number().int().min(1).max(16).optional(),
     energyTransfer: z.boolean().optional(),
     beta: z.number().min(0).lt(1).optional(),
     bnRectification: z.boolean().optional(),

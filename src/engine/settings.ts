@@ -184,6 +184,11 @@ export const SETTINGS = {
     // Not given, VGG-16 gets them (config.ts, withDependentDefaults): the official script always applies them.
     help: 'on by default for vgg16 (its official script always applies them), off for the other models',
   }),
+  rankMultiple: number({
+    path: 'lrpet.rankMultiple', bounds: { int: true, min: 1, max: 16 }, default: 1, live: true, minor: true, plan: true, cli: { arg: 'M' }, url: true,
+    label: 'Rank multiple', short: 'rank ×',
+    help: "each projected layer's rank rounded up to a multiple of this (never above n): 4 or 8 suit GPU kernels' vector loads; 1 = the paper's ranks. Rank overrides are kept as given",
+  }),
   rankOverrides: custom({
     path: 'lrpet.rankOverrides', type: z.record(z.string(), z.number().int().min(1)), default: {}, live: true, minor: true, plan: true, cli: { arg: 'LAYER=R', multiple: true, aliases: ['rank'] }, url: { aliases: ['ranks'] },
     label: 'Rank overrides', short: 'ranks', help: 'per-layer ranks, by conv layer name',

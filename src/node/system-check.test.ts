@@ -51,7 +51,7 @@ function healthy(over: Partial<Facts> = {}): Facts {
     sudo: false,
     chromium: { path: '/usr/bin/chromium', fromEnv: false, ok: true },
     vulkan: { override: null, nvidia: false, lavapipe: true, mesa: '25.0.7-2~bpo12+1', dpkg: true },
-    python: { path: '/usr/bin/python3', rule: '/usr/bin/python3', fromEnv: false, runs: true, numpy: '1.24.2', torch: '1.13.1', jsonschema: '4.10.3', error: null },
+    python: { path: '/usr/bin/python3', rule: '/usr/bin/python3', fromEnv: false, runs: true, numpy: '1.24.2', torch: '1.13.1', jsonschema: '4.10.3', onnx: '1.12.0', error: null },
     backports: { configured: true },
     ...over,
   };
@@ -154,23 +154,23 @@ describe('planSystem', () => {
     }
   });
 
-  it('a fresh bookworm as root: chromium, python3-numpy, python3-torch, python3-jsonschema from the release, Mesa from backports', () => {
+  it('a fresh bookworm as root: chromium, python3-numpy, python3-torch, python3-jsonschema, python3-onnx from the release, Mesa from backports', () => {
     const plan = planSystem(
       bookwormMesa22({
         chromium: { path: '/usr/bin/chromium', fromEnv: false, ok: false },
         vulkan: { override: null, nvidia: false, lavapipe: false, mesa: null, dpkg: true },
-        python: { path: '/usr/bin/python3', rule: '/usr/bin/python3', fromEnv: false, runs: true, numpy: null, torch: null, jsonschema: null, error: null },
+        python: { path: '/usr/bin/python3', rule: '/usr/bin/python3', fromEnv: false, runs: true, numpy: null, torch: null, jsonschema: null, onnx: null, error: null },
       }),
     );
     expect(plan.action).toBe('install');
     if (plan.action !== 'install') return;
-    expect(plan.install.release).toEqual(['chromium', 'python3-numpy', 'python3-torch', 'python3-jsonschema']);
+    expect(plan.install.release).toEqual(['chromium', 'python3-numpy', 'python3-torch', 'python3-jsonschema', 'python3-onnx']);
     expect(plan.install.backports?.packages).toEqual(['mesa-vulkan-drivers']);
   });
 
-  it('no python3 at all: python3 with numpy, torch and jsonschema', () => {
-    const plan = planSystem(healthy({ python: { path: 'python3', rule: 'python3 on PATH', fromEnv: false, runs: false, numpy: null, torch: null, jsonschema: null, error: 'spawnSync python3 ENOENT' } }));
-    expect(plan.action === 'install' && plan.install.release).toEqual(['python3', 'python3-numpy', 'python3-torch', 'python3-jsonschema']);
+  it('no python3 at all: python3 with numpy, torch, jsonschema and onnx', () => {
+    const plan = planSystem(healthy({ python: { path: 'python3', rule: 'python3 on PATH', fromEnv: false, runs: false, numpy: null, torch: null, jsonschema: null, onnx: null, error: 'spawnSync python3 ENOENT' } }));
+    expect(plan.action === 'install' && plan.install.release).toEqual(['python3', 'python3-numpy', 'python3-torch', 'python3-jsonschema', 'python3-onnx']);
   });
 
   it('backports already configured: no source written', () => {
@@ -221,7 +221,7 @@ describe('planSystem', () => {
   });
 
   it('$LRPET_PYTHON without torch: never apt (that would not change that python), says what to do', () => {
-    const plan = planSystem(healthy({ python: { path: '/opt/venv/bin/python', rule: '$LRPET_PYTHON', fromEnv: true, runs: true, numpy: '2.1.0', torch: null, jsonschema: '4.10.3', error: null } }));
+    const plan = planSystem(healthy({ python: { path: '/opt/venv/bin/python', rule: '$LRPET_PYTHON', fromEnv: true, runs: true, numpy: '2.1.0', torch: null, jsonschema: '4.10.3', onnx: null, error: null } }));
     expect(plan.action).toBe('stop');
     if (plan.action !== 'stop') return;
     expect(plan.message).toContain('torch in /opt/venv/bin/python ($LRPET_PYTHON)');

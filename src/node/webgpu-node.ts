@@ -3,6 +3,7 @@ import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { useKernels, type KernelMode } from '../webgpu-kernels';
+import { registerFusedSplitConv } from '../webgpu-kernels/fused-split-conv';
 
 const LAVAPIPE_ICD = '/usr/share/vulkan/icd.d/lvp_icd.json';
 
@@ -105,6 +106,7 @@ export async function loadTf(
       if (await tf.setBackend('webgpu')) {
         await tf.ready();
         useKernels(kernels);
+        registerFusedSplitConv();
         const a = info.adapter!;
         note = `WebGPU via Dawn: ${a.vendor || 'unknown vendor'} ${a.description || a.architecture}${a.software ? ' (software adapter, no real GPU: slow)' : ''}, ${kernels} kernels`;
         return { tf, backend: 'webgpu', note };

@@ -112,6 +112,7 @@ export function App() {
   const modelName = run.start?.config.model ?? 'model';
   const onDownloadModel = useCallback((w: 'compact' | 'projected') => void session.downloadModel(w, `lrpet-${modelName}-${w}.zip`), [session, modelName]);
   const onDownloadFiles = useCallback((w: 'compact' | 'projected') => void session.downloadModelFiles(w), [session]);
+  const onDownloadOnnx = useCallback((w: 'compact' | 'projected') => void session.downloadOnnx(w, `lrpet-${modelName}-${w}.onnx`), [session, modelName]);
   const onDownloadSafetensors = useCallback((w: 'compact' | 'projected') => void session.downloadSafetensors(w, `lrpet-${modelName}-${w}.safetensors`), [session, modelName]);
   const currentId = engine.currentId;
   const onMeasure = useCallback(() => void (currentId && session.measureInference(currentId)), [session, currentId]);
@@ -268,6 +269,7 @@ export function App() {
             onDownloadModel={onDownloadModel}
             onDownloadFiles={onDownloadFiles}
             onDownloadSafetensors={onDownloadSafetensors}
+            onDownloadOnnx={onDownloadOnnx}
             onDownloadLog={onDownloadLog}
             canDownloadLog={run.eventCount > 0}
           />

@@ -128,7 +128,17 @@ export interface WorkerApi {
    */
   compactModelZip(safetensors: Uint8Array, name: string): Promise<Uint8Array>;
   /**
-   * Times the dense and the compact model (engine/infer/bench.ts) and answers with the inference event;
+   * An ONNX file (engine/deploy/onnx: IR 8, opset 13, BN folded, input 'input' NCHW [batch, 3, 32, 32], output
+   * 'logits'): of the last run's compact or projected model, or of a stored model's graph-model files
+   * (a stored run's compact model). null when the last run has no such model. Rejects with a clear message
+   * on files it cannot read (ModelFileError).
+   */
+  downloadOnnx(which: 'compact' | 'projected' | ModelFiles): Promise<Uint8Array | null>;
+  /**
+   * Times the dense and the compact model (engine/infer/bench.ts) and answers with the inference event: the
+   * graph models, on WebGPU also the engine's fused forward of the compact model (batches[].fused,
+   * fusedSpeedup), and when the speed-up falls below 0.8 of the MAC reduction the compact model with ranks
+   * padded to multiples of 4 and 8 (paddedRanks); `fastest` names the quickest compact variant per batch;
    * rejects when a run is going, when 'last' models are asked for and this worker has none, or when
    * cancelled (cancelInference).
    */

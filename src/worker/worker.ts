@@ -13,8 +13,10 @@ import type { CifarDataset } from '../engine/data/cifar';
 import type { EngineEvent } from '../engine/events';
 import { decodeCheckpoint } from '../engine/checkpoint';
 import { benchInference, denseArchitectureModel, inferenceEvent } from '../engine/infer/bench';
+import { onnxFromGraphModel } from '../engine/deploy/onnx';
 import { createRun } from '../engine/run/run';
 import { useKernels } from '../webgpu-kernels';
+import { registerFusedSplitConv } from '../webgpu-kernels/fused-split-conv';
 import type { ExportedModel, RunControls } from '../engine/run/api';
 import type { MatrixImageStore } from '../engine/run/matrix-images';
 import { chooseBackend, type AdapterDescription, type BackendInfo, type BackendName, type BackendPreference } from './backend';
@@ -143,6 +145,7 @@ const api: WorkerApi = {
     let used: 'fast' | 'stock' | null = null;
     if (backendInfo.backend === 'webgpu') {
       useKernels(kernels);
+      registerFusedSplitConv();
       used = kernels;
       watchDevice(reportDeviceProblem);
     }
@@ -280,6 +283,12 @@ const api: WorkerApi = {
   },
   async compactModelZip(bytes, name) {
     return toDownload(await graphModelOf(tf, modelFromSafetensors(bytes, 'compact', name))).zip;
+  },
+  async downloadOnnx(which) {
+    const model = typeof which === 'string' ? (downloads[which] ? lastModel(which) : null) : fromFiles(which);
+    if (!model) return null;
+    const bytes = onnxFromGraphModel(model, { variant: typeof which === 'string' ? which : 'compact' });
+    return Comlink.transfer(bytes, [bytes.buffer]);
   },
   async benchInference(req, onProgress) {
     if (run) throw new Error('a run is going: measure inference speed after it');

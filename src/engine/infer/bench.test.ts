@@ -65,7 +65,7 @@ describe('benchInference', () => {
   it('times both models at each batch size, with statistics that fit together, and leaves no tensor behind', async () => {
     const before = tf.memory().numTensors;
     const progress: number[] = [];
-    const body = await benchInference(tf, models, { batches: [1, 4], warmup: 1, iterations: 3, device: 'test', onProgress: (p) => progress.push(p.done) });
+    const body = await benchInference(tf, models, { batches: [1, 4], warmup: 1, iterations: 3, device: 'test', paddedRanks: 'never', onProgress: (p) => progress.push(p.done) });
     expect(tf.memory().numTensors).toBe(before);
     expect(progress).toEqual(Array.from({ length: 2 * 2 * 4 }, (_, i) => i + 1));
     expect(body).toMatchObject({ backend: 'cpu', device: 'test', denseSource: 'projected', warmup: 1, iterations: 3 });
@@ -93,7 +93,7 @@ describe('benchInference', () => {
 
   it('uses the clock it is given: each timing is one call, from predict to the logits read back', async () => {
     let t = 0;
-    const body = await benchInference(tf, models, { batches: [2], warmup: 0, iterations: 4, now: () => (t += 5) });
+    const body = await benchInference(tf, models, { batches: [2], warmup: 0, iterations: 4, paddedRanks: 'never', now: () => (t += 5) });
     // Each call reads the clock twice (start and end): 5 ms apart.
     expect(body.batches[0].dense).toMatchObject({ medianMs: 5, minMs: 5, maxMs: 5 });
     expect(body.batches[0].speedup).toBe(1);
@@ -115,6 +115,32 @@ describe('benchInference', () => {
     await expect(benchInference(tf, models, { iterations: 0 })).rejects.toThrow(/iterations must be an integer ≥ 1/);
     await expect(benchInference(tf, models, { warmup: -1 })).rejects.toThrow(/warm-up/);
     expect(tf.memory().numTensors).toBe(before);
+  });
+
+  it('times the compact model with ranks padded to multiples of 4 and 8 (same function, more MACs) and names the fastest variant', async () => {
+    const before = tf.memory().numTensors;
+    let total = 0;
+    const body = await benchInference(tf, models, { batches: [1, 2], warmup: 0, iterations: 2, paddedRanks: 'always', onProgress: (p) => (total = p.total) });
+    expect(tf.memory().numTensors).toBe(before);
+    // Ranks 4/8/16 are multiples of 4 already: only ×8 (8/8/16) is timed, beside dense and compact.
+    expect(total).toBe(2 * (2 + 1) * 2);
+    const plan = planModel('resnet8-tiny', lrpet(0.5));
+    expect(body.paddedRanks!.map((p) => p.multiple)).toEqual([8]);
+    for (const p of body.paddedRanks!) {
+      const want = plan.layers.filter((l) => l.projected && !l.keptDense).map((l) => Math.min(l.n, Math.ceil(l.rank / p.multiple) * p.multiple));
+      expect(p.splitRanks).toEqual(want);
+      expect(p.macsCompact).toBeGreaterThan(body.macsCompact);
+      expect(p.macRatio).toBeCloseTo(body.macsDense / p.macsCompact, 12);
+      expect(p.batches.map((b) => b.batch)).toEqual([1, 2]);
+    }
+    expect(body.fastest!.map((f) => f.batch)).toEqual([1, 2]);
+    for (const f of body.fastest!) {
+      const b = body.batches.find((x) => x.batch === f.batch)!;
+      const all = [b.compact.medianMs, ...body.paddedRanks!.map((p) => p.batches.find((x) => x.batch === f.batch)!.compact.medianMs)];
+      expect(f.medianMs).toBe(Math.min(...all));
+    }
+    const event = inferenceEvent(body, 1);
+    expect(InferenceEventSchema.parse(JSON.parse(JSON.stringify(event)))).toEqual(event);
   });
 
   it('compares a stored compact model with its dense architecture when the dense model is gone', async () => {

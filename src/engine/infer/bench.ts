@@ -1,20 +1,29 @@
 import type * as tfType from '@tensorflow/tfjs';
 import type { ModelName } from '../config';
-import type { InferenceEvent, InferenceTiming } from '../events';
+import type { InferenceEvent } from '../events';
 import { exportGraphModel } from '../export/graph-model';
 import { buildModel } from '../models/builders';
 import { disposeParams, initParams } from '../models/params';
 import type { ExportedModel, Tf } from '../run/api';
-import { nextMacrotask } from '../run/lifecycle';
+import { deployRunner, fusedForwardAvailable, type CompactForwardMode, type DeployRunner } from '../deploy/forward';
+import { splitPairs, type DeployModel } from '../deploy/model';
+import { deployToGraphModel, padRanks } from '../deploy/pad-ranks';
+import { readGraphModel } from '../deploy/read-graph-model';
 import { graphModelCosts, splitRanks } from './model-costs';
-import { timingStats } from './stats';
+import { fastestVariants, speedupVerdict } from './report';
+import { timeInterleaved, withRate, type InferenceProgress, type TimedModel, type TimingLoopOptions } from './timing';
+
+export { BenchCancelled, type InferenceProgress } from './timing';
 
 /**
  * Inference speed of a dense and a compact model, measured where the user is: the exported
  * TensorFlow.js graph models (what a user deploys, loaded as tf.loadGraphModel loads them) on the tfjs
  * backend in use. Each timed call runs the model and reads the logits back, so it waits for the GPU
  * (on WebGPU, a read maps a buffer after everything queued before it has run). Warm-up calls first
- * (shader compilation, buffer pools); dense and compact calls alternate so drift hits both alike.
+ * (shader compilation, buffer pools); the models' calls rotate so drift hits all alike (timing.ts).
+ * Beside the graph models: the engine's own forward of the compact model with the fused split
+ * convolution (WebGPU), and, when the speed-up falls short of the MAC reduction, the compact model with
+ * its ranks padded to multiples of 4 and 8; `fastest` names the quickest compact variant per batch.
  */
 
 export type InferenceBody = Omit<InferenceEvent, 'type' | 'time'>;
@@ -23,12 +32,6 @@ export interface InferenceModels {
   dense: ExportedModel;
   compact: ExportedModel;
   denseSource: InferenceEvent['denseSource'];
-}
-
-export interface InferenceProgress {
-  label: string;
-  done: number;
-  total: number;
 }
 
 export interface InferenceBenchOptions {
@@ -41,6 +44,17 @@ export interface InferenceBenchOptions {
   /** The adapter or renderer, for the record. */
   device?: string | null;
   seed?: number;
+  /**
+   * Also time the engine's own forward of the compact model with the fused split convolution (a third
+   * model in the rotation); default: where the backend has the fused kernel (WebGPU).
+   */
+  fused?: boolean;
+  /**
+   * 'auto' (default): when the speed-up at the largest batch falls below 0.8 of the MAC reduction, also time
+   * the compact graph model with its ranks padded (zero filters) to multiples of 4 and of 8 (each where that
+   * changes a rank) and name the fastest; 'always', 'never'.
+   */
+  paddedRanks?: 'auto' | 'always' | 'never';
   onProgress?: (p: InferenceProgress) => void;
   /** Checked between calls: true ends the measurement with a BenchCancelled error. */
   shouldStop?: () => boolean;
@@ -49,15 +63,8 @@ export interface InferenceBenchOptions {
 
 export const DEFAULT_BATCHES: readonly number[] = [1, 128];
 export const MAX_BATCH = 1024;
-
-export class BenchCancelled extends Error {
-  override name = 'BenchCancelled';
-  constructor() {
-    super('the measurement was cancelled');
-  }
-}
-
-const defaultNow = () => (typeof performance !== 'undefined' ? performance.now() : Date.now());
+/** The rank multiples the padded measurement tries. */
+export const PADDED_MULTIPLES = [4, 8] as const;
 
 /** Loads an exported model as tf.loadGraphModel would load its files. */
 export function loadExported(tf: Tf, m: ExportedModel): Promise<tfType.GraphModel> {
@@ -88,70 +95,85 @@ function checkOptions(batches: readonly number[], warmup: number, iterations: nu
   if (!Number.isInteger(iterations) || iterations < 1) throw new RangeError(`iterations must be an integer ≥ 1, got ${iterations}`);
 }
 
-const withRate = (ms: number[], batch: number): InferenceTiming => {
-  const s = timingStats(ms);
-  return { ...s, imagesPerSec: (batch / s.medianMs) * 1000 };
-};
-
-/** Times both models at each batch size; every tensor it makes is disposed before it returns (or throws). */
-export async function benchInference(tf: Tf, models: InferenceModels, o: InferenceBenchOptions = {}): Promise<InferenceBody> {
-  const batches = o.batches ?? DEFAULT_BATCHES;
-  const warmup = o.warmup ?? 2;
-  const iterations = o.iterations ?? 10;
-  checkOptions(batches, warmup, iterations);
-  const now = o.now ?? defaultNow;
-  const dc = graphModelCosts(models.dense.modelJson);
-  const cc = graphModelCosts(models.compact.modelJson);
-  const total = batches.length * 2 * (warmup + iterations);
-  let done = 0;
-  const loaded: tfType.GraphModel[] = [];
-  try {
-    const dense = await loadExported(tf, models.dense);
-    loaded.push(dense);
-    const compact = await loadExported(tf, models.compact);
-    loaded.push(compact);
-    const out: InferenceBody['batches'] = [];
-    for (const batch of batches) {
-      const x = tf.randomNormal([batch, 32, 32, 3], 0, 1, 'float32', o.seed ?? 1) as tfType.Tensor4D;
-      try {
-        const call = async (model: tfType.GraphModel, label: string): Promise<number> => {
-          await nextMacrotask();
-          if (o.shouldStop?.()) throw new BenchCancelled();
-          const t0 = now();
+/** A graph model to time: it is loaded once and run on a random batch (seeded). */
+function graphTimed(tf: Tf, name: string, model: tfType.GraphModel, seed: number): TimedModel {
+  return {
+    name,
+    async forBatch(batch) {
+      const x = tf.randomNormal([batch, 32, 32, 3], 0, 1, 'float32', seed) as tfType.Tensor4D;
+      return {
+        async call() {
           const y = model.predict(x) as tfType.Tensor;
           try {
             await y.data();
           } finally {
             y.dispose();
           }
-          const ms = now() - t0;
-          o.onProgress?.({ label, done: ++done, total });
-          return ms;
-        };
-        for (let i = 0; i < warmup; i++) {
-          await call(dense, `batch ${batch}: warm-up (dense)`);
-          await call(compact, `batch ${batch}: warm-up (compact)`);
-        }
-        const d: number[] = [];
-        const c: number[] = [];
-        for (let i = 0; i < iterations; i++) {
-          const label = `batch ${batch}: timing ${i + 1} of ${iterations}`;
-          if (i % 2 === 0) {
-            d.push(await call(dense, label));
-            c.push(await call(compact, label));
-          } else {
-            c.push(await call(compact, label));
-            d.push(await call(dense, label));
+        },
+        release: () => x.dispose(),
+      };
+    },
+  };
+}
+
+/** The engine's own forward of a deploy model ('fused' or 'ops'). */
+function deployTimed(tf: Tf, name: string, runner: DeployRunner, mode: CompactForwardMode, seed: number): TimedModel {
+  return {
+    name,
+    async forBatch(batch) {
+      const x = tf.randomNormal([batch, 32, 32, 3], 0, 1, 'float32', seed) as tfType.Tensor4D;
+      return {
+        async call() {
+          const y = tf.tidy(() => runner.predict(x, mode));
+          try {
+            await y.data();
+          } finally {
+            y.dispose();
           }
-        }
-        const dt = withRate(d, batch);
-        const ct = withRate(c, batch);
-        out.push({ batch, dense: dt, compact: ct, speedup: dt.medianMs / ct.medianMs });
-      } finally {
-        x.dispose();
-      }
+        },
+        release: () => x.dispose(),
+      };
+    },
+  };
+}
+
+/** Times both models (and the fused forward, and padded ranks where asked) at each batch size; every tensor it makes is disposed before it returns (or throws). */
+export async function benchInference(tf: Tf, models: InferenceModels, o: InferenceBenchOptions = {}): Promise<InferenceBody> {
+  const batches = o.batches ?? DEFAULT_BATCHES;
+  const warmup = o.warmup ?? 2;
+  const iterations = o.iterations ?? 10;
+  checkOptions(batches, warmup, iterations);
+  const seed = o.seed ?? 1;
+  const dc = graphModelCosts(models.dense.modelJson);
+  const cc = graphModelCosts(models.compact.modelJson);
+  const deploy = readGraphModel(models.compact);
+  const fused = o.fused ?? fusedForwardAvailable(tf);
+  const loop = { warmup, iterations, onProgress: o.onProgress, shouldStop: o.shouldStop, now: o.now, progress: { done: 0, total: batches.length * (fused ? 3 : 2) * (warmup + iterations) } };
+  const loaded: tfType.GraphModel[] = [];
+  let runner: DeployRunner | null = null;
+  try {
+    const dense = await loadExported(tf, models.dense);
+    loaded.push(dense);
+    const compact = await loadExported(tf, models.compact);
+    loaded.push(compact);
+    const timed = [graphTimed(tf, 'dense', dense, seed), graphTimed(tf, 'compact', compact, seed)];
+    if (fused) {
+      runner = deployRunner(tf, deploy);
+      timed.push(deployTimed(tf, 'fused', runner, 'fused', seed));
     }
-    return {
+    const out: InferenceBody['batches'] = [];
+    for (const batch of batches) {
+      const t = await timeInterleaved(timed, batch, loop);
+      const dt = withRate(t.get('dense')!, batch);
+      const ct = withRate(t.get('compact')!, batch);
+      const row: InferenceBody['batches'][number] = { batch, dense: dt, compact: ct, speedup: dt.medianMs / ct.medianMs };
+      if (fused) {
+        const ft = withRate(t.get('fused')!, batch);
+        Object.assign(row, { fused: ft, fusedSpeedup: dt.medianMs / ft.medianMs });
+      }
+      out.push(row);
+    }
+    const body: InferenceBody = {
       backend: tf.getBackend(),
       device: o.device ?? null,
       denseSource: models.denseSource,
@@ -166,6 +188,52 @@ export async function benchInference(tf: Tf, models: InferenceModels, o: Inferen
       splitRanks: splitRanks(models.compact.modelJson),
       batches: out,
     };
+    const verdict = speedupVerdict(body);
+    const mode = o.paddedRanks ?? 'auto';
+    if (mode === 'always' || (mode === 'auto' && verdict !== null && !verdict.meetsTarget)) {
+      body.paddedRanks = await timePadded(tf, deploy, body, { ...loop, seed });
+    }
+    body.fastest = fastestVariants(body);
+    return body;
+  } finally {
+    for (const m of loaded) m.dispose();
+    runner?.dispose();
+  }
+}
+
+/** The compact model with its ranks padded to each of PADDED_MULTIPLES, timed as graph models (dense: the timings above). */
+async function timePadded(tf: Tf, deploy: DeployModel, body: InferenceBody, loop: TimingLoopOptions & { seed: number; progress: { done: number; total: number } }): Promise<NonNullable<InferenceBody['paddedRanks']>> {
+  const variants: { multiple: number; exported: ExportedModel }[] = [];
+  for (const multiple of PADDED_MULTIPLES) {
+    const padded = padRanks(deploy, multiple);
+    // Ranks that are multiples already: nothing to pad, nothing to time again.
+    if (splitPairs(padded.graph).every((p, i) => p.rank === body.splitRanks[i])) continue;
+    variants.push({ multiple, exported: await deployToGraphModel(tf, padded) });
+  }
+  loop.progress.total += body.batches.length * variants.length * (loop.warmup + loop.iterations);
+  const loaded: tfType.GraphModel[] = [];
+  try {
+    const timed: TimedModel[] = [];
+    for (const v of variants) {
+      const m = await loadExported(tf, v.exported);
+      loaded.push(m);
+      timed.push(graphTimed(tf, `ranks ×${v.multiple}`, m, loop.seed));
+    }
+    const byBatch = new Map<number, Map<string, number[]>>();
+    for (const b of body.batches) byBatch.set(b.batch, await timeInterleaved(timed, b.batch, { ...loop, phase: 'padded ranks' }));
+    return variants.map((v) => {
+      const costs = graphModelCosts(v.exported.modelJson);
+      return {
+        multiple: v.multiple,
+        splitRanks: splitRanks(v.exported.modelJson),
+        macsCompact: costs.macs,
+        macRatio: body.macsDense / costs.macs,
+        batches: body.batches.map((b) => {
+          const t = withRate(byBatch.get(b.batch)!.get(`ranks ×${v.multiple}`)!, b.batch);
+          return { batch: b.batch, compact: t, speedup: b.dense.medianMs / t.medianMs };
+        }),
+      };
+    });
   } finally {
     for (const m of loaded) m.dispose();
   }

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { InferenceEvent } from '../events';
-import { gapExplanation, inferenceTable, speedupVerdict, timingText } from './report';
+import { fastestVariants, gapExplanation, inferenceTable, speedupVerdict, timingText } from './report';
 
 const timing = (medianMs: number, batch: number) => ({ samples: 5, medianMs, minMs: medianMs * 0.9, maxMs: medianMs * 1.2, q1Ms: medianMs * 0.95, q3Ms: medianMs * 1.05, imagesPerSec: (batch / medianMs) * 1000 });
 
@@ -50,6 +50,15 @@ describe('the inference report', () => {
     expect(soft.join(' ')).not.toMatch(/multiple of 4/);
     expect(soft.at(-1)).toMatch(/software renderer/);
     expect(gapExplanation(result(1.2, { backend: 'cpu', device: null })).at(-1)).toMatch(/software renderer/);
+    // What else was measured is named with its numbers: padded ranks and the fused forward.
+    const withMore = result(1.2, {
+      paddedRanks: [{ multiple: 4, splitRanks: [8, 16, 28], macsCompact: 67e6, macRatio: 1.87, batches: [{ batch: 128, compact: timing(50, 128), speedup: 1.6 }] }],
+      batches: [{ batch: 128, dense: timing(80, 128), compact: timing(66.7, 128), speedup: 1.2, fused: timing(40, 128), fusedSpeedup: 2 }],
+    });
+    const more = gapExplanation(withMore).join(' ');
+    expect(more).toMatch(/padded to multiples of 4 \(8\/16\/28; 1\.87× fewer MACs than dense\) the compact graph model ran 1\.60× the dense one at batch 128/);
+    expect(more).toMatch(/fused forward .* ran 2\.00× the dense graph model at batch 128 \(0\.89 of the MAC reduction\)/);
+    expect(fastestVariants(withMore)).toEqual([{ batch: 128, variant: 'fused', medianMs: 40, speedup: 2 }]);
   });
 
   it('prints a table with both timings, their ratio and the fraction of the MAC ratio', () => {

@@ -22,6 +22,29 @@ export function speedupVerdict(r: InferenceResult): SpeedupVerdict | null {
   return { batch: b.batch, speedup: b.speedup, macRatio: r.macRatio, fraction, meetsTarget: fraction >= TARGET_FRACTION };
 }
 
+type Fastest = NonNullable<InferenceResult['fastest']>[number];
+
+/** Per batch, the quickest compact variant measured (the graph model, padded ranks, the fused forward). */
+export function fastestVariants(r: InferenceResult): Fastest[] {
+  return r.batches.map((b) => {
+    const candidates: Fastest[] = [{ batch: b.batch, variant: 'graph', medianMs: b.compact.medianMs, speedup: b.speedup }];
+    if (b.fused && b.fusedSpeedup !== undefined) candidates.push({ batch: b.batch, variant: 'fused', medianMs: b.fused.medianMs, speedup: b.fusedSpeedup });
+    for (const p of r.paddedRanks ?? []) {
+      const pb = p.batches.find((x) => x.batch === b.batch);
+      if (pb && (p.multiple === 4 || p.multiple === 8)) candidates.push({ batch: b.batch, variant: p.multiple === 4 ? 'padded4' : 'padded8', medianMs: pb.compact.medianMs, speedup: pb.speedup });
+    }
+    return candidates.reduce((best, c) => (c.medianMs < best.medianMs ? c : best));
+  });
+}
+
+/** How a compact variant is named in text. */
+export const VARIANT_NAMES: Record<Fastest['variant'], string> = {
+  graph: 'the graph model as trained',
+  padded4: 'the graph model with ranks padded to multiples of 4',
+  padded8: 'the graph model with ranks padded to multiples of 8',
+  fused: "the engine's fused forward",
+};
+
 const digits = (x: number) => (x >= 100 ? x.toFixed(0) : x >= 10 ? x.toFixed(1) : x.toFixed(2));
 const M = (x: number) => `${(x / 1e6).toFixed(2)}M`;
 
@@ -34,6 +57,7 @@ export function timingText(t: InferenceTiming): string {
 
 /** The result as plain-text lines (the CLI's and the benchmark's table). */
 export function inferenceTable(r: InferenceResult): string[] {
+  const fused = r.batches.some((b) => b.fused);
   const rows = r.batches.map((b) => [
     String(b.batch),
     timingText(b.dense),
@@ -42,17 +66,24 @@ export function inferenceTable(r: InferenceResult): string[] {
     `${b.compact.imagesPerSec.toFixed(1)}`,
     `${b.speedup.toFixed(2)}×`,
     (b.speedup / r.macRatio).toFixed(2),
+    ...(fused ? (b.fused ? [timingText(b.fused), `${b.fusedSpeedup!.toFixed(2)}×`] : ['–', '–']) : []),
   ]);
-  const head = ['batch', 'dense: median', 'img/s', 'compact: median', 'img/s', 'speed-up', 'of MAC ratio'];
+  const head = ['batch', 'dense: median', 'img/s', 'compact: median', 'img/s', 'speed-up', 'of MAC ratio', ...(fused ? ['compact, fused forward: median', 'speed-up'] : [])];
   const widths = head.map((h, i) => Math.max(h.length, ...rows.map((row) => row[i].length)));
-  const line = (cells: string[]) => cells.map((c, i) => (i === 1 || i === 3 ? c.padEnd(widths[i]) : c.padStart(widths[i]))).join('  ');
+  const line = (cells: string[]) => cells.map((c, i) => (i === 1 || i === 3 || i === 7 ? c.padEnd(widths[i]) : c.padStart(widths[i]))).join('  ');
   const v = speedupVerdict(r);
+  const padded = (r.paddedRanks ?? []).map(
+    (p) =>
+      `ranks padded to multiples of ${p.multiple} (${p.macRatio.toFixed(2)}× fewer MACs than dense): ${p.batches.map((b) => `batch ${b.batch} ${timingText(b.compact)}, ${b.speedup.toFixed(2)}×`).join('; ')}`,
+  );
   return [
     `MACs ${M(r.macsDense)} → ${M(r.macsCompact)} (${r.macRatio.toFixed(2)}× fewer), parameters ${M(r.paramsDense)} → ${M(r.paramsCompact)} (${r.paramRatio.toFixed(2)}× fewer)`,
     line(head),
     ...rows.map(line),
-    `median of ${r.iterations} timed calls per model after ${r.warmup} warm-up call${r.warmup === 1 ? '' : 's'}, dense and compact alternating; ${r.backend}${r.device ? ` (${r.device})` : ''}; dense model: ${r.denseSource === 'projected' ? "the run's projected model" : 'the dense architecture, random weights'}`,
+    `median of ${r.iterations} timed calls per model after ${r.warmup} warm-up call${r.warmup === 1 ? '' : 's'}, the models' calls interleaved; ${r.backend}${r.device ? ` (${r.device})` : ''}; dense model: ${r.denseSource === 'projected' ? "the run's projected model" : 'the dense architecture, random weights'}`,
     ...(v ? [`speed-up at batch ${v.batch}: ${v.speedup.toFixed(2)}× = ${v.fraction.toFixed(2)} of the ${v.macRatio.toFixed(2)}× MAC reduction (target ≥ ${TARGET_FRACTION})`] : []),
+    ...padded,
+    ...(fused || padded.length ? (r.fastest ?? []).map((f) => `fastest compact variant at batch ${f.batch}: ${VARIANT_NAMES[f.variant]} (${f.speedup.toFixed(2)}× the dense model)`) : []),
   ];
 }
 
@@ -82,6 +113,15 @@ export function gapExplanation(r: InferenceResult): string[] {
     );
   }
   out.push('BatchNorm (a multiply and an add per value), ReLU and the residual additions are separate passes over memory in the exported graph, the same in both models: they do not shrink with the MACs.');
+  // What was measured besides the graph models: aligned ranks and the fused forward, at the verdict's batch.
+  for (const p of r.paddedRanks ?? []) {
+    const b = p.batches.find((x) => x.batch === v.batch);
+    if (b) out.push(`Measured: with its ranks padded to multiples of ${p.multiple} (${[...new Set(p.splitRanks)].join('/')}; ${p.macRatio.toFixed(2)}× fewer MACs than dense) the compact graph model ran ${b.speedup.toFixed(2)}× the dense one at batch ${v.batch} (${(b.speedup / r.macRatio).toFixed(2)} of the unpadded MAC reduction).`);
+  }
+  const fused = r.batches.find((x) => x.batch === v.batch);
+  if (fused?.fused && fused.fusedSpeedup !== undefined) {
+    out.push(`Measured: the engine's fused forward (one kernel per split layer, the r-channel intermediate kept in workgroup memory) ran ${fused.fusedSpeedup.toFixed(2)}× the dense graph model at batch ${v.batch} (${(fused.fusedSpeedup / r.macRatio).toFixed(2)} of the MAC reduction).`);
+  }
   if (r.backend === 'cpu' || (r.device !== null && SOFTWARE.test(r.device))) {
     out.push('This was measured on a software renderer (the CPU standing in for a GPU): its costs per kernel and per byte differ from a GPU’s, so a GPU may show another ratio.');
   }

@@ -8,3 +8,12 @@ export function rankForPrune(n: number, p: number): number {
 export function vggRankFloor(convIndex: number, n: number): number {
   return Math.min(n, convIndex === 0 ? 18 : 43);
 }
+
+/**
+ * A rank rounded up to a multiple of `multiple` (the rankMultiple setting), never above n: GPU kernels
+ * vectorise channel counts that are multiples of 4. multiple = 1 leaves the rank as it is.
+ */
+export function roundRankUp(rank: number, n: number, multiple: number): number {
+  if (!(Number.isInteger(multiple) && multiple >= 1)) throw new RangeError(`a rank multiple must be an integer ≥ 1, got ${multiple}`);
+  return Math.min(n, Math.ceil(rank / multiple) * multiple);
+}

@@ -4,12 +4,14 @@ import { exportGraphModel } from '../export/graph-model';
 import { buildCompactModel, type CompactModel } from '../lrpet/compact';
 import { projectModel, type MatrixImageSink, type ProjectionSettings } from '../lrpet/project';
 import type { ModelGraph } from '../models/graph';
-import { disposeParams, initParams } from '../models/params';
+import { disposeParams, initParams, type ModelParams } from '../models/params';
 import { compactGraph, type CompactLayer } from '../models/split';
 import type { ExportedModel, SafetensorsExport, Tf } from './api';
 import { assignWeightValues, exportSafetensors } from '../weights/model-weights';
 import { recalibrateForRun, type BnRecalibration } from '../train/bn-recalibration';
-import { evaluate, type EvalResult } from '../train/evaluate';
+import { evaluate, evaluateLogits, type EvalResult } from '../train/evaluate';
+import { compactForwardMode, deployRunner } from '../deploy/forward';
+import { readGraphModel } from '../deploy/read-graph-model';
 import { createTrainedModel, disposeTrainedModel, type TrainedModel, type WeightDecayScope } from '../train/trained-model';
 
 /** The state of the trained weights an evaluation is valid for. */
@@ -54,7 +56,7 @@ export class RunModels {
     const model = this.trained;
     const e = this.lastEval;
     if (e && e.model === model && e.stamp.iteration === stamp.iteration && e.stamp.projections === stamp.projections) return e.result;
-    const result = await evaluate(this.tf, model.graph, model.params, this.test);
+    const result = model.compactLayers ? await this.evaluateSplit(model.graph, model.params) : await evaluate(this.tf, model.graph, model.params, this.test);
     this.lastEval = { model, stamp: { ...stamp }, result };
     return result;
   }
@@ -91,7 +93,22 @@ export class RunModels {
 
   evaluateCompact(): Promise<EvalResult> {
     if (!this.built) return Promise.reject(new Error('no compact model was built'));
-    return evaluate(this.tf, this.built.graph, this.built.params, this.test);
+    return this.evaluateSplit(this.built.graph, this.built.params);
+  }
+
+  /**
+   * A compact model's test result: where the backend has the fused split convolution (WebGPU), with the
+   * engine's fused forward of it (BN folded; measured faster than plain ops, README › Benchmarks), else with
+   * plain tfjs ops.
+   */
+  private async evaluateSplit(graph: ModelGraph, params: ModelParams): Promise<EvalResult> {
+    if (compactForwardMode(this.tf) !== 'fused') return evaluate(this.tf, graph, params, this.test);
+    const runner = deployRunner(this.tf, readGraphModel(await exportGraphModel(graph, params)));
+    try {
+      return await evaluateLogits(this.tf, (x) => runner.predict(x, 'fused'), this.test);
+    } finally {
+      runner.dispose();
+    }
   }
 
   get testCount(): number {

@@ -1,9 +1,9 @@
+import type * as tfType from '@tensorflow/tfjs';
 import { fillBatch } from '../data/batcher';
 import type { CifarSplit } from '../data/cifar';
 import { forward } from '../models/forward';
 import type { ModelGraph } from '../models/graph';
 import type { ModelParams } from '../models/params';
-import type { Tensor, Tensor4D } from '@tensorflow/tfjs';
 import type { Tf } from '../run/api';
 
 const EVAL_BATCH = 250;
@@ -18,8 +18,8 @@ export function evaluate(tf: Tf, graph: ModelGraph, params: ModelParams, split: 
   return evaluateLogits(tf, (x) => forward(tf, graph, params, x, false), split);
 }
 
-/** Test loss and accuracy of any model given as its logits function (NHWC normalised images → [n, 10]), in batches, every tensor freed. */
-export async function evaluateLogits(tf: Tf, logitsOf: (x: Tensor4D) => Tensor, split: CifarSplit): Promise<EvalResult> {
+/** Test loss and accuracy of any forward pass (logits of an NHWC batch, called inside tf.tidy). */
+export async function evaluateLogits(tf: Tf, logitsOf: (x: tfType.Tensor4D) => tfType.Tensor2D, split: CifarSplit): Promise<EvalResult> {
   const buf = new Float32Array(EVAL_BATCH * 3072);
   let lossSum = 0;
   let correct = 0;

@@ -9,6 +9,10 @@ import { RankTable } from './RankTable';
 
 type RangeId = keyof typeof RANGES;
 
+/** The rank multiples the page offers: powers of two, which GPU kernels' vector loads like. */
+const RANK_MULTIPLES = [1, 2, 4, 8, 16] as const;
+type RankMultiple = (typeof RANK_MULTIPLES)[number];
+
 /** Label, help and the live badge of a setting, from the settings table (src/engine/settings.ts). */
 const described = (id: FormId) => ({ label: spec(id).label, hint: spec(id).help, live: isLive(id) });
 
@@ -101,6 +105,13 @@ export const Controls = memo(function Controls({ form, set, applyPreset, plan, r
           />
         )}
         {form.model === 'vgg16' ? <Toggle {...described('rankFloors')} checked={form.rankFloors} disabled={off('rankFloors')} onChange={(v) => set('rankFloors', v)} /> : null}
+        <Select
+          {...described('rankMultiple')}
+          value={String(form.rankMultiple) as `${RankMultiple}`}
+          disabled={off('rankMultiple')}
+          options={RANK_MULTIPLES.map((k) => ({ value: `${k}` as `${RankMultiple}`, label: k === 1 ? "1 (the paper's ranks)" : `${k}` }))}
+          onChange={(v) => set('rankMultiple', Number(v))}
+        />
         {plan.error ? (
           <div className="callout error" role="alert">
             {plan.error}

@@ -1,6 +1,6 @@
 import { memo } from 'react';
 import type { InferenceEvent, InferenceTiming } from '../../engine/events';
-import { gapExplanation, speedupVerdict, TARGET_FRACTION } from '../../engine/infer/report';
+import { gapExplanation, speedupVerdict, TARGET_FRACTION, VARIANT_NAMES } from '../../engine/infer/report';
 import type { InferenceJob } from '../session/run-session';
 import './inference.css';
 
@@ -21,6 +21,8 @@ function Timing({ t, testId }: { t: InferenceTiming; testId: string }) {
 function Result({ e }: { e: InferenceEvent }) {
   const v = speedupVerdict(e);
   const why = gapExplanation(e);
+  const fused = e.batches.some((b) => b.fused);
+  const fastest = e.fastest ?? [];
   return (
     <>
       <table className="result-table" data-testid="inference-table">
@@ -30,6 +32,7 @@ function Result({ e }: { e: InferenceEvent }) {
             <th scope="col">Dense {e.denseSource === 'projected' ? '(projected)' : '(architecture)'}</th>
             <th scope="col">Compact</th>
             <th scope="col">Speed-up</th>
+            {fused ? <th scope="col">Fused forward (engine)</th> : null}
           </tr>
         </thead>
         <tbody>
@@ -45,6 +48,17 @@ function Result({ e }: { e: InferenceEvent }) {
                 <Timing t={b.compact} testId="inference-compact-ms" />
               </td>
               <td data-testid="inference-speedup">{b.speedup.toFixed(2)}×</td>
+              {fused ? (
+                <td data-testid="inference-fused">
+                  {b.fused ? (
+                    <>
+                      <Timing t={b.fused} testId="inference-fused-ms" /> <b>{b.fusedSpeedup?.toFixed(2)}×</b>
+                    </>
+                  ) : (
+                    '–'
+                  )}
+                </td>
+              ) : null}
             </tr>
           ))}
         </tbody>
@@ -67,6 +81,44 @@ function Result({ e }: { e: InferenceEvent }) {
           </>
         ) : null}
       </p>
+      {e.paddedRanks?.length ? (
+        <table className="result-table" data-testid="inference-padded">
+          <thead>
+            <tr>
+              <th scope="col">Ranks padded to</th>
+              <th scope="col">MACs</th>
+              {e.paddedRanks[0].batches.map((b) => (
+                <th key={b.batch} scope="col">
+                  Speed-up at batch {b.batch}
+                </th>
+              ))}
+            </tr>
+          </thead>
+          <tbody>
+            {e.paddedRanks.map((p) => (
+              <tr key={p.multiple} data-testid="inference-padded-row" data-multiple={p.multiple}>
+                <th scope="row">×{p.multiple}</th>
+                <td>{p.macRatio.toFixed(2)}× fewer</td>
+                {p.batches.map((b) => (
+                  <td key={b.batch}>{b.speedup.toFixed(2)}×</td>
+                ))}
+              </tr>
+            ))}
+          </tbody>
+          <caption>The compact graph model with every split layer's rank padded with zero filters to the multiple (the same function), timed as above.</caption>
+        </table>
+      ) : null}
+      {fastest.length && (fused || e.paddedRanks?.length) ? (
+        <p data-testid="inference-fastest">
+          Fastest compact variant:{' '}
+          {fastest.map((f, i) => (
+            <span key={f.batch}>
+              {i ? '; ' : ''}batch {f.batch}: {VARIANT_NAMES[f.variant]} ({f.speedup.toFixed(2)}×)
+            </span>
+          ))}
+          .
+        </p>
+      ) : null}
       {why.length ? (
         <div className="callout info" data-testid="inference-explanation">
           <b>Why the compact model is not {e.macRatio.toFixed(2)}× faster here</b>

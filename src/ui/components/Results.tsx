@@ -10,6 +10,7 @@ export const Results = memo(function Results({
   onDownloadModel,
   onDownloadFiles,
   onDownloadSafetensors,
+  onDownloadOnnx,
   onDownloadLog,
   canDownloadLog,
 }: {
@@ -19,6 +20,8 @@ export const Results = memo(function Results({
   onDownloadModel: (which: 'compact' | 'projected') => void;
   onDownloadFiles: (which: 'compact' | 'projected') => void;
   onDownloadSafetensors: (which: 'compact' | 'projected') => void;
+  /** The model as an ONNX file (inference only, BN folded, NCHW input): what deployment runtimes read. */
+  onDownloadOnnx: (which: 'compact' | 'projected') => void;
   onDownloadLog: () => void;
   canDownloadLog: boolean;
 }) {
@@ -92,12 +95,18 @@ export const Results = memo(function Results({
         <button type="button" className="secondary" onClick={() => onDownloadSafetensors('compact')} disabled={!exports.pytorch.compact} data-testid="download-pytorch-compact">
           compact (.safetensors)
         </button>
+        <button type="button" className="secondary" onClick={() => onDownloadOnnx('compact')} disabled={!exports.compact} data-testid="download-onnx-compact">
+          Download ONNX: compact
+        </button>
+        <button type="button" className="secondary" onClick={() => onDownloadOnnx('projected')} disabled={!exports.projected} data-testid="download-onnx-projected">
+          Download ONNX: dense
+        </button>
         <button type="button" className="secondary" onClick={onDownloadLog} disabled={!canDownloadLog}>
           Download event log (.jsonl)
         </button>
         <span className="hint">
           TensorFlow.js graph models: <code>await tf.loadGraphModel(&apos;…/model.json&apos;)</code>; input 'input' [n, 32, 32, 3] normalised with the CIFAR mean/std, output 'logits'.
-          PyTorch: state_dicts with the official names (<code>load_state_dict(…, strict=True)</code>); the compact one loads with <code>reference/pytorch/lrpet_compact.py</code>.
+          PyTorch: state_dicts with the official names (<code>load_state_dict(…, strict=True)</code>); the compact one loads with <code>reference/pytorch/lrpet_compact.py</code>. ONNX (opset 13, BN folded): input 'input' [n, 3, 32, 32] (NCHW), output 'logits'.
         </span>
       </div>
     </section>

@@ -24,6 +24,12 @@ export class Downloads {
     this.save(new Blob([d.weights as Uint8Array<ArrayBuffer>], { type: 'application/octet-stream' }), 'weights.bin');
   }
 
+  /** The model as an ONNX file (made in the worker from the graph model). */
+  async onnx(which: 'compact' | 'projected', filename: string): Promise<void> {
+    const bytes = await this.host.worker?.api.downloadOnnx(which);
+    if (bytes) this.save(new Blob([bytes as Uint8Array<ArrayBuffer>], { type: 'application/octet-stream' }), filename);
+  }
+
   /** The model as a PyTorch state_dict (safetensors, official names). */
   async safetensors(which: 'compact' | 'projected', filename: string): Promise<void> {
     const bytes = await this.host.worker?.api.downloadSafetensors(which);

@@ -306,6 +306,11 @@ export class RunSession {
     return this.downloads.safetensors(which, filename);
   }
 
+  /** The last run's model as an ONNX file. */
+  downloadOnnx(which: 'compact' | 'projected', filename: string): Promise<void> {
+    return this.downloads.onnx(which, filename);
+  }
+
   downloadModelFiles(which: 'compact' | 'projected'): Promise<void> {
     return this.downloads.modelFiles(which);
   }

@@ -32,6 +32,7 @@ function randomForm(rng: Rng): FormState {
     prune: inRange(RANGES.prune),
     flopsTarget: inRange(RANGES.flopsTarget),
     rankFloors: rng.next() < 0.5,
+    rankMultiple: inRange(RANGES.rankMultiple),
     rankOverrides,
     interval: rng.next() < 0.3 ? null : inRange(RANGES.interval),
     startEpoch,
@@ -55,9 +56,9 @@ function randomForm(rng: Rng): FormState {
 }
 
 /** The keys links are written with: the settings' ids, in the table's order. */
-const KEY_ORDER = ['model', 'lrpetEnabled', 'compression', 'prune', 'flopsTarget', 'rankFloors', 'rankOverrides', 'interval', 'startEpoch', 'endEpoch', 'energyTransfer', 'beta', 'bnRectification', 'bnRecalibrationBatches', 'lr', 'weightDecayScope', 'scheduleKind', 'batchSize', 'epochs', 'seed', 'trainLimit', 'testLimit', 'augment', 'checkpointMinutes', 'gradNormEvery'];
+const KEY_ORDER = ['model', 'lrpetEnabled', 'compression', 'prune', 'flopsTarget', 'rankFloors', 'rankMultiple', 'rankOverrides', 'interval', 'startEpoch', 'endEpoch', 'energyTransfer', 'beta', 'bnRectification', 'bnRecalibrationBatches', 'lr', 'weightDecayScope', 'scheduleKind', 'batchSize', 'epochs', 'seed', 'trainLimit', 'testLimit', 'augment', 'checkpointMinutes', 'gradNormEvery'];
 /** The keys of links written before the keys were the ids: they keep working. */
-const OLD_KEYS = ['model', 'lrpet', 'comp', 'p', 'flops', 'floors', 'ranks', 'interval', 'start', 'end', 'et', 'beta', 'bn', 'bnrecal', 'lr', 'wdscope', 'sched', 'batch', 'epochs', 'seed', 'train', 'test', 'aug', 'ckpt', 'grads'];
+const OLD_KEYS = ['model', 'lrpet', 'comp', 'p', 'flops', 'floors', 'rankMultiple', 'ranks', 'interval', 'start', 'end', 'et', 'beta', 'bn', 'bnrecal', 'lr', 'wdscope', 'sched', 'batch', 'epochs', 'seed', 'train', 'test', 'aug', 'ckpt', 'grads'];
 const keysOf = (search: string) => [...new URLSearchParams(search).keys()];
 
 describe('formToSearch / formFromSearch round trip', () => {

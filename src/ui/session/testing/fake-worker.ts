@@ -154,6 +154,10 @@ export class FakeWorker implements WorkerClient {
       this.calls.push(`compactModelZip ${name}`);
       return new Uint8Array([80, 75, 5, 6]);
     },
+    downloadOnnx: async (which) => {
+      this.calls.push(`downloadOnnx ${typeof which === 'string' ? which : 'files'}`);
+      return null;
+    },
     benchInference: (req, onProgress) => new Promise<InferenceEvent>((resolve, reject) => void this.benches.push({ req, progress: onProgress, resolve, reject })),
     cancelInference: async () => void this.cancelledInference++,
     diagnostics: async () => ({ numTensors: 0, numBytes: 0, cspViolations: [] }),
