@@ -1,7 +1,7 @@
 import { cpus } from 'node:os';
 import type { InferenceBody, InferenceModels } from '../engine/infer/bench';
 import { onnxFromGraphModel } from '../engine/deploy/onnx';
-import { graphModelCosts, splitRanks } from '../engine/infer/model-costs';
+import { pairCosts } from '../engine/infer/model-costs';
 import { timeInterleaved, withRate, type InferenceProgress, type TimedModel } from '../engine/infer/timing';
 import { Rng } from '../engine/rng';
 
@@ -66,21 +66,13 @@ export async function benchOrt(models: InferenceModels, o: OrtBenchOptions, onnx
       const ct = withRate(t.get('compact')!, batch);
       batches.push({ batch, dense: dt, compact: ct, speedup: dt.medianMs / ct.medianMs });
     }
-    const dc = graphModelCosts(models.dense.modelJson);
-    const cc = graphModelCosts(models.compact.modelJson);
     return {
       backend: 'onnxruntime',
       device: `CPU execution provider, ${threads} thread${threads === 1 ? '' : 's'} (onnxruntime-node ${ort.env.versions.node ?? ort.env.versions.common})`,
       denseSource: models.denseSource,
       warmup: o.warmup,
       iterations: o.iterations,
-      macsDense: dc.macs,
-      macsCompact: cc.macs,
-      paramsDense: dc.params,
-      paramsCompact: cc.params,
-      macRatio: dc.macs / cc.macs,
-      paramRatio: dc.params / cc.params,
-      splitRanks: splitRanks(models.compact.modelJson),
+      ...pairCosts(models),
       batches,
     };
   } finally {

@@ -1,6 +1,7 @@
 import type * as tfType from '@tensorflow/tfjs';
 import type { Tf } from '../run/api';
 import { splitPairs, type DeployModel } from './model';
+import { plainNode } from '../models/forward';
 
 /**
  * The engine's own forward pass of a deploy model (BN folded, deploy/model.ts). 'fused': every split
@@ -87,39 +88,13 @@ export function deployRunner(tf: Tf, model: DeployModel): DeployRunner {
               }
               break;
             }
-            const w = weights.get(node.name)!;
-            out = tf.conv2d(get(node.input) as tfType.Tensor4D, w.kernel as tfType.Tensor4D, node.stride, node.pad === 0 ? 'valid' : node.pad);
-            if (w.bias) out = tf.add(out, w.bias);
-            break;
-          }
-          case 'relu':
-            out = tf.relu(get(node.input));
-            break;
-          case 'add':
-            out = tf.add(get(node.inputs[0]), get(node.inputs[1]));
-            break;
-          case 'shortcutA': {
-            const v = get(node.input) as tfType.Tensor4D;
-            const sub = node.stride === 1 ? v : tf.avgPool(v, 1, node.stride, 'valid');
-            const extra = node.outChannels - node.inChannels;
-            const before = Math.floor(extra / 2);
-            out = extra > 0 ? tf.pad(sub, [[0, 0], [0, 0], [0, 0], [before, extra - before]]) : sub;
-            break;
-          }
-          case 'maxpool':
-            out = tf.maxPool(get(node.input) as tfType.Tensor4D, node.size, node.size, 'valid');
-            break;
-          case 'gap':
-            out = tf.mean(get(node.input), [1, 2]);
-            break;
-          case 'dense': {
-            const w = weights.get(node.name)!;
-            out = tf.matMul(get(node.input) as tfType.Tensor2D, w.kernel as tfType.Tensor2D);
-            if (w.bias) out = tf.add(out, w.bias);
+            out = plainNode(tf, node, get, (name) => weights.get(name)!);
             break;
           }
           case 'bn':
             throw new Error(`deploy graph ${graph.name}: BatchNorm '${node.name}' is not folded`);
+          default:
+            out = plainNode(tf, node, get, (name) => weights.get(name)!);
         }
         values.set(node.name, out);
       }

@@ -9,7 +9,7 @@ import { deployRunner, fusedForwardAvailable, type CompactForwardMode, type Depl
 import { splitPairs, type DeployModel } from '../deploy/model';
 import { deployToGraphModel, padRanks } from '../deploy/pad-ranks';
 import { readGraphModel } from '../deploy/read-graph-model';
-import { graphModelCosts, splitRanks } from './model-costs';
+import { graphModelCosts, pairCosts, splitRanks } from './model-costs';
 import { fastestVariants, speedupVerdict } from './report';
 import { timeInterleaved, withRate, type InferenceProgress, type TimedModel, type TimingLoopOptions } from './timing';
 
@@ -95,15 +95,15 @@ function checkOptions(batches: readonly number[], warmup: number, iterations: nu
   if (!Number.isInteger(iterations) || iterations < 1) throw new RangeError(`iterations must be an integer ≥ 1, got ${iterations}`);
 }
 
-/** A graph model to time: it is loaded once and run on a random batch (seeded). */
-function graphTimed(tf: Tf, name: string, model: tfType.GraphModel, seed: number): TimedModel {
+/** A forward pass to time, run on a random batch (seeded) of each size; `predict` runs inside tf.tidy. */
+function timedForward(tf: Tf, name: string, seed: number, predict: (x: tfType.Tensor4D) => tfType.Tensor): TimedModel {
   return {
     name,
     async forBatch(batch) {
       const x = tf.randomNormal([batch, 32, 32, 3], 0, 1, 'float32', seed) as tfType.Tensor4D;
       return {
         async call() {
-          const y = model.predict(x) as tfType.Tensor;
+          const y = tf.tidy(() => predict(x));
           try {
             await y.data();
           } finally {
@@ -116,26 +116,11 @@ function graphTimed(tf: Tf, name: string, model: tfType.GraphModel, seed: number
   };
 }
 
+/** A graph model to time (loaded once). */
+const graphTimed = (tf: Tf, name: string, model: tfType.GraphModel, seed: number): TimedModel => timedForward(tf, name, seed, (x) => model.predict(x) as tfType.Tensor);
+
 /** The engine's own forward of a deploy model ('fused' or 'ops'). */
-function deployTimed(tf: Tf, name: string, runner: DeployRunner, mode: CompactForwardMode, seed: number): TimedModel {
-  return {
-    name,
-    async forBatch(batch) {
-      const x = tf.randomNormal([batch, 32, 32, 3], 0, 1, 'float32', seed) as tfType.Tensor4D;
-      return {
-        async call() {
-          const y = tf.tidy(() => runner.predict(x, mode));
-          try {
-            await y.data();
-          } finally {
-            y.dispose();
-          }
-        },
-        release: () => x.dispose(),
-      };
-    },
-  };
-}
+const deployTimed = (tf: Tf, name: string, runner: DeployRunner, mode: CompactForwardMode, seed: number): TimedModel => timedForward(tf, name, seed, (x) => runner.predict(x, mode));
 
 /** Times both models (and the fused forward, and padded ranks where asked) at each batch size; every tensor it makes is disposed before it returns (or throws). */
 export async function benchInference(tf: Tf, models: InferenceModels, o: InferenceBenchOptions = {}): Promise<InferenceBody> {
@@ -144,8 +129,8 @@ export async function benchInference(tf: Tf, models: InferenceModels, o: Inferen
   const iterations = o.iterations ?? 10;
   checkOptions(batches, warmup, iterations);
   const seed = o.seed ?? 1;
-  const dc = graphModelCosts(models.dense.modelJson);
-  const cc = graphModelCosts(models.compact.modelJson);
+  // Read first: a file that is not a graph model of this kind fails here, before any timing.
+  const costs = pairCosts(models);
   const deploy = readGraphModel(models.compact);
   const fused = o.fused ?? fusedForwardAvailable(tf);
   const loop = { warmup, iterations, onProgress: o.onProgress, shouldStop: o.shouldStop, now: o.now, progress: { done: 0, total: batches.length * (fused ? 3 : 2) * (warmup + iterations) } };
@@ -179,13 +164,7 @@ export async function benchInference(tf: Tf, models: InferenceModels, o: Inferen
       denseSource: models.denseSource,
       warmup,
       iterations,
-      macsDense: dc.macs,
-      macsCompact: cc.macs,
-      paramsDense: dc.params,
-      paramsCompact: cc.params,
-      macRatio: dc.macs / cc.macs,
-      paramRatio: dc.params / cc.params,
-      splitRanks: splitRanks(models.compact.modelJson),
+      ...costs,
       batches: out,
     };
     const verdict = speedupVerdict(body);

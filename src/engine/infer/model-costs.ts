@@ -100,3 +100,18 @@ export function splitRanks(modelJson: Record<string, unknown>): number[] {
     .map((n) => shapes.get(n.input?.[1] ?? '')?.at(-1) ?? NaN)
     .filter((r) => Number.isInteger(r));
 }
+
+/** The MACs and parameters of a dense model and its compact one, their ratios and the compact model's split ranks, read from their files. */
+export function pairCosts(models: { dense: { modelJson: Record<string, unknown> }; compact: { modelJson: Record<string, unknown> } }) {
+  const d = graphModelCosts(models.dense.modelJson);
+  const c = graphModelCosts(models.compact.modelJson);
+  return {
+    macsDense: d.macs,
+    macsCompact: c.macs,
+    paramsDense: d.params,
+    paramsCompact: c.params,
+    macRatio: d.macs / c.macs,
+    paramRatio: d.params / c.params,
+    splitRanks: splitRanks(models.compact.modelJson),
+  };
+}
