@@ -30,7 +30,7 @@ test.beforeAll(() => {
   trainerLog = readFileSync(join(out, 'events.jsonl'));
   trainerCompact = readFileSync(join(out, 'compact.safetensors'));
   const log = join(dir, 'engine.jsonl');
-  execFileSync(process.execPath, ['bin/lrpet.mjs', 'train', '--config', runFile, '--data', data, '--backend', 'cpu', '--quiet', '--log', log], { timeout: 180_000 });
+  execFileSync(process.execPath, ['bin/lrpet.mjs', 'train', '--config', runFile, '--data', data, '--backend', 'webgpu', '--quiet', '--log', log], { timeout: 180_000 });
   engineLog = readFileSync(log);
 });
 
@@ -77,7 +77,7 @@ test('Run at scale gives run.json and the commands; the PyTorch trainer’s outp
   await expect(compare.getByTestId('compare-row')).toHaveCount(2);
   // Where each trained: the trainer's runtime (one CPU process here; "PyTorch DDP · 8 × GPU" on eight GPUs), the engine's backend.
   await expect(compare.getByTestId('compare-backend').filter({ hasText: /^PyTorch · CPU$/ })).toHaveCount(1);
-  await expect(compare.getByTestId('compare-backend').filter({ hasText: /^cpu$/ })).toHaveCount(1);
+  await expect(compare.getByTestId('compare-backend').filter({ hasText: /^webgpu$/ })).toHaveCount(1);
   for (const row of await compare.getByTestId('compare-row').all()) await expect(row).toContainText(/\d+\.\d%/);
   // One line per run on the overlaid charts.
   for (const chart of ['compare-chart-loss', 'compare-chart-energy', 'compare-chart-spectrum']) {

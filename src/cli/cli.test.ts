@@ -82,7 +82,7 @@ describe('lrpet train and evaluate on the CIFAR-10 copy', () => {
 
   it('--max-seconds and SIGTERM stop a run after its step in flight, with the compact model built and the log complete', async () => {
     const out = mkdtempSync(join(tmpdir(), 'lrpet-stop-'));
-    const args = ['train', '--model', 'resnet8-tiny', '--epochs', '400', '--batch', '8', '--train-limit', '64', '--test-limit', '16', '--backend', 'cpu'];
+    const args = ['train', '--model', 'resnet8-tiny', '--epochs', '400', '--batch', '8', '--train-limit', '64', '--test-limit', '16', '--backend', 'webgpu'];
     const limitedRun = lrpet([...args, '--max-seconds', '4', '--log', join(out, 'limited.jsonl')]);
     const signalled = execFile(process.execPath, [BIN, ...args, '--log', join(out, 'signalled.jsonl')]);
     const exited = new Promise<number | null>((done) => signalled.on('exit', (code) => done(code)));
@@ -170,10 +170,10 @@ describe('lrpet bench-infer', () => {
     const models = join(out, 'models');
     const tr = await lrpet([
       'train', '--model', 'resnet8-tiny', '--prune', '0.5', '--epochs', '1', '--batch', '16', '--train-limit', '16', '--test-limit', '16',
-      '--backend', 'cpu', '--quiet', '--save', models,
+      '--backend', 'webgpu', '--quiet', '--save', models,
     ]);
     expect(tr.code, tr.stderr).toBe(0);
-    const r = await lrpet(['bench-infer', '--model-dir', models, '--batch', '1,4', '--warmup', '1', '--iterations', '3', '--backend', 'cpu', '--padded-ranks', 'always', '--json']);
+    const r = await lrpet(['bench-infer', '--model-dir', models, '--batch', '1,4', '--warmup', '1', '--iterations', '3', '--backend', 'webgpu', '--padded-ranks', 'always', '--json']);
     expect(r.code, r.stderr).toBe(0);
     const j = JSON.parse(r.stdout);
     // ONNX Runtime too (both runtimes by default), from the .onnx files --save wrote; and the padded ranks on tfjs.
@@ -182,7 +182,7 @@ describe('lrpet bench-infer', () => {
     expect(j.paddedRanks.map((p: { multiple: number }) => p.multiple)).toEqual([8]); // ranks 4/8/16: only ×8 changes them
     expect(j.fastest).toHaveLength(2);
     const plan = JSON.parse((await lrpet(['flops', '--model', 'resnet8-tiny', '--prune', '0.5', '--json'])).stdout);
-    expect(j).toMatchObject({ modelDir: models, backend: 'cpu', denseSource: 'projected', warmup: 1, iterations: 3, macsDense: plan.macsDense, macsCompact: plan.macsCompact });
+    expect(j).toMatchObject({ modelDir: models, backend: 'webgpu', denseSource: 'projected', warmup: 1, iterations: 3, macsDense: plan.macsDense, macsCompact: plan.macsCompact });
     expect(j.macRatio).toBeCloseTo(plan.macsDense / plan.macsCompact, 9);
     expect(j.batches.map((b: { batch: number }) => b.batch)).toEqual([1, 4]);
     for (const b of j.batches) {
@@ -190,8 +190,10 @@ describe('lrpet bench-infer', () => {
       expect(b.dense.medianMs).toBeGreaterThan(0);
       expect(b.compact.medianMs).toBeGreaterThan(0);
       expect(b.speedup).toBeCloseTo(b.dense.medianMs / b.compact.medianMs, 9);
+      // On WebGPU the engine's fused forward of the compact model is a third column.
+      expect(b.fusedSpeedup).toBeCloseTo(b.dense.medianMs / b.fused.medianMs, 9);
     }
-    // The table for people: one row per batch and the verdict against the MAC reduction.
+    // The table for people (here on tfjs's CPU backend): one row per batch and the verdict against the MAC reduction.
     const t = await lrpet(['bench-infer', '--model-dir', models, '--batch', '2', '--warmup', '0', '--iterations', '1', '--backend', 'cpu', '--padded-ranks', 'never']);
     expect(t.code, t.stderr).toBe(0);
     expect(t.stdout).toMatch(/^TensorFlow\.js \(cpu\)$/m);

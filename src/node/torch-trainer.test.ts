@@ -299,12 +299,12 @@ describe('the trainer’s and the engine’s state_dicts: the official names', (
 
   it('bench-infer and evaluate work on the trainer’s output folder', () => {
     const cli = (args: string[]) => spawnSync(process.execPath, [join(__dirname, '../../bin/lrpet.mjs'), ...args], { encoding: 'utf8', timeout: 120_000 });
-    const bench = cli(['bench-infer', '--model-dir', out('f32'), '--backend', 'cpu', '--batch', '2', '--warmup', '0', '--iterations', '1', '--json']);
+    const bench = cli(['bench-infer', '--model-dir', out('f32'), '--backend', 'webgpu', '--batch', '2', '--warmup', '0', '--iterations', '1', '--json']);
     expect(bench.status, bench.stderr).toBe(0);
     const body = JSON.parse(bench.stdout);
     const c = readEvents(out('f32')).find((e): e is CompactEvent => e.type === 'compact')!;
     expect(body.macRatio).toBeCloseTo(c.macsDense / c.macsCompact, 12);
-    const ev = cli(['evaluate', '--model-dir', join(out('f32'), 'compact.safetensors'), '--data', dataDir, '--backend', 'cpu']);
+    const ev = cli(['evaluate', '--model-dir', join(out('f32'), 'compact.safetensors'), '--data', dataDir, '--backend', 'webgpu']);
     expect(ev.status, ev.stderr).toBe(0);
     expect(JSON.parse(ev.stdout).testAccuracy).toBeCloseTo(c.testAccuracy, 6);
   });

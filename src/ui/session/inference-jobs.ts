@@ -18,6 +18,8 @@ export interface InferenceJobsOptions {
   set: (patch: Partial<SessionState>) => void;
   /** A run or another measurement is going. */
   busy: () => boolean;
+  /** Warm-up and timed calls instead of inferenceRepeats' (the end-to-end tests' switch). */
+  repeats?: { warmup: number; iterations: number };
   /** The event is stored with its run: the page shows it when that run is the one shown. */
   measured: (runId: string, event: InferenceEvent) => void;
 }
@@ -85,7 +87,7 @@ export class InferenceJobs {
     this.update(runId, { runName: record.name });
     const config = record.config;
     if (!config) throw new Error(`“${record.name}” has no settings stored, so its dense architecture is unknown`);
-    const repeats = inferenceRepeats(software);
+    const repeats = this.o.repeats ?? inferenceRepeats(software);
     const models = this.o.host.models;
     // Post-hoc and compact-from-scratch runs train the compact model itself: their "projected" export is not dense.
     const projectedIsDense = !config.posthoc && !config.compactFromScratch;

@@ -48,6 +48,7 @@ export interface RunSessionOptions {
 export interface TestSwitch {
   hardware?: boolean;
   inferenceBatches?: number[];
+  inferenceRepeats?: { warmup: number; iterations: number };
 }
 
 /**
@@ -151,6 +152,7 @@ export class RunSession {
       state: get,
       set,
       busy: core.isBusy,
+      repeats: o.test?.inferenceRepeats,
       measured: (runId, event) => {
         // The run shown gets the event too (it is stored with its run already).
         if (get().currentId === runId) {
