@@ -13,8 +13,17 @@ describe("the worker's recording of a run", () => {
     const controls = { checkpoint: async () => ({ ...c, snapshotMs: 40 }) } as unknown as RunControls;
     const taken = await takeCheckpoint(controls);
     expect(taken).toMatchObject({ iteration: 7, epoch: 0, time: 1 });
-    expect(taken.costMs).toBeGreaterThanOrEqual(40);
-    expect(decodeCheckpoint(taken.bytes).tensors[0].data).toEqual(Float32Array.from([7, 7]));
+    expect(taken!.costMs).toBeGreaterThanOrEqual(40);
+    expect(decodeCheckpoint(taken!.bytes).tensors[0].data).toEqual(Float32Array.from([7, 7]));
+  });
+
+  it('takes none while a weight is not finite: a diverged run goes back to a good checkpoint, never to that one', async () => {
+    const c = decodeCheckpoint(checkpointBytes(7));
+    for (const bad of [NaN, Infinity]) {
+      const tensors = c.tensors.map((t, i) => (i === c.tensors.length - 1 ? { ...t, data: Float32Array.from(t.data, (v, j) => (j === 0 ? bad : v)) } : t));
+      const controls = { checkpoint: async () => ({ ...c, tensors, snapshotMs: 1 }) } as unknown as RunControls;
+      expect(await takeCheckpoint(controls)).toBeNull();
+    }
   });
 
   it('stores the events, the compact model of a finished run, the failed status of an errored one, and nothing more after a lost device', async () => {

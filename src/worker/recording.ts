@@ -15,9 +15,14 @@ function runStore(): Promise<RunStore> {
   return opened;
 }
 
-/** A checkpoint of the run between two steps, encoded; its cost is the snapshot and the encoding (both hold up training). */
-export async function takeCheckpoint(controls: RunControls): Promise<TakenCheckpoint> {
+/**
+ * A checkpoint of the run between two steps, encoded; its cost is the snapshot and the encoding (both hold up
+ * training). Null when a weight is not finite: a checkpoint is what a diverged run goes back to, so one that
+ * holds a NaN is never stored (the last good one stays).
+ */
+export async function takeCheckpoint(controls: RunControls): Promise<TakenCheckpoint | null> {
   const c = await controls.checkpoint();
+  if (!c.tensors.every((t) => t.data.every(Number.isFinite))) return null;
   const t0 = performance.now();
   const bytes = encodeCheckpoint(c);
   return { bytes, iteration: c.iteration, epoch: c.epoch, time: c.time, costMs: c.snapshotMs + (performance.now() - t0) };
