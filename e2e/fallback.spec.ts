@@ -3,7 +3,7 @@ import { expect, test } from '@playwright/test';
 // Runs in the 'no-webgpu' project: Chromium without --enable-unsafe-webgpu, so navigator.gpu is missing.
 
 test('without WebGPU the page falls back to WebGL, says why, and Stop ends a run and frees the worker', async ({ page }) => {
-  await page.goto('/?preset=quick&train=64&test=20&batch=16&epochs=3&interval=2');
+  await page.goto('/?preset=quick&train=32&test=20&batch=8&epochs=3&interval=2');
   await expect(page.getByTestId('backend-name')).toHaveText('WebGL', { timeout: 60_000 });
   // Depending on the Chromium build navigator.gpu is missing, or present without an adapter.
   await expect(page.getByTestId('backend-reason')).toContainText(/No WebGPU \((navigator\.gpu is missing|navigator\.gpu exists but requestAdapter\(\) gave no adapter)/);

@@ -5,13 +5,13 @@ import type { CompactEvent, ConfigChangeEvent, EngineEvent, GradNormsEvent, Infe
 import { decodeSafetensors } from '../src/engine/weights/safetensors';
 import { accuracyOf, installProbes, loadZippedGraphModel, longTasksSince, lowerGpuProcessPriority, pageNow, testImages } from './helpers';
 
-// A tiny run: ResNet-8-tiny on 64 training images (4 steps an epoch), 3 epochs, a projection every 2
+// A tiny run: ResNet-8-tiny on 32 training images in batches of 8 (4 steps an epoch), 3 epochs, a projection every 2
 // steps, 50 test images; soft projections (β = 0.2), so a hard cut precedes the compact model, and a BN
 // recalibration over 2 batches. On SwiftShader's software WebGPU this takes about two minutes.
 // Playwright's tracing snapshots the DOM on the page's main thread: keep it off while measuring long tasks.
 test.use({ trace: 'off' });
 
-const TINY = '/?preset=quick&train=64&test=50&batch=16&epochs=3&interval=2&p=0.5&beta=0.2&bnrecal=2';
+const TINY = '/?preset=quick&train=32&test=50&batch=8&epochs=3&interval=2&p=0.5&beta=0.2&bnrecal=2';
 
 test('train on CIFAR-10 with WebGPU: live projections, pause/resume, a mid-run change, the compact model, its downloads and its inference speed', async ({ page }) => {
   await installProbes(page);

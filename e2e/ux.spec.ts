@@ -43,7 +43,7 @@ test('axis labels stay clear of each other, of the y axes and of the chart edges
   }
 });
 
-const TINY = '/?preset=quick&train=64&test=50&batch=16&epochs=3&interval=2&p=0.5';
+const TINY = '/?preset=quick&train=32&test=50&batch=8&epochs=3&interval=2&p=0.5';
 
 const phase = (page: Page) => page.getByTestId('run-phase');
 const iteration = async (page: Page) => Number(await page.getByTestId('iteration').textContent());

@@ -77,4 +77,12 @@ describe('valueTicks', () => {
     expect(valueTicks(2, 2, 5).ticks.length).toBeGreaterThanOrEqual(2);
     expect(valueTicks(0, 0, 5).domain[0]).toBeLessThan(0);
   });
+
+  it('so does one a float rounding wide (a first loss and its smoothed copy): round ticks, not the value five times', () => {
+    const { domain, ticks } = valueTicks(2.694274425506592, 2.6942744255065922, 5);
+    expect(domain[0]).toBeLessThan(2.69);
+    expect(domain[1]).toBeGreaterThan(2.7);
+    expect(new Set(ticks).size).toBe(ticks.length);
+    for (const t of ticks) expect(String(t).length).toBeLessThanOrEqual(4);
+  });
 });

@@ -41,7 +41,8 @@ function smallestStep(count: number, rough: number, inRange: (step: number) => n
  */
 export function valueTicks(lo: number, hi: number, maxCount: number): { domain: [number, number]; ticks: number[] } {
   if (!Number.isFinite(lo) || !Number.isFinite(hi) || hi < lo) return { domain: [0, 1], ticks: [0, 0.5, 1] };
-  if (hi === lo) {
+  // Equal values, or values a float rounding apart (a loss and its smoothed copy after one step): a range around them.
+  if (hi - lo <= Math.max(Math.abs(lo), Math.abs(hi)) * 1e-9) {
     const pad = Math.abs(lo) * 0.05 || 0.5;
     return valueTicks(lo - pad, hi + pad, maxCount);
   }
