@@ -7,12 +7,12 @@ import { defineConfig } from 'vitest/config';
  * alone. Longest first, the two workers stay busy to the end (about 30 s less here).
  */
 const SLOW_FILES: Record<string, number> = {
-  'src/node/torch-parity-cpu.test.ts': 109,
   'src/node/real-data.test.ts': 104,
   'src/cli/cli.test.ts': 88,
   'src/engine/long-run-memory.test.ts': 67,
   'src/node/torch-parity.test.ts': 62,
   'src/engine/run-baselines.test.ts': 31,
+  'src/node/torch-parity-cpu.test.ts': 28,
   'src/engine/grad-norms.test.ts': 21,
   'src/engine/run.test.ts': 18,
   'src/engine/run-recipe.test.ts': 16,

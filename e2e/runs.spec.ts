@@ -110,7 +110,7 @@ test('checkpoints are at most the interval of training apart, and a reload at an
     if (!seen.length || seen.at(-1)!.time !== time) seen.push({ iteration: Number(await line.getAttribute('data-iteration')), time, reason: (await line.textContent())?.match(/\((\w+),/)?.[1] ?? '' });
     return seen.filter((c) => c.reason === 'interval').length;
   };
-  await expect.poll(look, { timeout: 180_000, intervals: [200] }).toBeGreaterThanOrEqual(2);
+  await expect.poll(look, { timeout: 60_000, intervals: [200] }).toBeGreaterThanOrEqual(2); // the compile, and two intervals with room to spare
   const intervals = seen.filter((c) => c.reason === 'interval');
   // Between two interval checkpoints: the interval of training time at most (the step in flight finishes
   // first and the write takes a moment: 3 s more here). The first one follows the start checkpoint after

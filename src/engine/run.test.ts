@@ -5,7 +5,7 @@ import type { CompactEvent, EngineEvent, EpochEvent, ProjectionEvent, StepEvent 
 import { createRun } from './run/run';
 import { syntheticDataset } from './testing/synthetic';
 
-// tfjs's CPU backend needs ~10 s for one training step of even the tiny ResNet here; WebGPU on lavapipe ~1 s.
+// WebGPU (lavapipe here), as the CLI and the page train; the CPU backend has its own tests (run-cpu, the parity suite).
 let tf: typeof tfType;
 beforeAll(async () => {
   const loaded = await loadTf('webgpu');

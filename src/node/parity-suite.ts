@@ -25,7 +25,7 @@ import { loadTf } from './webgpu-node';
  * Step-for-step parity of the engine with an independent PyTorch reference (reference/pytorch):
  * both train from the same initial weights (written by the reference as a safetensors file with the
  * official names, given to the engine's run as `initWeights`, as `lrpet train --init` does) on the
- * same 16 images (8 on the CPU backend) as one full batch without augmentation, 12 steps with a
+ * same 16 images as one full batch without augmentation, 12 steps with a
  * projection every 4 (3 projections); their per-step losses, the spectra each projection saw and the
  * exported models' logits are judged with the criteria of parity-criteria.ts, measured against the
  * reference's own float32-vs-float64 difference in the same test. One case also judges the same

@@ -2,6 +2,7 @@ import { existsSync, mkdirSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { useCpuKernels } from '../cpu-kernels';
 import { useKernels, type KernelMode } from '../webgpu-kernels';
 import { registerFusedSplitConv } from '../webgpu-kernels/fused-split-conv';
 
@@ -90,8 +91,8 @@ type TfModule = typeof import('@tensorflow/tfjs');
 
 /**
  * Loads tfjs on the requested backend. 'auto' = WebGPU when an adapter exists, else CPU.
- * Fails loudly when 'webgpu' is asked for and not available. On WebGPU, `kernels` picks this
- * project's faster training kernels ('fast') or tfjs's own ('stock').
+ * Fails loudly when 'webgpu' is asked for and not available. `kernels` picks this project's faster
+ * training kernels ('fast': src/webgpu-kernels on WebGPU, src/cpu-kernels on the CPU) or tfjs's own ('stock').
  */
 export async function loadTf(
   backend: 'auto' | 'webgpu' | 'cpu' = 'auto',
@@ -120,5 +121,6 @@ export async function loadTf(
   const tf = await import('@tensorflow/tfjs');
   await tf.setBackend('cpu');
   await tf.ready();
-  return { tf, backend: 'cpu', note: note ? `CPU backend (${note})` : 'CPU backend' };
+  useCpuKernels(kernels);
+  return { tf, backend: 'cpu', note: `CPU backend${note ? ` (${note})` : ''}, ${kernels} kernels` };
 }

@@ -15,6 +15,7 @@ import { decodeCheckpoint } from '../engine/checkpoint';
 import { benchInference, denseArchitectureModel, inferenceEvent } from '../engine/infer/bench';
 import { onnxFromGraphModel } from '../engine/deploy/onnx';
 import { createRun } from '../engine/run/run';
+import { useCpuKernels } from '../cpu-kernels';
 import { useKernels } from '../webgpu-kernels';
 import { registerFusedSplitConv } from '../webgpu-kernels/fused-split-conv';
 import type { ExportedModel, RunControls } from '../engine/run/api';
@@ -148,6 +149,9 @@ const api: WorkerApi = {
       registerFusedSplitConv();
       used = kernels;
       watchDevice(reportDeviceProblem);
+    } else if (backendInfo.backend === 'cpu') {
+      useCpuKernels(kernels);
+      used = kernels;
     }
     return { ...backendInfo, kernels: used };
   },

@@ -35,7 +35,10 @@ export function BackendNotice({
       </span>
       {b.software && b.backend !== 'cpu' ? <span className="pill warn">software, no GPU</span> : null}
       {b.kernels === 'fast' ? (
-        <span className="pill light" title="this project's faster WGSL kernels for the training step (?kernels=stock for tfjs's own)">
+        <span
+          className="pill light"
+          title={`this project's faster ${b.backend === 'cpu' ? 'CPU kernel for the convolutions\' filter gradient' : 'WGSL kernels for the training step'} (?kernels=stock for tfjs's own)`}
+        >
           fast kernels
         </span>
       ) : null}
