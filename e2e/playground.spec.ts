@@ -64,7 +64,7 @@ test('train on CIFAR-10 with WebGPU: live projections, pause/resume, a mid-run c
   await page.getByRole('button', { name: 'Pause' }).click();
   await expect(page.getByTestId('run-phase')).toHaveText('paused', { timeout: 60_000 });
   const pausedAt = await page.getByTestId('iteration').textContent();
-  await page.waitForTimeout(6000);
+  await page.waitForTimeout(3000); // two steps' time here
   await expect(page.getByTestId('iteration')).toHaveText(pausedAt!);
 
   // A slider moved mid-run (the prune ratio) takes effect at the next step: a marker, then new ranks at the next projection.

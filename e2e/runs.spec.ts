@@ -34,12 +34,12 @@ test('reload mid-run: the run is interrupted; Resume shows its settings, its cha
   // The end-to-end switch: this software renderer counts as hardware for the inference panel, which then times
   // small batches, few times (the session's unit tests check the hardware's 2 + 10 calls).
   await page.addInitScript(() => (window.__lrpetTest = { hardware: true, inferenceBatches: [1, 4], inferenceRepeats: { warmup: 1, iterations: 3 } }));
-  await page.goto(`${TINY}&epochs=3&ckpt=0.05&lr=0.02`);
+  await page.goto(`${TINY}&epochs=2&ckpt=0.05&lr=0.02`);
   await started(page);
   await expect.poll(() => checkpointIteration(page), { timeout: 120_000, intervals: [500] }).toBeGreaterThanOrEqual(3);
   const at = await checkpointIteration(page);
   // The page comes back with other settings than the run's (the run had p 0.5, lr 0.02).
-  await page.goto(`${TINY}&epochs=3&p=0.3&lr=0.1`);
+  await page.goto(`${TINY}&epochs=2&p=0.3&lr=0.1`);
 
   const banner = page.getByTestId('interrupted-banner');
   await expect(banner).toContainText(/was interrupted/);
@@ -58,7 +58,7 @@ test('reload mid-run: the run is interrupted; Resume shows its settings, its cha
   await page.getByRole('button', { name: 'Resume' }).click();
   await expect(page.getByTestId('chart-accuracy')).toContainText('p 0.75', { timeout: 120_000 });
   await expect(page.getByTestId('run-phase')).toHaveText('finished', { timeout: 300_000 });
-  await expect(page).toHaveTitle('✓ 100% · epoch 3/3 · LRPET Playground');
+  await expect(page).toHaveTitle('✓ 100% · epoch 2/2 · LRPET Playground');
   await expect(page.getByTestId('run-item').first().getByTestId('run-status')).toHaveText(/this run|finished/);
 
   // On "hardware" the panel times the run's own models by itself.
@@ -71,7 +71,7 @@ test('reload mid-run: the run is interrupted; Resume shows its settings, its cha
   const resumedAt = events.findIndex((e) => e.type === 'runStart' && e.resumedFrom === at);
   const changes = events.slice(resumedAt).filter((e): e is ConfigChangeEvent => e.type === 'configChange');
   expect(changes.map((e) => e.changes)).toEqual([{ prune: 0.75 }]);
-  expectContinuousSteps(events, 12);
+  expectContinuousSteps(events, 8);
   const compact = events.find((e): e is CompactEvent => e.type === 'compact')!;
   const inference = events.at(-1) as InferenceEvent;
   expect(inference).toMatchObject({ type: 'inference', denseSource: 'projected', warmup: 1, iterations: 3 });

@@ -122,7 +122,7 @@ test('keyboard only: Tab order and focus, a slider with the arrows, Start, Space
     await expect(phase(page)).toHaveText('paused', { timeout: 60_000 });
     const due = (before.it + 1) % 2 === 0;
     await expect.poll(() => projections(page), { timeout: 30_000 }).toBe(before.proj + (due ? 1 : 0));
-    await page.waitForTimeout(2500);
+    await page.waitForTimeout(1500); // a step's time here
     expect(await iteration(page)).toBe(before.it + 1);
     await expect(phase(page)).toHaveText('paused');
   }

@@ -3,9 +3,10 @@ import { mkdtempSync, readFileSync, writeFileSync, copyFileSync, mkdirSync } fro
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { promisify } from 'node:util';
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { decodeSafetensors, toFloat32 } from '../engine/weights/safetensors';
 import { findDatasetDir } from '../node/dataset';
+import { main } from './main';
 
 const run = promisify(execFile);
 const BIN = resolve(__dirname, '../../bin/lrpet.mjs');
@@ -20,9 +21,27 @@ async function lrpet(args: string[], env: NodeJS.ProcessEnv = {}) {
   }
 }
 
+/**
+ * The CLI's main() in this process, its output captured: what the bin runs, without a Node start and tsx's
+ * compile (about a second of CPU each). The tests that train spawn the real command (bin/lrpet.mjs).
+ */
+async function lrpetHere(args: string[]) {
+  let stdout = '';
+  let stderr = '';
+  const out = vi.spyOn(process.stdout, 'write').mockImplementation((s) => ((stdout += String(s)), true));
+  const err = vi.spyOn(process.stderr, 'write').mockImplementation((s) => ((stderr += String(s)), true));
+  try {
+    const code = await main(args);
+    return { code, stdout, stderr };
+  } finally {
+    out.mockRestore();
+    err.mockRestore();
+  }
+}
+
 describe('lrpet flops', () => {
   it('prints the spec numbers as JSON', async () => {
-    const r = await lrpet(['flops', '--model', 'resnet56', '--prune', '0.57', '--json']);
+    const r = await lrpetHere(['flops', '--model', 'resnet56', '--prune', '0.57', '--json']);
     expect(r.code).toBe(0);
     const j = JSON.parse(r.stdout);
     expect(j.macsDense).toBe(125485696);
@@ -32,9 +51,9 @@ describe('lrpet flops', () => {
     expect(j.layers[0]).toMatchObject({ name: 'stem/conv', shape: [16, 27], rank: 6 });
   });
   it('solves p for a FLOPs target and applies the VGG floors', async () => {
-    const t = JSON.parse((await lrpet(['flops', '--model', 'resnet56', '--target-flops', '0.55', '--json'])).stdout);
+    const t = JSON.parse((await lrpetHere(['flops', '--model', 'resnet56', '--target-flops', '0.55', '--json'])).stdout);
     expect(t.macsReduction).toBeGreaterThanOrEqual(0.55);
-    const v = JSON.parse((await lrpet(['flops', '--model', 'vgg16', '--prune', '0.99', '--rank-floors', '--json'])).stdout);
+    const v = JSON.parse((await lrpetHere(['flops', '--model', 'vgg16', '--prune', '0.99', '--rank-floors', '--json'])).stdout);
     expect(Math.round(v.macsCompact / 1e4) / 100).toBe(81.29);
   });
   it.each([
@@ -44,7 +63,7 @@ describe('lrpet flops', () => {
     [['flops', '--model', 'resnet20', '--bogus'], /Unknown option '--bogus'/],
     [['frobnicate'], /unknown command/],
   ])('rejects bad arguments in one line: %j', async (args, message) => {
-    const r = await lrpet(args);
+    const r = await lrpetHere(args);
     expect(r.code).not.toBe(0);
     expect(r.stderr).toMatch(message);
     expect(r.stderr.trim().split('\n')).toHaveLength(1);
@@ -112,18 +131,18 @@ describe('lrpet train and evaluate on the CIFAR-10 copy', () => {
     mkdirSync(out, { recursive: true });
     const log = join(out, 'run.jsonl');
     const r = await lrpet([
-      'train', '--model', 'resnet8-tiny', '--prune', '0.5', '--epochs', '2', '--batch', '32', '--interval', '4',
-      '--train-limit', '128', '--test-limit', '200', '--seed', '4', '--backend', 'webgpu', '--log', log, '--save', join(out, 'models'),
+      'train', '--model', 'resnet8-tiny', '--prune', '0.5', '--epochs', '2', '--batch', '16', '--interval', '4',
+      '--train-limit', '64', '--test-limit', '100', '--seed', '4', '--backend', 'webgpu', '--log', log, '--save', join(out, 'models'),
     ]);
     expect(r.code, r.stderr).toBe(0);
     const events = readFileSync(log, 'utf8').trim().split('\n').map((l) => JSON.parse(l));
     const types = new Set(events.map((e) => e.type));
     for (const t of ['runStart', 'step', 'epoch', 'projection', 'compact']) expect(types).toContain(t);
     const compact = events.find((e) => e.type === 'compact');
-    const ev = await lrpet(['evaluate', '--model-dir', join(out, 'models', 'compact'), '--test-limit', '200', '--backend', 'webgpu']);
+    const ev = await lrpet(['evaluate', '--model-dir', join(out, 'models', 'compact'), '--test-limit', '100', '--backend', 'webgpu']);
     expect(ev.code, ev.stderr).toBe(0);
     expect(JSON.parse(ev.stdout).testAccuracy).toBeCloseTo(compact.testAccuracy, 3);
-    const dense = await lrpet(['evaluate', '--model-dir', join(out, 'models', 'projected'), '--test-limit', '200', '--backend', 'webgpu']);
+    const dense = await lrpet(['evaluate', '--model-dir', join(out, 'models', 'projected'), '--test-limit', '100', '--backend', 'webgpu']);
     expect(JSON.parse(dense.stdout).testAccuracy).toBeCloseTo(compact.denseTestAccuracy, 3);
 
     // The same models for PyTorch, with the official names (torch-parity tests load them in PyTorch).
@@ -138,8 +157,8 @@ describe('lrpet train and evaluate on the CIFAR-10 copy', () => {
     // --init starts from those weights: with a learning rate of 1e-12 they come out as they went in (BN statistics move, weights do not).
     const again = join(out, 'again');
     const r2 = await lrpet([
-      'train', '--model', 'resnet8-tiny', '--no-lrpet', '--epochs', '1', '--batch', '32', '--lr', '1e-12', '--no-augment',
-      '--train-limit', '64', '--test-limit', '20', '--backend', 'webgpu', '--init', join(out, 'models', 'projected.safetensors'), '--log', join(out, 'again.jsonl'), '--save', again, '--quiet',
+      'train', '--model', 'resnet8-tiny', '--no-lrpet', '--epochs', '1', '--batch', '16', '--lr', '1e-12', '--no-augment',
+      '--train-limit', '32', '--test-limit', '20', '--backend', 'webgpu', '--init', join(out, 'models', 'projected.safetensors'), '--log', join(out, 'again.jsonl'), '--save', again, '--quiet',
     ]);
     expect(r2.code, r2.stderr).toBe(0);
     const start = JSON.parse(readFileSync(join(out, 'again.jsonl'), 'utf8').split('\n')[0]);
@@ -213,7 +232,7 @@ describe('lrpet bench-infer', () => {
     [['bench-infer', '--model-dir', '.', '--iterations', '0'], /--iterations must be an integer ≥ 1, got '0'/],
     [['bench-infer', '--model-dir', '.', '--runtime', 'tflite'], /--runtime must be one of tfjs, ort, both, got 'tflite'/],
   ])('rejects bad arguments in one line: %j', async (args, message) => {
-    const r = await lrpet(args);
+    const r = await lrpetHere(args);
     expect(r.code).not.toBe(0);
     expect(r.stderr).toMatch(message);
     expect(r.stderr.trim().split('\n')).toHaveLength(1);
