@@ -4,7 +4,7 @@ import type { CompactEvent, ConfigChangeEvent, EngineEvent, InferenceEvent, Step
 import { installProbes } from './helpers';
 
 // Tiny runs on SwiftShader: ResNet-8-tiny, 32 training images in batches of 8 (4 steps an epoch), 50 test images. Each
-// page load compiles the GPU kernels again at the first step (about half a minute here), so a test
+// page load compiles the GPU kernels again at the first step (about 6 s here, a step 1.4 s), so a test
 // follows one run through as much as it can.
 const TINY = '/?preset=quick&train=32&test=50&batch=8&interval=2&p=0.5';
 
