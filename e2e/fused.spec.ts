@@ -6,32 +6,11 @@
  * kernels.spec.ts: bundles e2e/fused-page, serves it on 127.0.0.1, launches Debian's Chromium. Fails — never
  * skips — when WebGPU is missing.
  */
-import { chromium, expect, test, type Browser } from '@playwright/test';
-import { serveHarnessPage } from './harness-page';
-
-const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
-const FLAGS = ['--no-sandbox', '--enable-unsafe-webgpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run'];
-
-let harness: Awaited<ReturnType<typeof serveHarnessPage>> | null = null;
-let browser: Browser;
-
-test.beforeAll(async () => {
-  harness = await serveHarnessPage('fused-page', 'main.ts');
-  browser = await chromium.launch({ executablePath: CHROMIUM, args: FLAGS });
-});
-
-test.afterAll(async () => {
-  await browser?.close();
-  await harness?.close();
-});
+import { expect, test } from '@playwright/test';
+import { runHarnessPage } from './harness-page';
 
 test('the fused split convolution equals plain ops and a float64 reference in Chromium', async () => {
   test.setTimeout(8 * 60_000);
-  const page = await browser.newPage();
-  page.on('console', (m) => {
-    if (m.type() === 'error') console.log(`[page] ${m.text()}`);
-  });
-  await page.goto(`${harness!.origin}/index.html`);
   type Outcome = {
     done: boolean;
     error?: string;
@@ -39,8 +18,7 @@ test('the fused split convolution equals plain ops and a float64 reference in Ch
     sweep: { label: string; error: number }[];
     models: { model: string; splits: number; fusedVsOps: number; fusedKernels: number; opsMs: number; fusedMs: number }[];
   };
-  await page.waitForFunction(() => (window as unknown as { __fused?: Outcome }).__fused?.done === true, undefined, { timeout: 7 * 60_000, polling: 1000 });
-  const o = (await page.evaluate(() => (window as unknown as { __fused?: Outcome }).__fused))!;
+  const o = await runHarnessPage<Outcome>('fused-page', '__fused', 7 * 60_000);
   console.log(`adapter: ${o.adapter ?? '(none)'}; sweep: ${o.sweep.length} shapes, worst ${Math.max(...o.sweep.map((s) => s.error)).toExponential(2)}`);
   for (const m of o.models) {
     console.log(`${m.model}: ${m.splits} split layers, fused vs ops ${m.fusedVsOps.toExponential(2)}, ${m.fusedKernels} fused kernels; batch 1, one warm call: ops ${m.opsMs.toFixed(0)} ms, fused ${m.fusedMs.toFixed(0)} ms`);
@@ -54,5 +32,4 @@ test('the fused split convolution equals plain ops and a float64 reference in Ch
     expect.soft(m.fusedKernels, m.model).toBe(m.splits);
     expect(m.splits).toBeGreaterThan(0);
   }
-  await page.close();
 });

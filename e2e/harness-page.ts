@@ -3,8 +3,11 @@ import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { extname, join, normalize } from 'node:path';
+import { chromium } from '@playwright/test';
 import { build } from 'esbuild';
 
+const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
+const FLAGS = ['--no-sandbox', '--enable-unsafe-webgpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run'];
 const TYPES: Record<string, string> = { '.html': 'text/html', '.js': 'text/javascript', '.css': 'text/css' };
 
 /**
@@ -43,4 +46,25 @@ export async function serveHarnessPage(name: string, entry: string): Promise<{ o
       rmSync(dir, { recursive: true, force: true });
     },
   };
+}
+
+/**
+ * Runs a self-contained test page (serveHarnessPage) in Debian's Chromium with WebGPU, launched here,
+ * and returns what the page publishes on window[key] once it sets `done` (page errors are printed).
+ */
+export async function runHarnessPage<T extends { done: boolean }>(name: string, key: string, timeoutMs: number): Promise<T> {
+  const harness = await serveHarnessPage(name, 'main.ts');
+  const browser = await chromium.launch({ executablePath: CHROMIUM, args: FLAGS });
+  try {
+    const page = await browser.newPage();
+    page.on('console', (m) => {
+      if (m.type() === 'error') console.log(`[page] ${m.text()}`);
+    });
+    await page.goto(`${harness.origin}/index.html`);
+    await page.waitForFunction((k) => (window as unknown as Record<string, { done?: boolean } | undefined>)[k]?.done === true, key, { timeout: timeoutMs, polling: 1000 });
+    return (await page.evaluate((k) => (window as unknown as Record<string, unknown>)[k], key)) as T;
+  } finally {
+    await browser.close();
+    await harness.close();
+  }
 }

@@ -5,43 +5,16 @@
  * http://127.0.0.1 (a secure context, so WebGPU is exposed) and launches Debian's Chromium itself.
  * Fails — never skips — when WebGPU is missing.
  */
-import { chromium, expect, test, type Browser } from '@playwright/test';
-import { serveHarnessPage } from './harness-page';
+import { expect, test } from '@playwright/test';
+import { runHarnessPage } from './harness-page';
 import type { CheckResult } from '../src/webgpu-kernels/sweep';
 
-const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
-const FLAGS = ['--no-sandbox', '--enable-unsafe-webgpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run'];
 const TOLERANCE = 1e-4;
-
-let harness: Awaited<ReturnType<typeof serveHarnessPage>> | null = null;
-let origin = '';
-let browser: Browser;
-
-test.beforeAll(async () => {
-  harness = await serveHarnessPage('kernels-page', 'main.ts');
-  origin = harness.origin;
-  browser = await chromium.launch({ executablePath: CHROMIUM, args: FLAGS });
-});
-
-test.afterAll(async () => {
-  await browser?.close();
-  await harness?.close();
-});
 
 test('fast webgpu kernels agree with stock and a float64 reference in Chromium', async () => {
   test.setTimeout(8 * 60_000);
-  const page = await browser.newPage();
-  page.on('console', (m) => {
-    if (m.type() === 'error') console.log(`[page] ${m.text()}`);
-  });
-  await page.goto(`${origin}/index.html`);
   type Outcome = { done: boolean; error?: string; adapter?: string; results: CheckResult[] };
-  const read = () => (window as unknown as { __kernelSweep?: Outcome }).__kernelSweep;
-  await page.waitForFunction(() => (window as unknown as { __kernelSweep?: Outcome }).__kernelSweep?.done === true, undefined, {
-    timeout: 7 * 60_000,
-    polling: 1000,
-  });
-  const outcome = (await page.evaluate(read))!;
+  const outcome = await runHarnessPage<Outcome>('kernels-page', '__kernelSweep', 7 * 60_000);
   console.log(`adapter: ${outcome.adapter ?? '(none)'}`);
   for (const r of outcome.results) {
     console.log(
@@ -55,5 +28,4 @@ test('fast webgpu kernels agree with stock and a float64 reference in Chromium',
     expect.soft(r.fastVsStock, `${r.kernel} ${r.label} fast vs stock`).toBeLessThanOrEqual(TOLERANCE);
     expect.soft(r.ok, `${r.kernel} ${r.label}`).toBe(true);
   }
-  await page.close();
 });
