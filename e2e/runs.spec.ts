@@ -36,7 +36,9 @@ test('reload mid-run: the run is interrupted; Resume shows its settings, its cha
   await page.addInitScript(() => (window.__lrpetTest = { hardware: true, inferenceBatches: [1, 4], inferenceRepeats: { warmup: 1, iterations: 3 } }));
   await page.goto(`${TINY}&epochs=2&ckpt=0.05&lr=0.02`);
   await started(page);
-  await expect.poll(() => checkpointIteration(page), { timeout: 120_000, intervals: [500] }).toBeGreaterThanOrEqual(3);
+  // The first interval checkpoint (after a step or two). The next may come only after the rest of this short run:
+  // on a loaded machine the 2% rule can space checkpoints further apart than its 8 steps of training.
+  await expect.poll(() => checkpointIteration(page), { timeout: 120_000, intervals: [500] }).toBeGreaterThanOrEqual(1);
   const at = await checkpointIteration(page);
   // The page comes back with other settings than the run's (the run had p 0.5, lr 0.02).
   await page.goto(`${TINY}&epochs=2&p=0.3&lr=0.1`);
